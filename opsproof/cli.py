@@ -1,0 +1,196 @@
+"""The ``opsproof`` command: a thin layer over pytest and the reference stack.
+
+Errors a user can cause (bad config, stack that will not start) print one clear message and
+exit 2; the exit code of ``opsproof run`` is pytest's.
+"""
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from opsproof import __version__
+from opsproof.errors import OpsproofError
+from opsproof.paths import SUITES, find_config
+from opsproof.stack.state import default_state_dir
+
+P = ParamSpec("P")
+R = TypeVar("R")
+USAGE_ERROR = 2
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the reference stack records its processes "
+    "(default: $OPSPROOF_STATE_DIR or ~/.local/state/opsproof).",
+)
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn opsproof's own errors into one message and exit 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except OpsproofError as error:
+            click.echo(f"opsproof: {error}", err=True)
+            sys.exit(USAGE_ERROR)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="opsproof")
+def main() -> None:
+    """Operational verification as pytest suites.
+
+    Runs the deploy gate (and, in time, backup-restore drills, chaos and load) against your
+    deployment as described in opsproof.yaml, or against the embedded reference stack when
+    no config is given, and writes evidence to reports/runs/.
+
+    \b
+    Quick start:
+      opsproof doctor          what is installed, what is missing, how to fix it
+      opsproof run gate        the deploy gate against the reference stack
+      opsproof run gate --env staging --config opsproof.yaml
+    """
+
+
+@main.group()
+def stack() -> None:
+    """The embedded reference stack: nginx (TLS) → API → Redis + PostgreSQL, and a worker.
+
+    All components are real programs on free 127.0.0.1 ports with data in a temporary directory.
+    """
+
+
+@stack.command("up")
+@state_dir_option
+@click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait for readiness.")
+@_friendly_errors
+def stack_up(state_dir: Path | None, timeout: float) -> None:
+    """Start the reference stack (does nothing if it is already running)."""
+    from opsproof.stack.launcher import start_stack
+
+    state, started = start_stack(state_dir or default_state_dir(), timeout=timeout, progress=_progress)
+    word = "started" if started else "already running"
+    click.echo(f"reference stack {word}: {state.values['api.url']} (data in {state.root})")
+
+
+@stack.command("down")
+@state_dir_option
+@_friendly_errors
+def stack_down(state_dir: Path | None) -> None:
+    """Stop every component of the reference stack and remove its data."""
+    from opsproof.stack.launcher import stop_stack
+
+    stopped = stop_stack(state_dir or default_state_dir())
+    click.echo(f"stopped: {', '.join(stopped)}" if stopped else "no reference stack was running")
+
+
+@stack.command("status")
+@state_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@_friendly_errors
+def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
+    """Show each component with its URL or port, PID and whether it is alive.
+
+    Exit status 0 when every component is alive, 1 otherwise, 3 when no stack is recorded.
+    """
+    from opsproof.stack.launcher import stack_status
+
+    status = stack_status(state_dir or default_state_dir())
+    if status is None:
+        click.echo(json.dumps({"running": False, "components": []}) if as_json else "no stack")
+        sys.exit(3)
+    if as_json:
+        click.echo(json.dumps(status.as_dict(), indent=2))
+    else:
+        for component in status.components:
+            where = component.url or (f"127.0.0.1:{component.port}" if component.port else "-")
+            alive = "alive" if component.alive else "DEAD"
+            click.echo(f"{component.name:<10} {alive:<6} pid {component.pid:<8} {where}")
+    sys.exit(0 if all(c.alive for c in status.components) else 1)
+
+
+@main.command(
+    "run",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("kind", type=click.Choice(sorted(SUITES)))
+@click.option("--env", "environment", default=None, help="Environment in the config (default: reference).")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: $OPSPROOF_CONFIG, ./opsproof.yaml, or the shipped one).",
+)
+@state_dir_option
+@click.option(
+    "--reports-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where run directories go (default: reports/runs in the project).",
+)
+@click.option("-n", "--workers", default=0, show_default=True, help="pytest-xdist workers (0: serial).")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@_friendly_errors
+def run(
+    kind: str,
+    environment: str | None,
+    config: Path | None,
+    state_dir: Path | None,
+    reports_dir: Path | None,
+    workers: int,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Run a suite and write its evidence; the exit status is pytest's.
+
+    \b
+    KIND  gate: the deploy gate (health, dependencies, smoke steps, TLS, metrics, host)
+
+    Arguments after -- go to pytest unchanged, e.g. `opsproof run gate -- -k redis -x`.
+    With neither --env nor --config, the reference environment is verified; the reference
+    stack is started if it is not running and stopped afterwards only if this run started it.
+    """
+    from opsproof.runner import RunRequest, execute
+
+    request = RunRequest(
+        kind=kind,
+        environment=environment or "reference",
+        config=find_config(config, Path.cwd(), os.environ.get("OPSPROOF_CONFIG")),
+        state_dir=state_dir or default_state_dir(),
+        reports_dir=reports_dir,
+        workers=workers,
+        extra_args=pytest_args,
+    )
+    sys.exit(execute(request, _progress))
+
+
+@main.command()
+@state_dir_option
+def doctor(state_dir: Path | None) -> None:
+    """Report what is present or missing (programs, Docker engine, permissions) and how to fix it.
+
+    Exit status 0 when everything the gate needs is present, 1 otherwise.
+    """
+    from opsproof.doctor import diagnose
+
+    findings = diagnose(state_dir or default_state_dir())
+    for finding in findings:
+        mark = "ok " if finding.ok else ("-- " if finding.optional else "!! ")
+        click.echo(f"{mark}{finding.name:<22} {finding.detail}")
+        if not finding.ok and finding.fix:
+            click.echo(f"   {'':<22} fix: {finding.fix}")
+    sys.exit(0 if all(f.ok or f.optional for f in findings) else 1)

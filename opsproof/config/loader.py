@@ -1,0 +1,2 @@
+DEFAULT_CONFIG_NAME = "opsproof.yaml"
+LoadedEnvironment = load_environment = None

@@ -1,0 +1,71 @@
+"""Judging a response body: dotted JSON fields and binary signatures."""
+
+import json
+from collections.abc import Mapping
+
+from pydantic import JsonValue
+
+from opsproof.config.models import Signature
+from opsproof.probes._common import one_line
+
+# Six fixed prefixes; a file-type detection dependency would be heavier than the table.
+_MAGIC: dict[Signature, tuple[bytes, ...]] = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "pdf": (b"%PDF-",),
+    "gzip": (b"\x1f\x8b",),
+    "zip": (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"),
+}
+
+_MISSING = object()
+
+
+def has_signature(body: bytes, signature: Signature) -> bool:
+    """Whether the body starts with the magic bytes of the format."""
+    return body.startswith(_MAGIC[signature])
+
+
+def sniff(body: bytes) -> str:
+    """The format the body's magic bytes name, or its first bytes when none matches."""
+    for name, prefixes in _MAGIC.items():
+        if body.startswith(prefixes):
+            return name
+    return f"bytes {body[:8]!r}" if body else "an empty body"
+
+
+def _lookup(document: object, path: str) -> object:
+    """Follow ``data.items.0.id``: keys into objects, integer indexes into arrays."""
+    current = document
+    for key in path.split("."):
+        if isinstance(current, Mapping) and key in current:
+            current = current[key]
+        elif isinstance(current, list) and key.isdigit() and int(key) < len(current):
+            current = current[int(key)]
+        else:
+            return _MISSING
+    return current
+
+
+def _same(expected: object, actual: object) -> bool:
+    """JSON equality: ``true`` is not ``1`` (Python's ``True == 1`` would say it is)."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return expected.keys() == actual.keys() and all(
+            _same(value, actual[key]) for key, value in expected.items()
+        )
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(expected) == len(actual) and all(map(_same, expected, actual))
+    return expected == actual
+
+
+def json_mismatches(document: object, expected: Mapping[str, JsonValue]) -> list[str]:
+    """One ``expected X, got Y`` line per dotted path whose value differs or is missing."""
+    failures = []
+    for path, want in expected.items():
+        got = _lookup(document, path)
+        seen = "nothing (no such field)" if got is _MISSING else one_line(json.dumps(got), 120)
+        if got is _MISSING or not _same(want, got):
+            failures.append(f"expected {path} = {json.dumps(want)}, got {seen}")
+    return failures

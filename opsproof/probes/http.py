@@ -1,0 +1,131 @@
+"""HTTP probes: a health endpoint, and a declarative smoke step with every expectation judged."""
+
+import json
+from collections.abc import Mapping
+
+import httpx
+from pydantic import JsonValue
+
+from opsproof.config.models import HttpCheck, HttpService, SmokeExpect, SmokeStep
+from opsproof.probes._body import has_signature, json_mismatches, sniff
+from opsproof.probes._common import describe_error, timed
+from opsproof.probes._fetch import Answer, fetch, http_client
+from opsproof.probes.result import Figure, Observation
+
+
+def endpoint_url(service: HttpService, path: str) -> str:
+    """The service URL (which may carry a base path) joined with a request path."""
+    return service.url.rstrip("/") + path
+
+
+@timed
+def check_endpoint(
+    service: HttpService, check: HttpCheck, client: httpx.Client | None = None
+) -> Observation:
+    """GET a health endpoint: expected status and JSON fields within ``check.timeout``.
+
+    Pass a ``client`` from :func:`http_client` to reuse connections across probes.
+    """
+    url = endpoint_url(service, check.path)
+    target = f"GET {url}"
+    try:
+        answer = _get_answer(service, client, "GET", url, check.timeout)
+    except (httpx.HTTPError, OSError) as exc:
+        return Observation(False, target, f"{target}: {describe_error(exc, check.timeout)}")
+    failures = _status_failure(answer, check.expect_status)
+    if check.expect_json:
+        failures += _json_failures(answer, check.expect_json)
+    figures = {
+        "status": Figure(answer.status, target=f"== {check.expect_status}"),
+        "latency_ms": Figure(round(answer.latency_s * 1000, 1), "ms"),
+    }
+    if failures:
+        return Observation(False, target, f"{target}: " + "; ".join(failures), figures)
+    return Observation(True, target, f"{target}: {answer.status} as expected", figures)
+
+
+@timed
+def run_smoke_step(
+    service: HttpService, step: SmokeStep, client: httpx.Client | None = None
+) -> Observation:
+    """Send the step's request and judge every expectation; the reason lists each one failed."""
+    request, expect = step.request, step.expect
+    url = endpoint_url(service, request.path)
+    target = f"{request.method} {url}"
+    try:
+        answer = _get_answer(
+            service,
+            client,
+            request.method,
+            url,
+            service.timeout,
+            headers=request.headers,
+            json_body=request.json_body,
+            content=None if request.body is None else request.body.encode(),
+        )
+    except (httpx.HTTPError, OSError) as exc:
+        return Observation(False, target, f"{target}: {describe_error(exc, service.timeout)}")
+    failures = _expectation_failures(answer, expect)
+    latency_ms = round(answer.latency_s * 1000, 1)
+    budget = None if expect.max_latency is None else f"<= {expect.max_latency * 1000:g}"
+    figures = {
+        "status": Figure(answer.status, target=f"== {expect.status}"),
+        "latency_ms": Figure(latency_ms, "ms", budget),
+    }
+    if failures:
+        return Observation(False, target, f"{target}: " + "; ".join(failures), figures)
+    return Observation(
+        True, target, f"{target}: every expectation met in {latency_ms:g} ms", figures
+    )
+
+
+def _get_answer(
+    service: HttpService,
+    client: httpx.Client | None,
+    method: str,
+    url: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    json_body: JsonValue = None,
+    content: bytes | None = None,
+) -> Answer:
+    if client is not None:
+        return fetch(client, method, url, timeout, headers=headers, json=json_body, content=content)
+    with http_client(service) as own:
+        return fetch(own, method, url, timeout, headers=headers, json=json_body, content=content)
+
+
+def _status_failure(answer: Answer, expected: int) -> list[str]:
+    if answer.status == expected:
+        return []
+    return [f"expected status {expected}, got {answer.status} {answer.excerpt()}"]
+
+
+def _json_failures(answer: Answer, expected: Mapping[str, JsonValue]) -> list[str]:
+    try:
+        document = json.loads(answer.body)
+    except ValueError:
+        return [f"expected a JSON body, got {answer.excerpt()}"]
+    return json_mismatches(document, expected)
+
+
+def _expectation_failures(answer: Answer, expect: SmokeExpect) -> list[str]:
+    failures = _status_failure(answer, expect.status)
+    if expect.content_type is not None:
+        wanted = expect.content_type.partition(";")[0].strip().lower()
+        if answer.media_type != wanted:
+            failures.append(f"expected content type {wanted}, got {answer.media_type or 'none'}")
+    if expect.json_fields:
+        failures += _json_failures(answer, expect.json_fields)
+    if expect.signature is not None and not has_signature(answer.body, expect.signature):
+        failures.append(f"expected a {expect.signature} body, got {sniff(answer.body)}")
+    if expect.body_contains is not None and expect.body_contains.encode() not in answer.body:
+        failures.append(
+            f"expected the body to contain {expect.body_contains!r}, got {answer.excerpt()}"
+        )
+    if expect.max_latency is not None and answer.latency_s > expect.max_latency:
+        failures.append(
+            f"expected latency <= {expect.max_latency * 1000:g} ms, "
+            f"took {answer.latency_s * 1000:.0f} ms"
+        )
+    return failures

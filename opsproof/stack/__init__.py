@@ -1,0 +1,1 @@
+"""The embedded reference stack: nginx (TLS) → API → Redis + PostgreSQL, and a worker."""

@@ -1,0 +1,79 @@
+"""The reference stack's state file: which components run, where, and how to start them again.
+
+The file is the contract between ``opsproof stack up`` (writes it), the config loader
+(``${stack.api.url}`` interpolation reads ``values``) and runtimes (restart a killed component
+from its recorded command). It holds the stack's generated passwords, so it is written 0600.
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from opsproof.errors import StackError
+
+STATE_FILE = "stack.json"
+
+
+def default_state_dir() -> Path:
+    """``$OPSPROOF_STATE_DIR``, else ``$XDG_STATE_HOME/opsproof``, else ``~/.local/state/opsproof``."""
+    if explicit := os.environ.get("OPSPROOF_STATE_DIR"):
+        return Path(explicit)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "opsproof"
+
+
+@dataclass
+class ComponentState:
+    """One running program of the stack."""
+
+    name: str
+    pid: int
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables added to the launcher's environment; needed to start it again identically."""
+    cwd: str | None = None
+    log_file: str = ""
+    port: int | None = None
+    url: str | None = None
+    user: str | None = None
+    """Run as this user (PostgreSQL refuses to run as root)."""
+
+
+@dataclass
+class StackState:
+    """Everything known about one running reference stack."""
+
+    root: str
+    """Temporary directory holding data, logs, certificates and configs."""
+    started_at: str
+    components: dict[str, ComponentState]
+    values: dict[str, str]
+    """Flat interpolation values: ``api.url``, ``redis.port``, ``postgres.password``, ``tls.ca_file``."""
+    secrets: list[str] = field(default_factory=list)
+    """Values that must never appear in a report."""
+
+    def save(self, state_dir: Path) -> Path:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path = state_dir / STATE_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(self), out, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, state_dir: Path) -> "StackState | None":
+        """The recorded stack, or None when no stack was started from this state dir."""
+        path = state_dir / STATE_FILE
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StackError(f"{path}: unreadable stack state ({exc}); remove it and start again") from exc
+        components = {name: ComponentState(**c) for name, c in raw.pop("components").items()}
+        return cls(components=components, **raw)

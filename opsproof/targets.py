@@ -1,0 +1,185 @@
+"""Turn an environment into the targets that suites are parametrized over.
+
+A check asks for a fixture by name (``redis_target``, ``smoke_step``, ...); the plugin
+parametrizes it with one target per matching declaration, each with a readable test id.
+Suite authors get the same fixtures for their own checks.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from opsproof.config.models import (
+    DiskCheck,
+    Environment,
+    HostService,
+    HttpCheck,
+    HttpService,
+    PostgresService,
+    PrometheusService,
+    RedisService,
+    SmokeStep,
+    TlsCheck,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target(Generic[T]):
+    """One declared thing to verify: the service it belongs to and a readable id."""
+
+    id: str
+    name: str
+    """The service's name in the config."""
+    service: T
+
+
+@dataclass(frozen=True)
+class EndpointTarget(Target[HttpService]):
+    check: HttpCheck
+
+
+@dataclass(frozen=True)
+class SmokeTarget(Target[HttpService]):
+    step: SmokeStep
+
+
+@dataclass(frozen=True)
+class DiskTarget(Target[HostService]):
+    disk: DiskCheck
+
+
+@dataclass(frozen=True)
+class PortTarget(Target[HostService]):
+    port: int
+
+
+@dataclass(frozen=True)
+class FileTarget(Target[HostService]):
+    path: Path
+
+
+def public_url(url: str) -> str:
+    """The URL without its credentials, fit for a test id or a report."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    netloc = (f"{parts.username}@" if parts.username else "") + host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _http(env: Environment) -> dict[str, HttpService]:
+    return env.services_of(HttpService)
+
+
+def _liveness(env: Environment) -> list[EndpointTarget]:
+    return [
+        EndpointTarget(f"GET {svc.url.rstrip('/')}{svc.health.path}", name, svc, svc.health)
+        for name, svc in _http(env).items()
+        if svc.health
+    ]
+
+
+def _deep_health(env: Environment) -> list[EndpointTarget]:
+    return [
+        EndpointTarget(f"GET {svc.url.rstrip('/')}{svc.deep_health.path}", name, svc, svc.deep_health)
+        for name, svc in _http(env).items()
+        if svc.deep_health
+    ]
+
+
+def _metrics(env: Environment) -> list[Target[HttpService]]:
+    return [
+        Target(f"{svc.url.rstrip('/')}{svc.metrics.path}", name, svc)
+        for name, svc in _http(env).items()
+        if svc.metrics
+    ]
+
+
+def _tls(env: Environment) -> list[Target[HttpService]]:
+    """Every https service, with default TLS expectations where none are declared."""
+    targets = []
+    for name, svc in _http(env).items():
+        if svc.tls is None and not svc.url.startswith("https://"):
+            continue
+        with_tls = svc if svc.tls else svc.model_copy(update={"tls": TlsCheck()})
+        netloc = urlsplit(svc.url).netloc
+        targets.append(Target(f"{name} {netloc}", name, with_tls))
+    return targets
+
+
+def _smoke(env: Environment) -> list[SmokeTarget]:
+    http = _http(env)
+    return [SmokeTarget(step.name, step.service, http[step.service], step) for step in env.smoke]
+
+
+def _redis(env: Environment) -> list[Target[RedisService]]:
+    return [Target(public_url(s.url), n, s) for n, s in env.services_of(RedisService).items()]
+
+
+def _postgres(env: Environment) -> list[Target[PostgresService]]:
+    return [Target(public_url(s.dsn), n, s) for n, s in env.services_of(PostgresService).items()]
+
+
+def _replicas(env: Environment) -> list[Target[PostgresService]]:
+    return [
+        Target(public_url(s.replica_dsn), n, s)
+        for n, s in env.services_of(PostgresService).items()
+        if s.replica_dsn
+    ]
+
+
+def _prometheus(env: Environment) -> list[Target[PrometheusService]]:
+    return [Target(s.url, n, s) for n, s in env.services_of(PrometheusService).items()]
+
+
+def _hosts(env: Environment) -> list[Target[HostService]]:
+    return [Target(f"{n} {s.backend}", n, s) for n, s in env.services_of(HostService).items()]
+
+
+def _disks(env: Environment) -> list[DiskTarget]:
+    return [
+        DiskTarget(f"{n} {d.path}", n, s, d)
+        for n, s in env.services_of(HostService).items()
+        for d in s.disks
+    ]
+
+
+def _private_ports(env: Environment) -> list[PortTarget]:
+    return [
+        PortTarget(f"{n} port {p}", n, s, p)
+        for n, s in env.services_of(HostService).items()
+        for p in s.private_ports
+    ]
+
+
+def _secret_files(env: Environment) -> list[FileTarget]:
+    return [
+        FileTarget(f"{n} {f}", n, s, f)
+        for n, s in env.services_of(HostService).items()
+        for f in s.secret_files
+    ]
+
+
+TARGET_FIXTURES: dict[str, Callable[[Environment], Sequence[Target[Any]]]] = {
+    "liveness_target": _liveness,
+    "deep_health_target": _deep_health,
+    "metrics_target": _metrics,
+    "tls_target": _tls,
+    "smoke_step": _smoke,
+    "redis_target": _redis,
+    "postgres_target": _postgres,
+    "replica_target": _replicas,
+    "prometheus_target": _prometheus,
+    "host_target": _hosts,
+    "disk_target": _disks,
+    "private_port_target": _private_ports,
+    "secret_file_target": _secret_files,
+}
+"""Fixture name → the targets it is parametrized with."""

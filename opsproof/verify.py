@@ -1,0 +1,43 @@
+"""The ``verify`` fixture's engine: run a probe (with convergence), record figures, judge."""
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from opsproof.config.models import Convergence
+from opsproof.probes.polling import converge
+from opsproof.probes.result import Figure, Observation
+
+FIGURE_PROPERTY = "opsproof.figure"
+CONTROLS_PROPERTY = "opsproof.controls"
+
+
+def figure_property(name: str, figure: Figure) -> tuple[str, str]:
+    """A figure as a pytest user property (strings travel through xdist and junit.xml)."""
+    payload = {"name": name, "value": figure.value, "unit": figure.unit, "target": figure.target}
+    return FIGURE_PROPERTY, json.dumps(payload)
+
+
+class Verifier:
+    """Called by checks as ``verify(lambda: probe(...))``: fails the test with the probe's reason.
+
+    The probe is retried until the environment's convergence deadline, so a gate run right after
+    a deploy waits for the service to settle and records how long it took.
+    """
+
+    def __init__(self, node: pytest.Item, convergence: Convergence) -> None:
+        self._node = node
+        self._convergence = convergence
+
+    def __call__(self, probe: Callable[[], Observation]) -> Observation:
+        result = converge(probe, self._convergence.timeout, self._convergence.interval)
+        observation = result.observation
+        figures = dict(observation.figures)
+        if self._convergence.timeout > 0:
+            figures["convergence_s"] = Figure(round(result.seconds, 3), "s")
+        for name, figure in figures.items():
+            self._node.user_properties.append(figure_property(name, figure))
+        if not observation.ok:
+            pytest.fail(observation.reason, pytrace=False)
+        return observation

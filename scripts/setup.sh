@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything opsproof needs on a fresh Debian machine: the system programs the reference
+# stack runs (as root; apt), a virtualenv in .venv, and opsproof itself with its dependencies.
+# Idempotent and quiet when there is nothing to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(redis-server redis-tools nginx-light postgresql postgresql-client prometheus openssl
+  procps iproute2 python3-venv)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  # Packages like nginx and redis-server start a system service on install, listening on public
+  # interfaces; opsproof runs its own instances on loopback, so service starts are refused here.
+  guard_created=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    guard_created=1
+  fi
+  trap '[[ $guard_created == 1 ]] && rm -f /usr/sbin/policy-rc.d' EXIT
+  export DEBIAN_FRONTEND=noninteractive
+  timeout 600 apt-get update -qq
+  timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv" >&2
+  "$PYTHON" -m venv .venv
+fi
+
+# Reinstall only when the dependency declaration changed since the last install.
+stamp=.venv/.opsproof-installed
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
+  echo "setup: installing opsproof and its dependencies into .venv" >&2
+  timeout 900 .venv/bin/python -m pip install -q --upgrade pip
+  timeout 1800 .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$wanted" >"$stamp"
+fi

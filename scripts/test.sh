@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's own tests: set up, lint, type-check, then every test (real servers, no mocks).
+# Fails on any failure, and on a run that executed no test (pytest exit 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+exec .venv/bin/python -m pytest tests "$@"
