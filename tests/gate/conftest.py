@@ -1,0 +1,65 @@
+"""Run the real gate suite in a subprocess, exactly as a user would, and read its evidence."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opsproof.paths import PROJECT_ROOT, SHIPPED_CONFIG
+from opsproof.stack.state import StackState
+
+GATE_TIMEOUT = 180.0
+
+
+@dataclass
+class GateRun:
+    returncode: int
+    output: str
+    evidence: dict[str, Any]
+    run_dir: Path
+
+    def check(self, fragment: str) -> dict[str, Any]:
+        """The one check whose id contains ``fragment``."""
+        found = [c for c in self.evidence["checks"] if fragment in c["id"]]
+        assert len(found) == 1, f"{fragment!r} matches {[c['id'] for c in found]}"
+        return found[0]
+
+
+def run_gate(
+    state_dir: Path, reports_dir: Path, *args: str, config: Path = SHIPPED_CONFIG, env: str = "reference"
+) -> GateRun:
+    command = [
+        sys.executable, "-m", "pytest", str(PROJECT_ROOT / "checks"),
+        "--env", env, "--config", str(config),
+        "--stack-state-dir", str(state_dir), "--reports-dir", str(reports_dir),
+        "-p", "no:cacheprovider", "-q", *args,
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=GATE_TIMEOUT, cwd=PROJECT_ROOT
+    )
+    run_dirs = sorted(reports_dir.iterdir())
+    assert run_dirs, f"no run directory written:\n{done.stdout}\n{done.stderr}"
+    evidence = json.loads((run_dirs[-1] / "evidence.json").read_text())
+    return GateRun(done.returncode, done.stdout + done.stderr, evidence, run_dirs[-1])
+
+
+@pytest.fixture
+def stack_state_dir(reference_stack: StackState) -> Path:
+    return Path(reference_stack.values["state_file"]).parent
+
+
+@pytest.fixture
+def gate(stack_state_dir: Path, tmp_path: Path) -> Callable[..., GateRun]:
+    """``gate(*pytest_args, config=..., env=...)`` runs the gate against the session's stack."""
+    counter = iter(range(1000))
+
+    def run(*args: str, config: Path = SHIPPED_CONFIG, env: str = "reference") -> GateRun:
+        reports = tmp_path / f"reports-{next(counter)}"
+        return run_gate(stack_state_dir, reports, *args, config=config, env=env)
+
+    return run

@@ -1,0 +1,107 @@
+"""The deploy gate, end to end against the real reference stack: it passes when the stack is
+healthy, and each check fails — with a reason naming the culprit — when what it guards breaks."""
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from opsproof.paths import SHIPPED_CONFIG
+from opsproof.stack.state import StackState
+
+pytestmark = pytest.mark.stack
+
+
+
+def _reference_with(tmp_path: Path, change: Callable[[dict[str, object]], None]) -> Path:
+    """A copy of the shipped config whose reference environment is changed by ``change``."""
+    document = yaml.safe_load(SHIPPED_CONFIG.read_text())
+    change(document["environments"]["reference"])
+    path = tmp_path / "opsproof.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def test_gate_passes_on_the_healthy_stack(gate, reference_stack: StackState) -> None:
+    run = gate()
+    assert run.returncode == 0, run.output
+    totals = run.evidence["totals"]
+    assert totals["failed"] == totals["error"] == 0
+    assert totals["passed"] >= 20
+    assert run.evidence["environment"] == "reference"
+    expiry = run.check("test_certificate_expiry")
+    assert expiry["figures"][0]["name"] == "days_to_expiry"
+    assert "SOC2:CC6.7" in expiry["controls"]
+    assert all(v == "passed" for v in run.evidence["controls"].values())
+    for name in ("evidence.json", "summary.md", "junit.xml"):
+        assert (run.run_dir / name).is_file()
+    # secrets of the stack never reach any evidence file
+    for path in run.run_dir.iterdir():
+        assert reference_stack.values["postgres.password"] not in path.read_text()
+
+
+def test_redis_down_fails_dependency_and_deep_health_naming_redis(gate, component_down) -> None:
+    with component_down("redis"):
+        run = gate("-k", "redis or deep_health or postgres_connect")
+    assert run.returncode == 1
+    ping = run.check("test_redis_ping")
+    assert ping["outcome"] == "failed"
+    assert "redis" in ping["reason"].lower()
+    deep = run.check("test_deep_health")
+    assert deep["outcome"] == "failed"
+    assert "redis" in deep["reason"]
+    assert run.check("test_postgres_connect")["outcome"] == "passed"
+    assert "Traceback" not in run.output
+
+
+def test_postgres_down_fails_its_checks_naming_postgres(gate, component_down) -> None:
+    with component_down("postgres"):
+        run = gate("-k", "postgres_connect or deep_health")
+    assert run.returncode == 1
+    assert run.check("test_postgres_connect")["outcome"] == "failed"
+    assert "postgres" in run.check("test_deep_health")["reason"]
+
+
+def test_certificate_inside_the_threshold_fails_tls(gate, tmp_path: Path) -> None:
+    def demand_a_long_validity(env: dict[str, object]) -> None:
+        env["services"]["api"]["tls"]["min_days"] = 3650
+
+    run = gate("-k", "tls", config=_reference_with(tmp_path, demand_a_long_validity))
+    expiry = run.check("test_certificate_expiry")
+    assert expiry["outcome"] == "failed"
+    assert "3650" in expiry["reason"]
+    assert run.check("test_certificate_chain")["outcome"] == "passed"
+
+
+def test_smoke_step_with_a_wrong_expectation_shows_expected_and_actual(gate, tmp_path: Path) -> None:
+    def expect_wrong_status(env: dict[str, object]) -> None:
+        env["smoke"][0]["expect"]["status"] = 201
+
+    run = gate("-k", "smoke", config=_reference_with(tmp_path, expect_wrong_status))
+    step = run.check("liveness answers JSON")
+    assert step["outcome"] == "failed"
+    assert "201" in step["reason"] and "200" in step["reason"]
+    assert run.check("render returns a PNG")["outcome"] == "passed"
+
+
+def test_unreachable_target_is_a_failed_check_with_reason_not_a_hang(gate, tmp_path: Path) -> None:
+    def point_at_a_closed_port(env: dict[str, object]) -> None:
+        env["services"]["redis"]["url"] = "redis://127.0.0.1:1/0"
+        env["services"]["redis"]["timeout"] = "1s"
+
+    started = time.monotonic()
+    run = gate("-k", "redis_ping", config=_reference_with(tmp_path, point_at_a_closed_port))
+    assert time.monotonic() - started < 60
+    ping = run.check("test_redis_ping")
+    assert ping["outcome"] == "failed"
+    assert "127.0.0.1:1" in ping["reason"]
+    assert "Traceback" not in run.output
+
+
+def test_config_error_stops_before_anything_runs(gate, tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(SHIPPED_CONFIG.read_text().replace("expect_role:", "expect_rol:"))
+    with pytest.raises(AssertionError, match="no run directory"):
+        gate(config=config)
