@@ -55,8 +55,11 @@ def main() -> None:
         if started_here:
             stop_stack(args.state_dir)
     serial_median, parallel_median = statistics.median(serial), statistics.median(parallel)
-    print(f"serial     median {serial_median:.2f}s  runs {[round(s, 2) for s in serial]}")
-    print(f"xdist -n{args.workers} median {parallel_median:.2f}s  runs {[round(s, 2) for s in parallel]}")
+    for label, runs, median in (
+        ("serial", serial, serial_median),
+        (f"xdist -n{args.workers}", parallel, parallel_median),
+    ):
+        print(f"{label:<10} median {median:.2f}s  runs {[round(r, 2) for r in runs]}")
     print(f"ratio xdist/serial {parallel_median / serial_median:.2f}")
 
 

@@ -20,7 +20,9 @@ def test_memory_headroom(host_target: Target[HostService], verify: Verifier) -> 
 
 @pytest.mark.control("SOC2:CC6.6", "ISO27001:A.8.20")
 def test_private_port_not_public(private_port_target: PortTarget, verify: Verifier) -> None:
-    verify(lambda: host.private_port_not_public(private_port_target.service, private_port_target.port))
+    verify(
+        lambda: host.private_port_not_public(private_port_target.service, private_port_target.port)
+    )
 
 
 @pytest.mark.control("SOC2:CC6.1", "ISO27001:A.8.3")

@@ -2,18 +2,16 @@
 
 import pytest
 
-from opsproof.config.models import HttpService, PrometheusService
+from opsproof.config.models import PrometheusService
 from opsproof.probes import metrics, prometheus
-from opsproof.targets import Target
+from opsproof.targets import MetricsTarget, Target
 from opsproof.verify import Verifier
 
 pytestmark = pytest.mark.control("SOC2:CC7.2", "ISO27001:A.8.16")
 
 
-def test_metrics_exposed(metrics_target: Target[HttpService], verify: Verifier) -> None:
-    service = metrics_target.service
-    assert service.metrics is not None
-    verify(lambda: metrics.metrics_exposed(service, service.metrics))
+def test_metrics_exposed(metrics_target: MetricsTarget, verify: Verifier) -> None:
+    verify(lambda: metrics.metrics_exposed(metrics_target.service, metrics_target.metrics))
 
 
 def test_prometheus_targets_up(

@@ -83,7 +83,9 @@ def stack_up(state_dir: Path | None, timeout: float) -> None:
     """Start the reference stack (does nothing if it is already running)."""
     from opsproof.stack.launcher import start_stack
 
-    state, started = start_stack(state_dir or default_state_dir(), timeout=timeout, progress=_progress)
+    state, started = start_stack(
+        state_dir or default_state_dir(), timeout=timeout, progress=_progress
+    )
     word = "started" if started else "already running"
     click.echo(f"reference stack {word}: {state.values['api.url']} (data in {state.root})")
 
@@ -129,7 +131,9 @@ def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.argument("kind", type=click.Choice(sorted(SUITES)))
-@click.option("--env", "environment", default=None, help="Environment in the config (default: reference).")
+@click.option(
+    "--env", "environment", default=None, help="Environment in the config (default: reference)."
+)
 @click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -143,7 +147,9 @@ def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
     default=None,
     help="Where run directories go (default: reports/runs in the project).",
 )
-@click.option("-n", "--workers", default=0, show_default=True, help="pytest-xdist workers (0: serial).")
+@click.option(
+    "-n", "--workers", default=0, show_default=True, help="pytest-xdist workers (0: serial)."
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @_friendly_errors
 def run(
@@ -194,3 +200,7 @@ def doctor(state_dir: Path | None) -> None:
         if not finding.ok and finding.fix:
             click.echo(f"   {'':<22} fix: {finding.fix}")
     sys.exit(0 if all(f.ok or f.optional for f in findings) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from opsproof.config.models import (
     DiskCheck,
@@ -17,12 +17,14 @@ from opsproof.config.models import (
     HostService,
     HttpCheck,
     HttpService,
+    MetricsCheck,
     PostgresService,
     PrometheusService,
     RedisService,
     SmokeStep,
     TlsCheck,
 )
+from opsproof.evidence.redact import redact_url
 
 T = TypeVar("T")
 
@@ -43,8 +45,18 @@ class EndpointTarget(Target[HttpService]):
 
 
 @dataclass(frozen=True)
+class MetricsTarget(Target[HttpService]):
+    metrics: MetricsCheck
+
+
+@dataclass(frozen=True)
 class SmokeTarget(Target[HttpService]):
     step: SmokeStep
+
+
+@dataclass(frozen=True)
+class ReplicaTarget(Target[PostgresService]):
+    replica_dsn: str
 
 
 @dataclass(frozen=True)
@@ -62,18 +74,6 @@ class FileTarget(Target[HostService]):
     path: Path
 
 
-def public_url(url: str) -> str:
-    """The URL without its credentials, fit for a test id or a report."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ""
-    netloc = (f"{parts.username}@" if parts.username else "") + host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def _http(env: Environment) -> dict[str, HttpService]:
     return env.services_of(HttpService)
 
@@ -88,15 +88,17 @@ def _liveness(env: Environment) -> list[EndpointTarget]:
 
 def _deep_health(env: Environment) -> list[EndpointTarget]:
     return [
-        EndpointTarget(f"GET {svc.url.rstrip('/')}{svc.deep_health.path}", name, svc, svc.deep_health)
+        EndpointTarget(
+            f"GET {svc.url.rstrip('/')}{svc.deep_health.path}", name, svc, svc.deep_health
+        )
         for name, svc in _http(env).items()
         if svc.deep_health
     ]
 
 
-def _metrics(env: Environment) -> list[Target[HttpService]]:
+def _metrics(env: Environment) -> list[MetricsTarget]:
     return [
-        Target(f"{svc.url.rstrip('/')}{svc.metrics.path}", name, svc)
+        MetricsTarget(f"{svc.url.rstrip('/')}{svc.metrics.path}", name, svc, svc.metrics)
         for name, svc in _http(env).items()
         if svc.metrics
     ]
@@ -120,16 +122,22 @@ def _smoke(env: Environment) -> list[SmokeTarget]:
 
 
 def _redis(env: Environment) -> list[Target[RedisService]]:
-    return [Target(public_url(s.url), n, s) for n, s in env.services_of(RedisService).items()]
+    return [
+        Target(redact_url(s.url, keep_query=False), n, s)
+        for n, s in env.services_of(RedisService).items()
+    ]
 
 
 def _postgres(env: Environment) -> list[Target[PostgresService]]:
-    return [Target(public_url(s.dsn), n, s) for n, s in env.services_of(PostgresService).items()]
-
-
-def _replicas(env: Environment) -> list[Target[PostgresService]]:
     return [
-        Target(public_url(s.replica_dsn), n, s)
+        Target(redact_url(s.dsn, keep_query=False), n, s)
+        for n, s in env.services_of(PostgresService).items()
+    ]
+
+
+def _replicas(env: Environment) -> list[ReplicaTarget]:
+    return [
+        ReplicaTarget(redact_url(s.replica_dsn, keep_query=False), n, s, s.replica_dsn)
         for n, s in env.services_of(PostgresService).items()
         if s.replica_dsn
     ]

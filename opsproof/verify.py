@@ -31,12 +31,9 @@ class Verifier:
         self._convergence = convergence
 
     def __call__(self, probe: Callable[[], Observation]) -> Observation:
-        result = converge(probe, self._convergence.timeout, self._convergence.interval)
-        observation = result.observation
-        figures = dict(observation.figures)
-        if self._convergence.timeout > 0:
-            figures["convergence_s"] = Figure(round(result.seconds, 3), "s")
-        for name, figure in figures.items():
+        timeout, interval = self._convergence.timeout, self._convergence.interval
+        observation = converge(probe, timeout, interval).observation if timeout else probe()
+        for name, figure in observation.figures.items():
             self._node.user_properties.append(figure_property(name, figure))
         if not observation.ok:
             pytest.fail(observation.reason, pytrace=False)

@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from opsproof.config.durations import Duration
 
@@ -30,11 +39,13 @@ class ProcessRuntime(StrictModel):
     """A service running as a local process: how to find it and how to start it again."""
 
     component: str | None = Field(
-        None, description="name of a reference-stack component (api, worker, redis, ...)"
+        default=None, description="name of a reference-stack component (api, worker, redis, ...)"
     )
-    pid_file: Path | None = Field(None, description="file holding the main PID")
-    match: str | None = Field(None, description="substring of the command line that finds it")
-    start: list[str] | None = Field(None, description="command that starts it again")
+    pid_file: Path | None = Field(default=None, description="file holding the main PID")
+    match: str | None = Field(
+        default=None, description="substring of the command line that finds it"
+    )
+    start: list[str] | None = Field(default=None, description="command that starts it again")
 
     @model_validator(mode="after")
     def _one_way_to_find(self) -> "ProcessRuntime":
@@ -70,14 +81,18 @@ class MetricsCheck(StrictModel):
 class TlsCheck(StrictModel):
     """Certificate checks for an https service."""
 
-    min_days: int = Field(14, ge=0, description="fail when the certificate expires sooner")
-    hostname: str | None = Field(None, description="name the certificate must match; default: URL host")
-    ca_file: Path | None = Field(None, description="trust anchor for the chain; default: system store")
+    min_days: int = Field(default=14, ge=0, description="fail when the certificate expires sooner")
+    hostname: str | None = Field(
+        default=None, description="name the certificate must match; default: URL host"
+    )
+    ca_file: Path | None = Field(
+        default=None, description="trust anchor for the chain; default: system store"
+    )
 
 
 class ServiceBase(StrictModel):
     runtime: RuntimeConfig | None = None
-    timeout: Duration = Field(3.0, description="deadline for every call to this service")
+    timeout: Duration = Field(default=3.0, description="deadline for every call to this service")
 
 
 class HttpService(ServiceBase):
@@ -89,7 +104,9 @@ class HttpService(ServiceBase):
     deep_health: HttpCheck | None = None
     metrics: MetricsCheck | None = None
     tls: TlsCheck | None = None
-    ca_file: Path | None = Field(None, description="CA bundle to trust for requests (self-signed)")
+    ca_file: Path | None = Field(
+        default=None, description="CA bundle to trust for requests (self-signed)"
+    )
     headers: dict[str, str] = Field(
         default_factory=dict, description="sent with every request; values are treated as secrets"
     )
@@ -106,12 +123,12 @@ class RedisService(ServiceBase):
     kind: Literal["redis"]
     url: str = Field(description="redis://[:password@]host:port/db")
     expect_role: Literal["master", "slave"] | None = Field(
-        None, description="role INFO replication must report"
+        default=None, description="role INFO replication must report"
     )
     max_memory_ratio: float = Field(
-        0.9, gt=0, le=1, description="used_memory / maxmemory above this fails"
+        default=0.9, gt=0, le=1, description="used_memory / maxmemory above this fails"
     )
-    expect_eviction_policy: str | None = Field(None, description="e.g. allkeys-lru")
+    expect_eviction_policy: str | None = Field(default=None, description="e.g. allkeys-lru")
 
     @field_validator("url")
     @classmethod
@@ -125,10 +142,14 @@ class PostgresService(ServiceBase):
     kind: Literal["postgres"]
     dsn: str = Field(description="postgresql://user:password@host:port/db")
     max_connections_ratio: float = Field(
-        0.8, gt=0, le=1, description="connections / max_connections above this fails"
+        default=0.8, gt=0, le=1, description="connections / max_connections above this fails"
     )
-    long_query_seconds: Duration = Field(300.0, description="an active query older than this fails")
-    replica_dsn: str | None = Field(None, description="a replica to check for replication lag")
+    long_query_seconds: Duration = Field(
+        default=300.0, description="an active query older than this fails"
+    )
+    replica_dsn: str | None = Field(
+        default=None, description="a replica to check for replication lag"
+    )
     max_replication_lag: Duration = 30.0
 
     @field_validator("dsn", "replica_dsn")
@@ -155,16 +176,16 @@ class PrometheusService(ServiceBase):
 
 class DiskCheck(StrictModel):
     path: Path
-    max_used_percent: float = Field(90.0, gt=0, le=100)
+    max_used_percent: float = Field(default=90.0, gt=0, le=100)
 
 
 class HostService(StrictModel):
     """A host, inspected through pytest-testinfra (``local://``, ``ssh://user@host``, ...)."""
 
     kind: Literal["host"]
-    backend: str = Field("local://", description="a testinfra host spec")
+    backend: str = Field(default="local://", description="a testinfra host spec")
     disks: list[DiskCheck] = Field(default_factory=lambda: [DiskCheck(path=Path("/"))])
-    max_memory_used_percent: float = Field(90.0, gt=0, le=100)
+    max_memory_used_percent: float = Field(default=90.0, gt=0, le=100)
     private_ports: list[int] = Field(
         default_factory=list, description="ports that must not listen on all interfaces"
     )
@@ -183,7 +204,7 @@ class SmokeRequest(StrictModel):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     path: str
     headers: dict[str, str] = Field(default_factory=dict)
-    json_body: JsonValue = Field(None, alias="json")
+    json_body: JsonValue = Field(default=None, alias="json")
     body: str | None = None
 
     @field_validator("path")
@@ -199,13 +220,17 @@ Signature = Literal["png", "jpeg", "gif", "pdf", "gzip", "zip"]
 
 class SmokeExpect(StrictModel):
     status: int = 200
-    content_type: str | None = Field(None, description="media type, parameters ignored")
+    content_type: str | None = Field(default=None, description="media type, parameters ignored")
     json_fields: dict[str, JsonValue] = Field(
         default_factory=dict, alias="json", description="dotted paths and expected values"
     )
-    signature: Signature | None = Field(None, description="binary format the body must have")
+    signature: Signature | None = Field(
+        default=None, description="binary format the body must have"
+    )
     body_contains: str | None = None
-    max_latency: Duration | None = Field(None, description="latency budget for this request")
+    max_latency: Duration | None = Field(
+        default=None, description="latency budget for this request"
+    )
 
 
 class SmokeStep(StrictModel):
@@ -218,25 +243,27 @@ class SmokeStep(StrictModel):
 
 
 class Convergence(StrictModel):
-    """Post-deploy convergence: retry failing checks until this deadline (like goss --retry-timeout)."""
+    """Post-deploy convergence: retry failing checks until a deadline (goss --retry-timeout)."""
 
-    timeout: Duration = Field(0.0, description="0 disables retrying")
+    timeout: Duration = Field(default=0.0, description="0 disables retrying")
     interval: Duration = 1.0
 
 
 class SloTargets(StrictModel):
     """Service level targets; checks, load and DR runs report their figures against these."""
 
-    availability: float | None = Field(None, gt=0, le=1)
+    availability: float | None = Field(default=None, gt=0, le=1)
     latency_p95: Duration | None = None
     latency_p99: Duration | None = None
-    error_rate: float | None = Field(None, ge=0, le=1)
+    error_rate: float | None = Field(default=None, ge=0, le=1)
     rto: Duration | None = None
     rpo: Duration | None = None
 
 
 Permission = Literal["allowed", "forbidden"]
-ServiceT = TypeVar("ServiceT", HttpService, RedisService, PostgresService, PrometheusService, HostService)
+ServiceT = TypeVar(
+    "ServiceT", HttpService, RedisService, PostgresService, PrometheusService, HostService
+)
 
 
 class Environment(StrictModel):
@@ -244,7 +271,7 @@ class Environment(StrictModel):
 
     description: str = ""
     stack: Literal["reference"] | None = Field(
-        None, description="endpoints come from the running embedded reference stack"
+        default=None, description="endpoints come from the running embedded reference stack"
     )
     services: dict[str, Service]
     smoke: list[SmokeStep] = Field(default_factory=list)
@@ -255,23 +282,33 @@ class Environment(StrictModel):
 
     @model_validator(mode="after")
     def _smoke_targets_exist(self) -> "Environment":
-        http = {name for name, svc in self.services.items() if isinstance(svc, HttpService)}
+        http = sorted(name for name, svc in self.services.items() if isinstance(svc, HttpService))
+        problems: list[InitErrorDetails] = []
         names: set[str] = set()
-        for step in self.smoke:
+        for index, step in enumerate(self.smoke):
             if step.service not in http:
-                choices = ", ".join(sorted(http)) or "none declared"
-                raise ValueError(
-                    f"smoke step {step.name!r} targets {step.service!r}, which is not an http "
-                    f"service (http services: {choices})"
-                )
+                choices = ", ".join(http) or "none declared"
+                message = f"{step.service!r} is not an http service here (http services: {choices})"
+                problems.append(_located(("smoke", index, "service"), step.service, message))
             if step.name in names:
-                raise ValueError(f"smoke step name {step.name!r} is used twice; names are test ids")
+                message = (
+                    f"{step.name!r} is used twice; smoke step names are test ids, make them unique"
+                )
+                problems.append(_located(("smoke", index, "name"), step.name, message))
             names.add(step.name)
+        if problems:
+            # a ValidationError keeps each problem's location, so the loader can point at its line
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
 
     def services_of(self, kind: type[ServiceT]) -> dict[str, ServiceT]:
         """The declared services of one kind, by name."""
         return {name: svc for name, svc in self.services.items() if isinstance(svc, kind)}
+
+
+def _located(loc: tuple[str | int, ...], value: str, message: str) -> InitErrorDetails:
+    error = PydanticCustomError("invalid_reference", "{message}", {"message": message})
+    return InitErrorDetails(type=error, loc=loc, input=value)
 
 
 class ConfigFile(StrictModel):

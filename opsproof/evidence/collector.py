@@ -66,7 +66,7 @@ class EvidenceCollector:
         figures: list[FigureRecord] = []
         for key, value in report.user_properties:
             if key == FIGURE_PROPERTY:
-                figures.append(FigureRecord(**json.loads(value)))
+                figures.append(FigureRecord(**json.loads(str(value))))
             elif key == CONTROLS_PROPERTY:
                 record.controls = str(value).split(",")
         if figures:

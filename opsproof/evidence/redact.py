@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@/\s]+)(?=@)", re.I)
 _SECRET_ASSIGNMENT = re.compile(
@@ -40,3 +41,16 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         return value
+
+
+def redact_url(url: str, keep_query: bool = True) -> str:
+    """The URL without its password (and query, where DSNs carry options): a target id."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        parts = parts._replace(netloc=f"{user}@{hostport}" if user else hostport)
+    if not keep_query:
+        parts = parts._replace(query="", fragment="")
+    # Rebuild only when something was removed: urlunsplit drops the "//" of "local://".
+    return url if parts == urlsplit(url) else urlunsplit(parts)

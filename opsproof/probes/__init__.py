@@ -5,6 +5,7 @@ wrong answer is an :class:`Observation` with ``ok=False`` and a reason a person 
 The same probe serves a gate check, a chaos steady-state hypothesis and a DR "healthy again".
 """
 
+from opsproof.probes.polling import Converged, converge
 from opsproof.probes.result import Figure, Observation
 
-__all__ = ["Figure", "Observation"]
+__all__ = ["Converged", "Figure", "Observation", "converge"]

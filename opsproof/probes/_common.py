@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import ParamSpec, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from opsproof.probes.result import Observation
 
@@ -62,15 +61,3 @@ def one_line(text: str, limit: int = 200) -> str:
     """Whitespace collapsed and cut to ``limit`` characters, for quoting answers in reasons."""
     flat = re.sub(r"\s+", " ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def redact_url(url: str, keep_query: bool = True) -> str:
-    """The URL without its password (and query, where DSNs carry options): a target id."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.partition(":")[0]
-        netloc = f"{user}@{hostport}" if user else hostport
-    query = parts.query if keep_query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
+from pydantic import JsonValue
 
 from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError
@@ -66,7 +67,7 @@ def fetch(
     timeout: float,
     *,
     headers: dict[str, str] | None = None,
-    json: object = None,
+    json: JsonValue = None,
     content: bytes | None = None,
 ) -> Answer:
     """Send one request and read the whole body, or raise ``TimeoutError`` past ``timeout``.
@@ -91,3 +92,21 @@ def fetch(
     return Answer(
         response.status_code, response.headers, b"".join(chunks), time.monotonic() - start
     )
+
+
+def fetch_from(
+    service: HttpService,
+    client: httpx.Client | None,
+    method: str,
+    url: str,
+    timeout: float,
+    *,
+    headers: dict[str, str] | None = None,
+    json: JsonValue = None,
+    content: bytes | None = None,
+) -> Answer:
+    """:func:`fetch` through the caller's client, or through a one-off client for the service."""
+    if client is not None:
+        return fetch(client, method, url, timeout, headers=headers, json=json, content=content)
+    with http_client(service) as own:
+        return fetch(own, method, url, timeout, headers=headers, json=json, content=content)

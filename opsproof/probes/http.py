@@ -9,8 +9,10 @@ from pydantic import JsonValue
 from opsproof.config.models import HttpCheck, HttpService, SmokeExpect, SmokeStep
 from opsproof.probes._body import has_signature, json_mismatches, sniff
 from opsproof.probes._common import describe_error, timed
-from opsproof.probes._fetch import Answer, fetch, http_client
+from opsproof.probes._fetch import Answer, fetch_from, http_client
 from opsproof.probes.result import Figure, Observation
+
+__all__ = ["check_endpoint", "endpoint_url", "http_client", "run_smoke_step"]
 
 
 def endpoint_url(service: HttpService, path: str) -> str:
@@ -29,7 +31,7 @@ def check_endpoint(
     url = endpoint_url(service, check.path)
     target = f"GET {url}"
     try:
-        answer = _get_answer(service, client, "GET", url, check.timeout)
+        answer = fetch_from(service, client, "GET", url, check.timeout)
     except (httpx.HTTPError, OSError) as exc:
         return Observation(False, target, f"{target}: {describe_error(exc, check.timeout)}")
     failures = _status_failure(answer, check.expect_status)
@@ -53,14 +55,14 @@ def run_smoke_step(
     url = endpoint_url(service, request.path)
     target = f"{request.method} {url}"
     try:
-        answer = _get_answer(
+        answer = fetch_from(
             service,
             client,
             request.method,
             url,
             service.timeout,
             headers=request.headers,
-            json_body=request.json_body,
+            json=request.json_body,
             content=None if request.body is None else request.body.encode(),
         )
     except (httpx.HTTPError, OSError) as exc:
@@ -77,22 +79,6 @@ def run_smoke_step(
     return Observation(
         True, target, f"{target}: every expectation met in {latency_ms:g} ms", figures
     )
-
-
-def _get_answer(
-    service: HttpService,
-    client: httpx.Client | None,
-    method: str,
-    url: str,
-    timeout: float,
-    headers: dict[str, str] | None = None,
-    json_body: JsonValue = None,
-    content: bytes | None = None,
-) -> Answer:
-    if client is not None:
-        return fetch(client, method, url, timeout, headers=headers, json=json_body, content=content)
-    with http_client(service) as own:
-        return fetch(own, method, url, timeout, headers=headers, json=json_body, content=content)
 
 
 def _status_failure(answer: Answer, expected: int) -> list[str]:

@@ -16,7 +16,8 @@ STATE_FILE = "stack.json"
 
 
 def default_state_dir() -> Path:
-    """``$OPSPROOF_STATE_DIR``, else ``$XDG_STATE_HOME/opsproof``, else ``~/.local/state/opsproof``."""
+    """``$OPSPROOF_STATE_DIR``, else ``$XDG_STATE_HOME/opsproof``,
+    else ``~/.local/state/opsproof``."""
     if explicit := os.environ.get("OPSPROOF_STATE_DIR"):
         return Path(explicit)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
@@ -38,6 +39,9 @@ class ComponentState:
     url: str | None = None
     user: str | None = None
     """Run as this user (PostgreSQL refuses to run as root)."""
+    create_time: float | None = None
+    """psutil's create time of ``pid``: tells a live component from a recycled PID. Whoever
+    records a new ``pid`` records this too, or sets it to None (then only the PID is checked)."""
 
 
 @dataclass
@@ -49,7 +53,8 @@ class StackState:
     started_at: str
     components: dict[str, ComponentState]
     values: dict[str, str]
-    """Flat interpolation values: ``api.url``, ``redis.port``, ``postgres.password``, ``tls.ca_file``."""
+    """Flat interpolation values: ``api.url``, ``redis.port``, ``postgres.password``,
+    ``tls.ca_file``."""
     secrets: list[str] = field(default_factory=list)
     """Values that must never appear in a report."""
 
@@ -74,6 +79,8 @@ class StackState:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise StackError(f"{path}: unreadable stack state ({exc}); remove it and start again") from exc
+            raise StackError(
+                f"{path}: unreadable stack state ({exc}); remove it and start again"
+            ) from exc
         components = {name: ComponentState(**c) for name, c in raw.pop("components").items()}
         return cls(components=components, **raw)

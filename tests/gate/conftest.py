@@ -31,7 +31,11 @@ class GateRun:
 
 
 def run_gate(
-    state_dir: Path, reports_dir: Path, *args: str, config: Path = SHIPPED_CONFIG, env: str = "reference"
+    state_dir: Path,
+    reports_dir: Path,
+    *args: str,
+    config: Path = SHIPPED_CONFIG,
+    env: str = "reference",
 ) -> GateRun:
     command = [
         sys.executable, "-m", "pytest", str(PROJECT_ROOT / "checks"),

@@ -14,7 +14,6 @@ from opsproof.stack.state import StackState
 pytestmark = pytest.mark.stack
 
 
-
 def _reference_with(tmp_path: Path, change: Callable[[dict[str, object]], None]) -> Path:
     """A copy of the shipped config whose reference environment is changed by ``change``."""
     document = yaml.safe_load(SHIPPED_CONFIG.read_text())
@@ -75,7 +74,9 @@ def test_certificate_inside_the_threshold_fails_tls(gate, tmp_path: Path) -> Non
     assert run.check("test_certificate_chain")["outcome"] == "passed"
 
 
-def test_smoke_step_with_a_wrong_expectation_shows_expected_and_actual(gate, tmp_path: Path) -> None:
+def test_smoke_step_with_a_wrong_expectation_shows_expected_and_actual(
+    gate, tmp_path: Path
+) -> None:
     def expect_wrong_status(env: dict[str, object]) -> None:
         env["smoke"][0]["expect"]["status"] = 201
 

@@ -43,7 +43,10 @@ def test_targets_are_parametrized_with_readable_ids(pytester: pytest.Pytester, l
     )
     result = pytester.runpytest("--config", str(lab), "--env", "lab", "--collect-only", "-q")
     result.stdout.fnmatch_lines(
-        ["*test_redis[[]redis://127.0.0.1:6999/0[]]", "*test_live[[]GET http://127.0.0.1:9/healthz[]]"]
+        [
+            "*test_redis[[]redis://127.0.0.1:6999/0[]]",
+            "*test_live[[]GET http://127.0.0.1:9/healthz[]]",
+        ]
     )
     assert "pw-never-in-reports" not in result.stdout.str()
 
@@ -61,7 +64,9 @@ def test_undeclared_targets_are_not_applicable_not_failures(
     assert "not applicable" in evidence["not_applicable"][0]
 
 
-def test_evidence_records_outcomes_controls_and_figures(pytester: pytest.Pytester, lab: Path) -> None:
+def test_evidence_records_outcomes_controls_and_figures(
+    pytester: pytest.Pytester, lab: Path
+) -> None:
     pytester.makepyfile(
         """
         import pytest
@@ -69,7 +74,8 @@ def test_evidence_records_outcomes_controls_and_figures(pytester: pytest.Pyteste
 
         @pytest.mark.control("SOC2:CC7.2")
         def test_up(redis_target, verify):
-            verify(lambda: Observation(True, "cache", "fine", {"latency_ms": Figure(3, "ms", "< 100")}))
+            figures = {"latency_ms": Figure(3, "ms", "< 100")}
+            verify(lambda: Observation(True, "cache", "fine", figures))
 
         @pytest.mark.control("SOC2:CC8.1")
         def test_down(redis_target, verify):
@@ -103,11 +109,15 @@ def test_malformed_control_id_is_a_usage_error(pytester: pytest.Pytester, lab: P
     result.stderr.fnmatch_lines(["*control id 'CC7.2' is not of the form FRAMEWORK:ID*"])
 
 
-def test_config_error_is_reported_before_anything_runs(pytester: pytest.Pytester) -> None:
-    config = pytester.makefile(".yaml", opsproof=CONFIG.replace("health:", "helth:"))
+def test_config_error_is_reported_before_anything_runs(
+    pytester: pytest.Pytester, lab: Path
+) -> None:
+    lab.write_text(lab.read_text().replace("health:", "helth:"))
+    line = next(n for n, text in enumerate(lab.read_text().splitlines(), 1) if "helth" in text)
     pytester.makepyfile("def test_x(redis_target):\n    pass\n")
-    result = pytester.runpytest("--config", str(config), "--env", "lab")
+    result = pytester.runpytest("--config", str(lab), "--env", "lab")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str() + result.stderr.str()
-    assert "opsproof.yaml:7" in output and "did you mean 'health'" in output
+    assert f"opsproof.yaml:{line}:" in output
+    assert ".services.web.helth: unknown key; did you mean 'health'" in output
     assert "Traceback" not in output

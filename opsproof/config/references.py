@@ -1,0 +1,90 @@
+"""Fill in the ``${...}`` references of one environment from variables and the reference stack."""
+
+from collections.abc import Callable, Mapping
+
+from opsproof.config.interpolation import Reference, parse_template
+from opsproof.config.problems import KeyPath, Problem, did_you_mean
+from opsproof.config.sensitive import looks_secret
+from opsproof.config.source import ParsedFile
+from opsproof.stack.state import StackState
+
+
+class Resolver:
+    """Values for references; reads the stack at most once, and only when one is referenced."""
+
+    def __init__(self, environ: Mapping[str, str], stack: Callable[[], StackState | None]) -> None:
+        self._environ = environ
+        self._stack = stack
+        self._state: StackState | None = None
+        self._stack_read = False
+        self.secrets: set[str] = set()
+        """Values from secret-looking variables, and the stack's secrets once it was used."""
+
+    def resolve(self, ref: Reference) -> str:
+        """The value of ``ref``; raises ValueError naming the fix when there is none."""
+        key = ref.stack_key
+        value = self._environ.get(ref.name) if key is None else self._stack_value(key)
+        if not value and ref.default is not None:
+            value = ref.default
+        if value is None:
+            raise ValueError(self._missing(ref))
+        if value and looks_secret(ref.name):
+            self.secrets.add(value)
+        return value
+
+    def _running_stack(self) -> StackState | None:
+        if not self._stack_read:
+            self._state, self._stack_read = self._stack(), True
+        return self._state
+
+    def _stack_value(self, key: str) -> str | None:
+        state = self._running_stack()
+        if state is None:
+            return None
+        self.secrets.update(state.secrets)
+        return state.values.get(key)
+
+    def _missing(self, ref: Reference) -> str:
+        key = ref.stack_key
+        if key is None:
+            return f"{ref} is not set; export {ref.name}=... or write ${{{ref.name}:-default}}"
+        state = self._running_stack()
+        if state is None:
+            return (
+                f"{ref} needs the reference stack, which is not running; start it with "
+                "'opsproof stack up' (or use 'opsproof run gate', which starts it)"
+            )
+        known = sorted(state.values)
+        return (
+            f"{ref}: the reference stack has no value {key!r}{did_you_mean(key, known)} "
+            f"(known: {', '.join(known)})"
+        )
+
+
+def interpolate(
+    data: object, path: KeyPath, resolver: Resolver, parsed: ParsedFile
+) -> tuple[object, list[Problem]]:
+    """``data`` with every string value interpolated (keys are left as written)."""
+    problems: list[Problem] = []
+
+    def fill(value: object, at: KeyPath) -> object:
+        if isinstance(value, dict):
+            return {key: fill(item, (*at, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item, (*at, i)) for i, item in enumerate(value)]
+        if not isinstance(value, str):
+            return value
+        try:
+            parts = parse_template(value)
+        except ValueError as exc:
+            problems.append(Problem(parsed.locate(at), at, str(exc)))
+            return value
+        text = ""
+        for part in parts:
+            try:
+                text += part if isinstance(part, str) else resolver.resolve(part)
+            except ValueError as exc:
+                problems.append(Problem(parsed.locate(at), at, str(exc)))
+        return text
+
+    return fill(data, path), problems

@@ -1,0 +1,146 @@
+"""Redis probes: reachability, replication role, memory headroom and eviction policy.
+
+Everything is read from PING and INFO, which managed Redis offerings keep even where they
+disable CONFIG.
+"""
+
+import time
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from opsproof.config.models import RedisService
+from opsproof.evidence.redact import redact_url
+from opsproof.probes._common import describe_error, timed
+from opsproof.probes.result import Figure, Observation
+
+
+class _Unanswered(Exception):
+    """A Redis command failed; carries the reason already worded."""
+
+
+def _target(service: RedisService) -> str:
+    return redact_url(service.url, keep_query=False)
+
+
+def _client(service: RedisService) -> redis.Redis:
+    # No retries: one call, one deadline; a retried timeout would double the wait.
+    return redis.Redis.from_url(
+        service.url,
+        socket_timeout=service.timeout,
+        socket_connect_timeout=service.timeout,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+    )
+
+
+def _info(service: RedisService, section: str) -> dict[str, object]:
+    client = _client(service)
+    try:
+        info: dict[str, object] = client.info(section)
+    except (redis.RedisError, OSError) as exc:
+        why = describe_error(exc, service.timeout)
+        raise _Unanswered(f"{_target(service)}: INFO {section} failed: {why}") from exc
+    finally:
+        client.close()
+    return info
+
+
+@timed
+def ping(service: RedisService) -> Observation:
+    """PING answers within the service timeout."""
+    target = _target(service)
+    client = _client(service)
+    start = time.monotonic()
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        reason = f"{target}: PING failed: {describe_error(exc, service.timeout)}"
+        return Observation(False, target, reason)
+    finally:
+        client.close()
+    latency_ms = round((time.monotonic() - start) * 1000, 1)
+    figures = {"latency_ms": Figure(latency_ms, "ms")}
+    return Observation(True, target, f"{target}: PONG in {latency_ms:g} ms", figures)
+
+
+@timed
+def role(service: RedisService) -> Observation:
+    """The replication role is ``expect_role``; with none expected, the role is only reported."""
+    target = _target(service)
+    try:
+        info = _info(service, "replication")
+    except _Unanswered as exc:
+        return Observation(False, target, str(exc))
+    actual = str(info.get("role", "unknown"))
+    expected = service.expect_role
+    figures = {"role": Figure(actual, target=None if expected is None else f"== {expected}")}
+    if expected is None:
+        return Observation(True, target, f"{target}: role is {actual} (no expect_role)", figures)
+    if actual != expected:
+        upstream = (
+            f" of {info['master_host']}:{info['master_port']}" if "master_host" in info else ""
+        )
+        reason = f"{target}: expected role {expected}, got {actual}{upstream}"
+        return Observation(False, target, reason, figures)
+    return Observation(True, target, f"{target}: role is {actual}", figures)
+
+
+@timed
+def memory(service: RedisService) -> Observation:
+    """used_memory / maxmemory stays at or below ``max_memory_ratio``.
+
+    With no maxmemory there is nothing to exceed, so the probe passes, unless an eviction
+    policy is expected: a policy only acts under a limit, so a missing limit is then a failure.
+    """
+    target = _target(service)
+    try:
+        info = _info(service, "memory")
+    except _Unanswered as exc:
+        return Observation(False, target, str(exc))
+    used, limit = info.get("used_memory"), info.get("maxmemory", 0)
+    if not isinstance(used, int) or not isinstance(limit, int):
+        reason = f"{target}: INFO memory reports no used_memory or maxmemory (a proxy?)"
+        return Observation(False, target, reason)
+    figures = {"used_memory": Figure(used, "bytes")}
+    if limit == 0:
+        figures["maxmemory"] = Figure("unlimited")
+        if service.expect_eviction_policy is not None:
+            reason = (
+                f"{target}: maxmemory is not set: an unbounded cache can exhaust host memory "
+                f"(expected eviction policy {service.expect_eviction_policy} never applies)"
+            )
+            return Observation(False, target, reason, figures)
+        reason = f"{target}: maxmemory is not set (unlimited), using {used} bytes"
+        return Observation(True, target, reason, figures)
+    ratio = used / limit
+    figures["maxmemory"] = Figure(limit, "bytes")
+    figures["memory_ratio"] = Figure(round(ratio, 3), target=f"<= {service.max_memory_ratio:g}")
+    reason = f"{target}: using {used} of {limit} bytes ({ratio:.1%})"
+    if ratio > service.max_memory_ratio:
+        limit_text = f"{service.max_memory_ratio:.0%}"
+        return Observation(False, target, f"{reason}, above the {limit_text} limit", figures)
+    return Observation(True, target, reason, figures)
+
+
+@timed
+def eviction_policy(service: RedisService) -> Observation:
+    """maxmemory-policy is ``expect_eviction_policy``; with none expected, it is only reported."""
+    target = _target(service)
+    try:
+        info = _info(service, "memory")
+    except _Unanswered as exc:
+        return Observation(False, target, str(exc))
+    actual = str(info.get("maxmemory_policy", "unknown"))
+    expected = service.expect_eviction_policy
+    figures = {
+        "eviction_policy": Figure(actual, target=None if expected is None else f"== {expected}")
+    }
+    if expected is None:
+        reason = f"{target}: eviction policy is {actual} (no expect_eviction_policy)"
+        return Observation(True, target, reason, figures)
+    if actual != expected:
+        reason = f"{target}: expected eviction policy {expected}, got {actual}"
+        return Observation(False, target, reason, figures)
+    return Observation(True, target, f"{target}: eviction policy is {actual}", figures)

@@ -1,0 +1,248 @@
+"""Start, inspect and stop the reference stack recorded in a state directory."""
+
+import datetime as dt
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from opsproof.errors import StackError
+from opsproof.stack.certs import DEFAULT_DAYS, write_tls_material
+from opsproof.stack.components import (
+    POSTGRES_OS_USER,
+    START_ORDER,
+    Layout,
+    Ports,
+    declare,
+    service_dir,
+    stale_files,
+    stop_signal,
+    values,
+    write_nginx_conf,
+)
+from opsproof.stack.lock import state_lock
+from opsproof.stack.ports import free_ports
+from opsproof.stack.postgres import bootstrap, initdb
+from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
+from opsproof.stack.readiness import CHECKS, wait_healthy
+from opsproof.stack.state import STATE_FILE, ComponentState, StackState
+
+Progress = Callable[[str], None]
+ROOT_PREFIX = "opsproof-stack-"
+CLEANUP_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int
+    alive: bool
+    port: int | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    root: str
+    started_at: str
+    state_file: str
+    components: list[ComponentStatus]
+
+    @property
+    def running(self) -> bool:
+        """Every component's process is alive (paused counts as alive)."""
+        return all(c.alive for c in self.components)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for ``opsproof stack status --json``."""
+        return {"running": self.running, **asdict(self)}
+
+
+def _quiet(message: str) -> None:
+    """Progress sink when the caller passes none."""
+
+
+def _with_log(component: ComponentState, message: str) -> StackError:
+    return StackError(
+        f"{component.name}: {message}\n--- last lines of {component.log_file} ---\n"
+        f"{log_tail(component.log_file)}"
+    )
+
+
+def _launch(state: StackState, state_dir: Path, component: ComponentState, say: Progress) -> None:
+    where = f" on 127.0.0.1:{component.port}" if component.port else ""
+    say(f"starting {component.name}{where}")
+    spawn(component)
+    state.components[component.name] = component
+    state.save(state_dir)  # recorded at once, so a crash of ours still leaves it findable
+
+
+def _wait_ready(state: StackState, names: list[str], deadline: float) -> None:
+    """Poll each named component until its check passes; fail fast if one exits."""
+    pending, problems = list(names), dict.fromkeys(names, "not checked yet")
+    while pending:
+        for name in list(pending):
+            component = state.components[name]
+            if not is_alive(component):
+                raise _with_log(component, "exited while starting")
+            problem = CHECKS[name](state, component)
+            if problem is None:
+                pending.remove(name)
+            else:
+                problems[name] = problem
+        if pending and time.monotonic() >= deadline:
+            component = state.components[pending[0]]
+            raise _with_log(component, f"not ready in time: {problems[component.name]}")
+        if pending:
+            time.sleep(POLL_INTERVAL)
+
+
+def _teardown(state_dir: Path, state: StackState, timeout: float) -> list[str]:
+    """Stop every recorded process, then remove the root directory and the state file."""
+    stopped = terminate(list(state.components.values()), stop_signal, timeout)
+    root = Path(state.root)
+    # Only ever delete a directory we created: a hand-edited state file must not aim rmtree.
+    if root.name.startswith(ROOT_PREFIX):
+        shutil.rmtree(root, ignore_errors=True)
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    return stopped
+
+
+def _start(state_dir: Path, timeout: float, say: Progress, tls_days: int) -> StackState:
+    began = time.monotonic()
+    deadline = began + timeout
+    root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
+    # Traversable by postgres and nginx's unprivileged workers; still not listable.
+    root.chmod(0o711)
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    state = StackState(root=str(root), started_at=started_at, components={}, values={})
+    try:
+        layout = Layout(root)
+        layout.logs.mkdir()
+        layout.redis_data.mkdir()
+        ports = Ports(*free_ports(4))
+        password = secrets.token_urlsafe(24)
+        tls = write_tls_material(layout.tls, days=tls_days)
+        write_nginx_conf(layout, ports, tls)
+        state.values = values(layout, ports, password, tls, (state_dir / STATE_FILE).absolute())
+        state.secrets = [password]
+        declared = declare(layout, ports, password, tls)
+        # The service retries its dependencies by itself, so it boots while initdb runs.
+        for name in ("redis", "api", "worker", "nginx"):
+            _launch(state, state_dir, declared[name], say)
+        postgres = declared["postgres"]
+        say("initialising the postgres cluster")
+        try:
+            initdb(
+                layout,
+                Path(state.values["postgres.bin_dir"]),
+                POSTGRES_OS_USER,
+                Path(postgres.log_file),
+                max(deadline - time.monotonic(), 1.0),
+            )
+            _launch(state, state_dir, postgres, say)
+            say("creating the opsproof role and database, applying the schema")
+            schema = service_dir() / "reference_service" / "schema.sql"
+            bootstrap(
+                layout, ports.postgres, password, state.values["postgres.dsn"], schema, deadline
+            )
+        except StackError as exc:
+            raise _with_log(postgres, str(exc).removeprefix("postgres: ")) from None
+        say("waiting for every component to be ready")
+        _wait_ready(state, list(START_ORDER), deadline)
+        wait_healthy(state, max(deadline - time.monotonic(), 1.0))
+    except BaseException:
+        _teardown(state_dir, state, CLEANUP_TIMEOUT)
+        raise
+    state.components = {name: state.components[name] for name in START_ORDER}
+    state.save(state_dir)
+    say(f"reference stack ready in {time.monotonic() - began:.1f} s: {state.values['api.url']}")
+    return state
+
+
+def start_stack(
+    state_dir: Path,
+    *,
+    timeout: float = 90.0,
+    progress: Progress | None = None,
+    tls_days: int = DEFAULT_DAYS,
+) -> tuple[StackState, bool]:
+    """The stack recorded in ``state_dir`` if all its processes are alive, with False; else
+    (after cleaning up a dead or half-dead one) a newly started stack, with True.
+    Raises StackError naming the component that failed, with the tail of its log."""
+    say = progress or _quiet
+    with state_lock(state_dir, timeout):
+        recorded = StackState.load(state_dir)
+        if recorded is not None:
+            complete = set(recorded.components) == set(START_ORDER)
+            if complete and all(is_alive(c) for c in recorded.components.values()):
+                say(f"reference stack already running: {recorded.values['api.url']}")
+                return recorded, False
+            say(f"recorded stack in {recorded.root} is not running: cleaning it up")
+            _teardown(state_dir, recorded, CLEANUP_TIMEOUT)
+        return _start(state_dir, timeout, say, tls_days), True
+
+
+def stop_stack(state_dir: Path, *, timeout: float = 15.0) -> list[str]:
+    """Stop every component (graceful signal, then SIGKILL to its whole process group) and
+    remove the root directory and state file; the names of the components that were running."""
+    with state_lock(state_dir, timeout):
+        state = StackState.load(state_dir)
+        return [] if state is None else _teardown(state_dir, state, timeout)
+
+
+def stack_status(state_dir: Path) -> StackStatus | None:
+    """What is recorded in ``state_dir`` and which processes are alive; None without a stack."""
+    state = StackState.load(state_dir)
+    if state is None:
+        return None
+    return StackStatus(
+        root=state.root,
+        started_at=state.started_at,
+        state_file=str(state_dir / STATE_FILE),
+        components=[
+            ComponentStatus(c.name, c.pid, is_alive(c), c.port, c.url)
+            for c in state.components.values()
+        ],
+    )
+
+
+def _recorded(state_dir: Path, name: str) -> tuple[StackState, ComponentState]:
+    state = StackState.load(state_dir)
+    if state is None:
+        raise StackError(
+            f"no reference stack recorded in {state_dir}; start one: opsproof stack up"
+        )
+    try:
+        return state, state.components[name]
+    except KeyError:
+        known = ", ".join(state.components)
+        raise StackError(f"no component {name!r} in the reference stack; it has {known}") from None
+
+
+def stop_component(state_dir: Path, name: str, *, timeout: float = 10.0) -> None:
+    """Stop one component (graceful signal, then SIGKILL to its process group) and wait
+    until none of its processes is left."""
+    with state_lock(state_dir, timeout):
+        _, component = _recorded(state_dir, name)
+        terminate([component], stop_signal, timeout)
+
+
+def start_component(state_dir: Path, name: str, *, timeout: float = 30.0) -> ComponentState:
+    """Start a stopped or killed component again from its recorded command, wait until it is
+    ready and record its new pid. A component still alive is only waited for."""
+    deadline = time.monotonic() + timeout
+    with state_lock(state_dir, timeout):
+        state, component = _recorded(state_dir, name)
+        if not is_alive(component):
+            # A killed leader can leave orphans (PostgreSQL backends keep its shared memory).
+            terminate([component], stop_signal, min(CLEANUP_TIMEOUT, timeout / 2))
+            for path in stale_files(name, state.values):
+                path.unlink(missing_ok=True)
+            spawn(component)
+            state.save(state_dir)
+        _wait_ready(state, [name], deadline)
+        return component

@@ -1,0 +1,43 @@
+"""Fixtures shared by the project's own tests: one reference stack for the whole session."""
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from opsproof.stack import ComponentState, StackState, start_stack, stop_stack
+from opsproof.stack import component_down as take_down
+from opsproof.stack.processes import running_processes
+
+
+@pytest.fixture(scope="session")
+def reference_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """State directory of the session's stack (not the user's default one)."""
+    return tmp_path_factory.mktemp("stack-state")
+
+
+@pytest.fixture(scope="session")
+def reference_stack(reference_stack_dir: Path, pytestconfig: pytest.Config) -> Iterator[StackState]:
+    """A running reference stack, started once per session and stopped at its end."""
+    began = time.monotonic()
+    state, _ = start_stack(reference_stack_dir)
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        elapsed = time.monotonic() - began
+        reporter.write_line(f"reference stack up in {elapsed:.1f} s: {state.values['api.url']}")
+    yield state
+    final = StackState.load(reference_stack_dir) or state  # components restarted meanwhile
+    stop_stack(reference_stack_dir)
+    left = running_processes(list(final.components.values()))
+    assert not any(left.values()), f"processes left after stop_stack: {left}"
+
+
+@pytest.fixture
+def component_down(
+    reference_stack: StackState, reference_stack_dir: Path
+) -> Callable[[str], AbstractContextManager[ComponentState]]:
+    """``with component_down("redis"):`` stops it for the block, then starts it again and waits
+    until ``/health/deep`` answers 200, so later tests find a healthy stack."""
+    return lambda name: take_down(reference_stack_dir, name)
