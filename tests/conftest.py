@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,10 @@ def reference_stack(reference_stack_dir: Path, pytestconfig: pytest.Config) -> I
     """A running reference stack, started once per session and stopped at its end."""
     began = time.monotonic()
     state, _ = start_stack(reference_stack_dir)
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else nullcontext():
         elapsed = time.monotonic() - began
-        reporter.write_line(f"reference stack up in {elapsed:.1f} s: {state.values['api.url']}")
+        print(f"\nreference stack up in {elapsed:.1f} s: {state.values['api.url']}")
     yield state
     final = StackState.load(reference_stack_dir) or state  # components restarted meanwhile
     stop_stack(reference_stack_dir)

@@ -62,33 +62,29 @@ def _problem(error: ErrorDetails, site: _Site, prefix: KeyPath, parsed: ParsedFi
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _field_names(site.owner)
-        everything = allowed + _field_names(site.owner, aliases=False)
-        hint = did_you_mean(str(path[-1]), everything)
+        hint = did_you_mean(str(path[-1]), allowed + _field_names(site.owner, aliases=False))
         message = f"unknown key{hint} (allowed: {', '.join(allowed)})"
         return Problem(parsed.locate(path, key=True), path, message)
     if kind == "missing":
         return Problem(parsed.locate(path), path, _missing(site, path))
-    kinds = _tags(site.annotation)
-    if kind == "union_tag_invalid":
-        tag = str(error.get("ctx", {}).get("tag"))
-        path = (*path, "kind")
-        hint = did_you_mean(tag, kinds)
-        message = f"unknown kind {tag!r}{hint} (kinds: {', '.join(kinds)})"
-        return Problem(parsed.locate(path), path, message)
-    if kind == "union_tag_not_found":
-        written = (
-            [key for key in site.data if isinstance(key, str)]
-            if isinstance(site.data, dict)
-            else []
-        )
-        if typo := next(iter(difflib.get_close_matches("kind", written, n=1, cutoff=0.5)), None):
-            path = (*path, typo)
-            message = f"unknown key; did you mean 'kind'? (one of: {', '.join(kinds)})"
-            return Problem(parsed.locate(path, key=True), path, message)
-        path = (*path, "kind")
-        message = f"missing required key; add 'kind: ' with one of: {', '.join(kinds)}"
-        return Problem(parsed.locate(path), path, message)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return _kind_problem(site, path, parsed)
     return Problem(parsed.locate(path), path, _wrong_value(error, site))
+
+
+def _kind_problem(site: _Site, path: KeyPath, parsed: ParsedFile) -> Problem:
+    """A service whose ``kind`` is unknown, missing, or written under a misspelt key."""
+    kinds = _tags(site.annotation)
+    written = site.data if isinstance(site.data, dict) else {}
+    if "kind" in written:
+        tag = str(written["kind"])
+        message = f"unknown kind {tag!r}{did_you_mean(tag, kinds)} (kinds: {', '.join(kinds)})"
+        return Problem(parsed.locate((*path, "kind")), (*path, "kind"), message)
+    if misspelt := difflib.get_close_matches("kind", list(written), n=1, cutoff=0.5):
+        message = f"unknown key; did you mean 'kind'? (one of: {', '.join(kinds)})"
+        return Problem(parsed.locate((*path, misspelt[0]), key=True), (*path, misspelt[0]), message)
+    message = f"missing required key; add 'kind: ' with one of: {', '.join(kinds)}"
+    return Problem(parsed.locate((*path, "kind")), (*path, "kind"), message)
 
 
 def _missing(site: _Site, path: KeyPath) -> str:

@@ -5,6 +5,7 @@ import json
 import httpx
 
 from opsproof.config.models import PrometheusService
+from opsproof.evidence.redact import redact_url
 from opsproof.probes._common import describe_error, timed
 from opsproof.probes._fetch import fetch
 from opsproof.probes.result import Figure, Observation
@@ -14,14 +15,20 @@ class _Unanswered(Exception):
     """The API call failed or answered something else than a success; reason already worded."""
 
 
+def _base(service: PrometheusService) -> str:
+    """The server's URL without its password (httpx sends URL credentials as basic auth)."""
+    return redact_url(service.url).rstrip("/")
+
+
 def _api(service: PrometheusService, path: str) -> dict[str, object]:
     """The ``data`` object of a Prometheus HTTP API answer."""
     url = service.url.rstrip("/") + path
+    shown = _base(service) + path
     try:
         with httpx.Client(trust_env=False, timeout=service.timeout) as client:
             answer = fetch(client, "GET", url, service.timeout)
     except (httpx.HTTPError, OSError) as exc:
-        raise _Unanswered(f"GET {url}: {describe_error(exc, service.timeout)}") from exc
+        raise _Unanswered(f"GET {shown}: {describe_error(exc, service.timeout)}") from exc
     try:
         document = json.loads(answer.body)
     except ValueError:
@@ -32,7 +39,7 @@ def _api(service: PrometheusService, path: str) -> dict[str, object]:
         or document.get("status") != "success"
     ):
         raise _Unanswered(
-            f"GET {url}: expected status 200 with a success answer, "
+            f"GET {shown}: expected status 200 with a success answer, "
             f"got {answer.status} {answer.excerpt()}"
         )
     data = document.get("data")
@@ -54,7 +61,7 @@ def targets_up(service: PrometheusService) -> Observation:
 
     An expected job with no active target fails too, as does a Prometheus scraping nothing.
     """
-    target = f"{service.url.rstrip('/')} targets"
+    target = f"{_base(service)} targets"
     try:
         data = _api(service, "/api/v1/targets?state=active")
     except _Unanswered as exc:
@@ -84,7 +91,7 @@ def targets_up(service: PrometheusService) -> Observation:
 @timed
 def no_critical_alerts(service: PrometheusService) -> Observation:
     """No firing alert carries a severity listed in ``critical_severities``."""
-    target = f"{service.url.rstrip('/')} alerts"
+    target = f"{_base(service)} alerts"
     try:
         data = _api(service, "/api/v1/alerts")
     except _Unanswered as exc:

@@ -259,3 +259,14 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_environment_names_validates_the_top_level(cfg: "ConfigFiles") -> None:
     with pytest.raises(ConfigError, match=r":1:1: verison: unknown key; did you mean 'version'"):
         environment_names(cfg.write("verison: 1\nenvironments: {}\n"))
+
+
+def test_misspelt_kind_is_named(cfg: "ConfigFiles") -> None:
+    text = cfg.valid.replace("kind: postgres", "kidn: postgres")
+    [problem] = cfg.problems(text)
+
+    assert (problem.line, problem.key) == (
+        cfg.line_of(text, "kidn"),
+        "environments.staging.services.db.kidn",
+    )
+    assert problem.message.startswith("unknown key; did you mean 'kind'? (one of: http, redis,")
