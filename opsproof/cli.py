@@ -128,7 +128,7 @@ def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
 
 @main.command(
     "run",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    context_settings={"ignore_unknown_options": True},
 )
 @click.argument("kind", type=click.Choice(sorted(SUITES)))
 @click.option(

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.stack import ComponentState, StackState, start_stack, stop_stack
-from opsproof.stack import component_down as take_down
+from opsproof.stack.launcher import start_stack, stop_stack
+from opsproof.stack.outage import component_down as take_down
 from opsproof.stack.processes import running_processes
+from opsproof.stack.state import ComponentState, StackState
 
 
 @pytest.fixture(scope="session")

@@ -58,17 +58,17 @@ def load_environment(
 
     resolver = Resolver(os.environ if environ is None else environ, stack or _recorded_stack)
     prefix = ("environments", name)
-    data, unresolved = interpolate(data, prefix, resolver, parsed)
-    secrets = resolver.secrets | url_passwords(data)
-    problems += unresolved
+    filled = interpolate(data, prefix, resolver, parsed)
+    secrets = resolver.secrets | url_passwords(filled.data)
+    problems += filled.problems
     try:
-        environment = Environment.model_validate(data)
+        environment = Environment.model_validate(filled.data)
     except ValidationError as exc:
         # a value that could not be interpolated would only repeat its problem as a wrong value
         problems += [
             problem
-            for problem in validation_problems(exc, Environment, data, prefix, parsed)
-            if not any(problem.path[: len(u.path)] == u.path for u in unresolved)
+            for problem in validation_problems(exc, Environment, filled.data, prefix, parsed)
+            if not any(problem.path[: len(at)] == at for at in filled.unresolved)
         ]
         raise config_error(parsed.source, problems, secrets) from None
     if problems:

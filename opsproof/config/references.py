@@ -1,12 +1,21 @@
 """Fill in the ``${...}`` references of one environment from variables and the reference stack."""
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from opsproof.config.interpolation import Reference, parse_template
 from opsproof.config.problems import KeyPath, Problem, did_you_mean
 from opsproof.config.sensitive import looks_secret
 from opsproof.config.source import ParsedFile
 from opsproof.stack.state import StackState
+
+
+class StackNotRunning(ValueError):
+    """A ``${stack.KEY}`` reference while no reference stack runs."""
+
+    def __init__(self, reference: Reference) -> None:
+        super().__init__(f"{reference} needs the reference stack, which is not running")
+        self.reference = reference
 
 
 class Resolver:
@@ -26,10 +35,14 @@ class Resolver:
         value = self._environ.get(ref.name) if key is None else self._stack_value(key)
         if not value and ref.default is not None:
             value = ref.default
+        if value is None and key is not None:
+            raise self._no_stack_value(ref, key)
         if value is None:
-            raise ValueError(self._missing(ref))
-        if value and looks_secret(ref.name):
-            self.secrets.add(value)
+            raise ValueError(
+                f"{ref} is not set; export {ref.name}=... or write ${{{ref.name}:-default}}"
+            )
+        if value and key is None and looks_secret(ref.name):
+            self.secrets.add(value)  # the stack lists its own secrets; its key names do not
         return value
 
     def _running_stack(self) -> StackState | None:
@@ -44,28 +57,34 @@ class Resolver:
         self.secrets.update(state.secrets)
         return state.values.get(key)
 
-    def _missing(self, ref: Reference) -> str:
-        key = ref.stack_key
-        if key is None:
-            return f"{ref} is not set; export {ref.name}=... or write ${{{ref.name}:-default}}"
+    def _no_stack_value(self, ref: Reference, key: str) -> ValueError:
         state = self._running_stack()
         if state is None:
-            return (
-                f"{ref} needs the reference stack, which is not running; start it with "
-                "'opsproof stack up' (or use 'opsproof run gate', which starts it)"
-            )
+            return StackNotRunning(ref)
         known = sorted(state.values)
-        return (
+        return ValueError(
             f"{ref}: the reference stack has no value {key!r}{did_you_mean(key, known)} "
             f"(known: {', '.join(known)})"
         )
 
 
+@dataclass(frozen=True)
+class Interpolated:
+    """An environment's data with references filled in, and what could not be."""
+
+    data: object
+    problems: list[Problem]
+    unresolved: list[KeyPath]
+    """Values left unfinished because a reference in them could not be filled in."""
+
+
 def interpolate(
     data: object, path: KeyPath, resolver: Resolver, parsed: ParsedFile
-) -> tuple[object, list[Problem]]:
+) -> Interpolated:
     """``data`` with every string value interpolated (keys are left as written)."""
     problems: list[Problem] = []
+    unresolved: list[KeyPath] = []
+    stack_refs: list[tuple[KeyPath, Reference]] = []
 
     def fill(value: object, at: KeyPath) -> object:
         if isinstance(value, dict):
@@ -78,13 +97,27 @@ def interpolate(
             parts = parse_template(value)
         except ValueError as exc:
             problems.append(Problem(parsed.locate(at), at, str(exc)))
+            unresolved.append(at)
             return value
         text = ""
         for part in parts:
             try:
                 text += part if isinstance(part, str) else resolver.resolve(part)
+            except StackNotRunning as exc:
+                stack_refs.append((at, exc.reference))
+                unresolved.append(at)
             except ValueError as exc:
                 problems.append(Problem(parsed.locate(at), at, str(exc)))
+                unresolved.append(at)
         return text
 
-    return fill(data, path), problems
+    filled = fill(data, path)
+    if stack_refs:  # one problem with one fix, however many values need the stack
+        at, ref = stack_refs[0]
+        more = f" (as do {len(stack_refs) - 1} more values)" if len(stack_refs) > 1 else ""
+        message = (
+            f"{ref} needs the reference stack, which is not running{more}; start it with "
+            "'opsproof stack up' (or use 'opsproof run gate', which starts it)"
+        )
+        problems.append(Problem(parsed.locate(at), at, message))
+    return Interpolated(filled, problems, unresolved)

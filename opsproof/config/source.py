@@ -56,6 +56,9 @@ def parse(text: str, source: str) -> ParsedFile:
         data = None if node is None else builder.build(node, (), None)
     except MarkedYAMLError as exc:
         raise config_error(source, [_syntax_problem(exc)]) from None
+    except RecursionError:
+        message = "lists and mappings nest too deeply to read; flatten the file"
+        raise config_error(source, [Problem(Position(1, 1), (), message)]) from None
     finally:
         loader.dispose()
     if builder.problems:

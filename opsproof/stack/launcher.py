@@ -146,9 +146,7 @@ def _start(state_dir: Path, timeout: float, say: Progress, tls_days: int) -> Sta
             _launch(state, state_dir, postgres, say)
             say("creating the opsproof role and database, applying the schema")
             schema = service_dir() / "reference_service" / "schema.sql"
-            bootstrap(
-                layout, ports.postgres, password, state.values["postgres.dsn"], schema, deadline
-            )
+            bootstrap(layout, ports.postgres, password, schema, deadline)
         except StackError as exc:
             raise _with_log(postgres, str(exc).removeprefix("postgres: ")) from None
         say("waiting for every component to be ready")

@@ -48,41 +48,43 @@ def initdb(layout: Layout, bin_dir: Path, os_user: str, log_file: Path, timeout:
             raise StackError(f"postgres: initdb failed with exit code {exc.returncode}") from None
 
 
-def _superuser(layout: Layout, port: int) -> psycopg.Connection[tuple[object, ...]]:
+def _superuser(layout: Layout, port: int, dbname: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(
         host=str(layout.postgres_run),
         port=port,
         user="postgres",
-        dbname="postgres",
+        dbname=dbname,
         autocommit=True,
         connect_timeout=2,
     )
 
 
-def bootstrap(
-    layout: Layout, port: int, password: str, dsn: str, schema: Path, deadline: float
-) -> None:
-    """Wait until the server accepts connections, then create the application role and
-    database and apply ``schema`` as that role over TCP (which also proves the DSN works)."""
-    last_error = "no attempt"
+def _wait_accepting(layout: Layout, port: int, deadline: float) -> None:
     while True:
         try:
-            with _superuser(layout, port) as conn:
-                conn.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                        sql.Identifier(POSTGRES_USER), sql.Literal(password)
-                    )
-                )
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                        sql.Identifier(POSTGRES_DATABASE), sql.Identifier(POSTGRES_USER)
-                    )
-                )
-            break
+            with _superuser(layout, port, "postgres"):
+                return
         except psycopg.OperationalError as exc:
-            last_error = str(exc).strip()
-        if time.monotonic() >= deadline:
-            raise StackError(f"postgres: not accepting connections in time ({last_error})")
+            if time.monotonic() >= deadline:
+                raise StackError(
+                    f"postgres: not accepting connections in time ({str(exc).strip()})"
+                ) from None
         time.sleep(POLL_INTERVAL)
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+
+
+def bootstrap(layout: Layout, port: int, password: str, schema: Path, deadline: float) -> None:
+    """Wait until the server accepts connections, then create the application role and its
+    database and apply ``schema`` as that role. The role may log in only once the schema
+    exists: the service, already running, must never find a database without its tables."""
+    _wait_accepting(layout, port, deadline)
+    role, database = sql.Identifier(POSTGRES_USER), sql.Identifier(POSTGRES_DATABASE)
+    with _superuser(layout, port, "postgres") as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} NOLOGIN PASSWORD {}").format(role, sql.Literal(password))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, role))
+    with _superuser(layout, port, POSTGRES_DATABASE) as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(role))
         conn.execute(schema.read_text())
+        conn.execute("RESET ROLE")
+        conn.execute(sql.SQL("ALTER ROLE {} LOGIN").format(role))

@@ -144,17 +144,20 @@ def test_unknown_environment_suggests_one(cfg: "ConfigFiles") -> None:
     )
 
 
-def test_stack_not_running(cfg: "ConfigFiles") -> None:
+def test_stack_not_running_is_one_problem(cfg: "ConfigFiles") -> None:
     text = """\
     environments:
       ref:
         services:
           api: {kind: http, url: "${stack.api.url}"}
+          box: {kind: host, private_ports: ["${stack.redis.port}", "${stack.api.port}"]}
     """
     [problem] = cfg.problems(text, "ref", stack=lambda: None)
 
-    assert problem.line == 4
-    assert "${stack.api.url} needs the reference stack, which is not running" in problem.message
+    assert (problem.line, problem.key) == (4, "environments.ref.services.api.url")
+    assert problem.message.startswith(
+        "${stack.api.url} needs the reference stack, which is not running (as do 2 more values); "
+    )
     assert "'opsproof stack up'" in problem.message
     assert "'opsproof run gate'" in problem.message
 

@@ -110,19 +110,25 @@ def test_stack_values_are_coerced_and_its_secrets_collected(cfg: "ConfigFiles") 
               box:
                 kind: host
                 private_ports: ["${stack.redis.port}"]
+                secret_files: ["${stack.tls.key_file}"]
         """
     )
     calls = []
 
     def stack() -> StackState:
         calls.append(1)
-        return a_stack({"redis.url": "redis://:pw@127.0.0.1:6390/0", "redis.port": "6390"}, ["pw"])
+        values = {
+            "redis.url": "redis://:pw@127.0.0.1:6390/0",
+            "redis.port": "6390",
+            "tls.key_file": "/srv/key.pem",
+        }
+        return a_stack(values, ["pw"])
 
     loaded = load_environment(path, "ref", environ={}, stack=stack)
 
     assert loaded.environment.services_of(RedisService)["cache"].url.endswith(":6390/0")
     assert loaded.environment.services_of(HostService)["box"].private_ports == [6390]
-    assert "pw" in loaded.secrets
+    assert loaded.secrets == {"pw"}  # the stack names its secrets; 'key_file' is only a path
     assert calls == [1]  # read once, however many references
 
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from opsproof.stack import StackState
+from opsproof.stack.state import StackState
 
 T = TypeVar("T")
 Eventually = Callable[[Callable[[], T | None], float, str], T]

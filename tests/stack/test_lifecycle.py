@@ -11,15 +11,10 @@ import psutil
 import pytest
 
 from opsproof.errors import StackError
-from opsproof.stack import (
-    ComponentState,
-    StackState,
-    launcher,
-    stack_status,
-    start_stack,
-    stop_stack,
-)
+from opsproof.stack import launcher
+from opsproof.stack.launcher import stack_status, start_stack, stop_stack
 from opsproof.stack.processes import running_processes
+from opsproof.stack.state import ComponentState, StackState
 
 pytestmark = pytest.mark.stack
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opsproof.stack import StackState, stack_status
+from opsproof.stack.launcher import stack_status
 from opsproof.stack.processes import running_processes
+from opsproof.stack.state import StackState
 
 pytestmark = pytest.mark.stack
 
