@@ -1,17 +1,30 @@
-"""The evidence model: one run, its checks, their controls and measured figures.
+"""The evidence model: one run, its checks, their controls, waivers and measured figures.
 
-Plain dataclasses so that ``evidence.json`` is a faithful, versioned dump of them.
+pydantic dataclasses: a record is validated where it is made, ``evidence.json`` is a faithful
+dump of it, and the shipped JSON Schema is generated from these same classes.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
-SCHEMA_VERSION = 1
+from pydantic import AwareDatetime, ConfigDict
+from pydantic.dataclasses import dataclass
 
-Outcome = Literal["passed", "failed", "error", "skipped"]
+from opsproof.evidence.records import DrillRecord, ExperimentRecord
+
+SCHEMA_VERSION = 2
+
+Outcome = Literal["passed", "failed", "error", "skipped", "waived"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped", "waived")
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+ControlVerdict = Literal["passed", "failed", "waived", "not_evaluated"]
+WaiverStatus = Literal["active", "expired"]
+
+_STRICT = ConfigDict(extra="forbid")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class FigureRecord:
     """A measured value and the target it was judged against."""
 
@@ -21,7 +34,7 @@ class FigureRecord:
     target: str | None = None
 
 
-@dataclass
+@dataclass(config=_STRICT)
 class CheckRecord:
     """One executed pytest item."""
 
@@ -31,40 +44,84 @@ class CheckRecord:
     controls: list[str] = field(default_factory=list)
     figures: list[FigureRecord] = field(default_factory=list)
     reason: str = ""
-    """Why it failed (or was skipped): the probe's reason, never a traceback."""
+    """Why it failed, was waived or skipped: the probe's reason, never a traceback."""
+    title: str = ""
+    """The first line of the test's docstring."""
+    severity: Severity = "medium"
+    """Impact when this check fails (``@pytest.mark.severity``)."""
+    owner: str = ""
+    """Who fixes it when it fails (``@pytest.mark.owner``)."""
+    waiver: str | None = None
+    """Ticket of the waiver that covered this check."""
 
 
-@dataclass
+@dataclass(frozen=True, config=_STRICT)
+class ChangeIdentity:
+    """The change a deploy gate run judges (SOC 2 CC8.1): what was deployed, by whom."""
+
+    version: str = ""
+    commit: str = ""
+    deployer: str = ""
+    ticket: str = ""
+
+    def is_known(self) -> bool:
+        return any((self.version, self.commit, self.deployer, self.ticket))
+
+
+@dataclass(frozen=True, config=_STRICT)
+class WaiverRecord:
+    """A waiver from the waiver file, as it stood during the run."""
+
+    subject: str
+    """The control id or test node id (pattern) it waives."""
+    applies_to: Literal["control", "test"]
+    justification: str
+    approver: str
+    ticket: str
+    expires: AwareDatetime
+    status: WaiverStatus
+    applied: list[str] = field(default_factory=list)
+    """Checks and controls it turned from failed or not evaluated into waived."""
+
+
+@dataclass(config=_STRICT)
 class RunRecord:
-    """A whole run: what was verified, where, when, and with what result."""
+    """A whole run: what was verified, where, when, by whom, and with what result."""
 
     kind: str
     environment: str
     config_file: str
-    started_at: str
-    finished_at: str
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
     opsproof_version: str
     exit_status: int
     checks: list[CheckRecord]
     not_applicable: list[str] = field(default_factory=list)
     """Checks with no target in this environment (e.g. no Prometheus declared)."""
+    controls: dict[str, ControlVerdict] = field(default_factory=dict)
+    """Every control in scope with its verdict; no executed check means ``not_evaluated``."""
+    waivers: list[WaiverRecord] = field(default_factory=list)
+    experiments: list[ExperimentRecord] = field(default_factory=list)
+    drills: list[DrillRecord] = field(default_factory=list)
+    change: ChangeIdentity = field(default_factory=ChangeIdentity)
+    operator: str = ""
+    host: str = ""
+    schedule_interval_s: float | None = None
+    """How often a run of this kind is due (nightly chaos: 86400); None when not scheduled."""
+    catalogue_version: str = ""
+    totals: dict[str, int] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
-    def totals(self) -> dict[str, int]:
-        counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
-        for check in self.checks:
-            counts[check.outcome] += 1
-        return counts
+    def __post_init__(self) -> None:
+        if not self.totals:
+            self.totals = {outcome: 0 for outcome in OUTCOMES}
+            for check in self.checks:
+                self.totals[check.outcome] += 1
 
-    def controls(self) -> dict[str, str]:
-        """Each control's verdict: failed if any of its checks failed, else passed."""
-        verdicts: dict[str, str] = {}
-        for check in self.checks:
-            for control in check.controls:
-                if check.outcome in ("failed", "error"):
-                    verdicts[control] = "failed"
-                elif check.outcome == "passed":
-                    verdicts.setdefault(control, "passed")
-                else:
-                    verdicts.setdefault(control, "not_evaluated")
-        return dict(sorted(verdicts.items()))
+    @property
+    def duration_s(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_status == 0

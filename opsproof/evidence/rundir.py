@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_RUN_NAME = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)-(?P<series>.+?)(?:\.(?P<n>\d+))?$")
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -12,9 +13,14 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def series_name(kind: str, environment: str) -> str:
+    """The part of a run directory's name shared by runs of one kind and environment."""
+    return f"{_UNSAFE.sub('_', kind)}-{_UNSAFE.sub('_', environment)}"
+
+
 def create_run_dir(reports_dir: Path, kind: str, environment: str, started: datetime) -> Path:
     """A new, unique run directory; a second run in the same second gets a suffix."""
-    base = f"{utc_stamp(started)}-{_UNSAFE.sub('_', kind)}-{_UNSAFE.sub('_', environment)}"
+    base = f"{utc_stamp(started)}-{series_name(kind, environment)}"
     reports_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1000):
         candidate = reports_dir / (base if attempt == 0 else f"{base}.{attempt}")
@@ -24,3 +30,15 @@ def create_run_dir(reports_dir: Path, kind: str, environment: str, started: date
             continue
         return candidate
     raise FileExistsError(f"{reports_dir}: could not create a run directory for {base}")
+
+
+def run_dirs(reports_dir: Path, series: str | None = None) -> list[Path]:
+    """Run directories oldest first, optionally only those of one ``series_name``."""
+    found: list[tuple[str, int, Path]] = []
+    if not reports_dir.is_dir():
+        return []
+    for path in reports_dir.iterdir():
+        match = _RUN_NAME.match(path.name)
+        if match and path.is_dir() and series in (None, match["series"]):
+            found.append((match["stamp"], int(match["n"] or 0), path))
+    return [path for _, _, path in sorted(found)]

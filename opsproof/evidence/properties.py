@@ -1,0 +1,71 @@
+"""Evidence travels from a test to the run record as pytest user properties.
+
+pytest-xdist ships ``report.user_properties`` from each worker to the controller, which alone
+writes the run directory; strings survive that trip (and junit.xml), so every value is text.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import cast
+
+from pydantic import TypeAdapter
+
+from opsproof.evidence.model import SEVERITIES, FigureRecord, Severity
+from opsproof.evidence.records import DrillRecord, ExperimentRecord
+from opsproof.verify import CONTROLS_PROPERTY, FIGURE_PROPERTY
+
+SEVERITY_PROPERTY = "opsproof.severity"
+OWNER_PROPERTY = "opsproof.owner"
+TITLE_PROPERTY = "opsproof.title"
+WAIVER_PROPERTY = "opsproof.waiver"
+EXPERIMENT_PROPERTY = "opsproof.experiment"
+DRILL_PROPERTY = "opsproof.drill"
+
+EXPERIMENT = TypeAdapter(ExperimentRecord)
+DRILL = TypeAdapter(DrillRecord)
+
+
+def experiment_property(record: ExperimentRecord) -> tuple[str, str]:
+    return EXPERIMENT_PROPERTY, EXPERIMENT.dump_json(record).decode()
+
+
+def drill_property(record: DrillRecord) -> tuple[str, str]:
+    return DRILL_PROPERTY, DRILL.dump_json(record).decode()
+
+
+@dataclass
+class ItemEvidence:
+    """Everything one test reported about itself."""
+
+    controls: list[str] = field(default_factory=list)
+    figures: list[FigureRecord] = field(default_factory=list)
+    severity: Severity = "medium"
+    owner: str = ""
+    title: str = ""
+    waiver: str | None = None
+    experiments: list[ExperimentRecord] = field(default_factory=list)
+    drills: list[DrillRecord] = field(default_factory=list)
+
+
+def read_properties(properties: Iterable[tuple[str, object]]) -> ItemEvidence:
+    found = ItemEvidence()
+    for key, value in properties:
+        text = str(value)
+        if key == FIGURE_PROPERTY:
+            found.figures.append(FigureRecord(**json.loads(text)))
+        elif key == CONTROLS_PROPERTY:
+            found.controls = text.split(",")
+        elif key == SEVERITY_PROPERTY and text in SEVERITIES:
+            found.severity = cast(Severity, text)
+        elif key == OWNER_PROPERTY:
+            found.owner = text
+        elif key == TITLE_PROPERTY:
+            found.title = text
+        elif key == WAIVER_PROPERTY:
+            found.waiver = text
+        elif key == EXPERIMENT_PROPERTY:
+            found.experiments.append(EXPERIMENT.validate_json(text))
+        elif key == DRILL_PROPERTY:
+            found.drills.append(DRILL.validate_json(text))
+    return found

@@ -1,0 +1,115 @@
+"""A load profile: k6 options read from a YAML/JSON file or a dict, validated, optionally
+time-scaled, as the scenarios to run and the thresholds to judge them by."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from opsproof.config.problems import config_error
+from opsproof.config.source import parse
+from opsproof.config.validation import validation_problems
+from opsproof.errors import ConfigError
+from opsproof.load.options import Options, Scenario
+from opsproof.load.thresholds import Expression, Selector, parse_expression, parse_selector
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold of one metric: its own pytest item."""
+
+    selector: Selector
+    expression: Expression
+    source: str
+    """As written in the profile, e.g. ``p(95) < 500``."""
+    abort_on_fail: bool = False
+    delay_abort_eval: float | None = None
+
+    @property
+    def id(self) -> str:
+        """Readable, stable test id: ``http_req_duration:p(95)<500``."""
+        return f"{self.selector}:{self.expression}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    scenarios: dict[str, Scenario]
+    thresholds: tuple[Threshold, ...]
+    time_scale: float = 1.0
+
+    def scaled(self, factor: float) -> "Profile":
+        """Every duration multiplied by ``factor`` (rates per timeUnit unchanged): a 16-minute
+        runbook ramp runs in 10 s at 0.01 with the same shape."""
+        if factor <= 0:
+            raise ConfigError(
+                f"time scale {factor} must be above 0 (1 runs the profile as written)"
+            )
+        scenarios = {name: _scale(s, factor) for name, s in self.scenarios.items()}
+        thresholds = tuple(
+            replace(
+                t,
+                delay_abort_eval=None
+                if t.delay_abort_eval is None
+                else t.delay_abort_eval * factor,
+            )
+            for t in self.thresholds
+        )
+        return Profile(self.name, scenarios, thresholds, self.time_scale * factor)
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate a profile file; ConfigError names file, line, key and the fix."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the load profile ({error.strerror})") from None
+    parsed = parse(text, str(path))
+    try:
+        options = Options.model_validate(parsed.data)
+    except ValidationError as error:
+        raise config_error(
+            str(path), validation_problems(error, Options, parsed.data, (), parsed)
+        ) from None
+    return profile_from_options(options, path.stem)
+
+
+def profile_from_dict(data: Mapping[str, object], name: str = "profile") -> Profile:
+    """A profile written as a Python dict of k6 options."""
+    try:
+        options = Options.model_validate(dict(data))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or 'options'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise ConfigError(f"load profile {name!r}: {problems}") from None
+    return profile_from_options(options, name)
+
+
+def profile_from_options(options: Options, name: str) -> Profile:
+    thresholds = tuple(
+        Threshold(
+            parse_selector(metric),
+            parse_expression(entry.threshold),
+            entry.threshold,
+            entry.abort_on_fail,
+            entry.delay_abort_eval,
+        )
+        for metric, entries in options.thresholds.items()
+        for entry in entries
+    )
+    return Profile(name, options.derived_scenarios(), thresholds)
+
+
+def _scale(scenario: Scenario, factor: float) -> Scenario:
+    fields = ("start_time", "graceful_stop", "duration", "graceful_ramp_down", "max_duration")
+    update: dict[str, object] = {
+        field: getattr(scenario, field) * factor for field in fields if hasattr(scenario, field)
+    }
+    if stages := getattr(scenario, "stages", None):
+        update["stages"] = [
+            stage.model_copy(update={"duration": stage.duration * factor}) for stage in stages
+        ]
+    return scenario.model_copy(update=update)
