@@ -15,8 +15,10 @@ from typing import ParamSpec, TypeVar
 import click
 
 from opsproof import __version__
+from opsproof.cli_chaos import revert
+from opsproof.cli_report import report
 from opsproof.errors import OpsproofError
-from opsproof.paths import SUITES, find_config
+from opsproof.paths import ALL, SUITES, find_config
 from opsproof.stack.state import default_state_dir
 
 P = ParamSpec("P")
@@ -75,44 +77,68 @@ def stack() -> None:
     """
 
 
+runtime_option = click.option(
+    "--runtime",
+    type=click.Choice(["process", "docker"]),
+    default=None,
+    help="Local processes, or containers (images built locally, host network on 127.0.0.1); "
+    "default: the recorded stack's, else process.",
+)
+
+
 @stack.command("up")
 @state_dir_option
+@runtime_option
 @click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait for readiness.")
 @_friendly_errors
-def stack_up(state_dir: Path | None, timeout: float) -> None:
+def stack_up(state_dir: Path | None, runtime: str | None, timeout: float) -> None:
     """Start the reference stack (does nothing if it is already running)."""
+    from opsproof.stack.docker.stack import recorded_runtime, start_docker_stack
     from opsproof.stack.launcher import start_stack
 
-    state, started = start_stack(
-        state_dir or default_state_dir(), timeout=timeout, progress=_progress
-    )
+    state_dir = state_dir or default_state_dir()
+    if (runtime or recorded_runtime(state_dir)) == "docker":
+        state, started = start_docker_stack(state_dir, timeout=timeout, progress=_progress)
+    else:
+        state, started = start_stack(state_dir, timeout=timeout, progress=_progress)
     word = "started" if started else "already running"
     click.echo(f"reference stack {word}: {state.values['api.url']} (data in {state.root})")
 
 
 @stack.command("down")
 @state_dir_option
+@runtime_option
+@click.option("--keep-volumes", is_flag=True, help="docker: keep the data volumes.")
 @_friendly_errors
-def stack_down(state_dir: Path | None) -> None:
+def stack_down(state_dir: Path | None, runtime: str | None, keep_volumes: bool) -> None:
     """Stop every component of the reference stack and remove its data."""
+    from opsproof.stack.docker.stack import recorded_runtime, stop_docker_stack
     from opsproof.stack.launcher import stop_stack
 
-    stopped = stop_stack(state_dir or default_state_dir())
+    state_dir = state_dir or default_state_dir()
+    if (runtime or recorded_runtime(state_dir)) == "docker":
+        stopped = stop_docker_stack(state_dir, keep_volumes=keep_volumes)
+    else:
+        stopped = stop_stack(state_dir)
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "no reference stack was running")
 
 
 @stack.command("status")
 @state_dir_option
+@runtime_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @_friendly_errors
-def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
+def stack_status_command(state_dir: Path | None, runtime: str | None, as_json: bool) -> None:
     """Show each component with its URL or port, PID and whether it is alive.
 
     Exit status 0 when every component is alive, 1 otherwise, 3 when no stack is recorded.
     """
+    from opsproof.stack.docker.stack import docker_stack_status, recorded_runtime
     from opsproof.stack.launcher import stack_status
 
-    status = stack_status(state_dir or default_state_dir())
+    state_dir = state_dir or default_state_dir()
+    docker = (runtime or recorded_runtime(state_dir)) == "docker"
+    status = docker_stack_status(state_dir) if docker else stack_status(state_dir)
     if status is None:
         click.echo(json.dumps({"running": False, "components": []}) if as_json else "no stack")
         sys.exit(3)
@@ -130,7 +156,7 @@ def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
     "run",
     context_settings={"ignore_unknown_options": True},
 )
-@click.argument("kind", type=click.Choice(sorted(SUITES)))
+@click.argument("kind", type=click.Choice([ALL, *sorted(SUITES)]))
 @click.option(
     "--env", "environment", default=None, help="Environment in the config (default: reference)."
 )
@@ -145,7 +171,7 @@ def stack_status_command(state_dir: Path | None, as_json: bool) -> None:
     "--reports-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where run directories go (default: reports/runs in the project).",
+    help="Where run directories go (default: reports/runs in this project).",
 )
 @click.option(
     "-n", "--workers", default=0, show_default=True, help="pytest-xdist workers (0: serial)."
@@ -165,6 +191,11 @@ def run(
 
     \b
     KIND  gate: the deploy gate (health, dependencies, smoke steps, TLS, metrics, host)
+          chaos: the environment's chaos experiments (add -- --dry-run to print the plan only)
+          load: the k6-style load profile (--load-profile, --load-time-scale 0.01 after --)
+          dr: backups restored to scratch and compared, existing backups, the DR drill
+          all: the main job: gate, dr, chaos and load in turn (load at 5% time scale),
+               each with its own evidence; exit status of the first suite that failed
 
     Arguments after -- go to pytest unchanged, e.g. `opsproof run gate -- -k redis -x`.
     With neither --env nor --config, the reference environment is verified; the reference
@@ -196,11 +227,14 @@ def doctor(state_dir: Path | None) -> None:
     findings = diagnose(state_dir or default_state_dir())
     for finding in findings:
         mark = "ok " if finding.ok else ("-- " if finding.optional else "!! ")
-        click.echo(f"{mark}{finding.name:<22} {finding.detail}")
+        click.echo(f"{mark}{finding.name:<30} {finding.detail}")
         if not finding.ok and finding.fix:
-            click.echo(f"   {'':<22} fix: {finding.fix}")
+            click.echo(f"   {'':<30} fix: {finding.fix}")
     sys.exit(0 if all(f.ok or f.optional for f in findings) else 1)
 
+
+main.add_command(report)
+main.add_command(revert)
 
 if __name__ == "__main__":
     main()

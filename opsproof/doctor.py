@@ -45,24 +45,33 @@ def _program(program: str, package: str, purpose: str, optional: bool = False) -
 
 
 def _docker_engine() -> Finding:
-    socket = Path("/var/run/docker.sock")
-    if not socket.exists():
+    """Whether an engine answers, its version, and whether it keeps to host networking."""
+    from opsproof.runtimes.docker_engine import (
+        START_HINT,
+        EngineUnavailable,
+        connect,
+        engine_version,
+    )
+
+    try:
+        client = connect(timeout=5)
+    except EngineUnavailable as error:
+        return Finding("docker engine", False, str(error).split("; ")[0], START_HINT, True)
+    try:
+        version = engine_version(client)
+        bridged = [n.name for n in client.networks.list() if n.attrs.get("Driver") == "bridge"]
+    finally:
+        client.close()
+    if bridged:
         return Finding(
             "docker engine",
             False,
-            "no engine socket at /var/run/docker.sock: container runtimes are unavailable",
-            "apt-get install docker.io && dockerd &",
+            f"Docker {version} has bridge networks ({', '.join(bridged)}); opsproof's containers "
+            "use the host network only, and nothing should route to 172.x",
+            "restart dockerd with --bridge=none --iptables=false (scripts/docker-engine.sh)",
             optional=True,
         )
-    try:
-        import docker
-
-        client = docker.DockerClient(base_url=f"unix://{socket}", timeout=3)
-        version = client.version().get("Version", "?")
-    except Exception as error:  # any failure here means "engine not usable", whatever its type
-        return Finding("docker engine", False, f"socket present but engine unusable: {error}",
-                       "start dockerd (as root)", optional=True)  # fmt: skip
-    return Finding("docker engine", True, f"Docker {version} answering on {socket}")
+    return Finding("docker engine", True, f"Docker {version}: host network only, no bridge")
 
 
 def _postgres_user() -> Finding:
@@ -105,8 +114,17 @@ def diagnose(state_dir: Path) -> list[Finding]:
         _program("pg_dump", "postgresql-client", "PostgreSQL backups"),
         _postgres_user(),
         _state_dir(state_dir),
-        _program("prometheus", "prometheus", "monitoring checks of the reference stack", True),
-        _program("promtool", "prometheus", "static checks of alert rules", True),
+        _program("prometheus", "prometheus", "the reference stack's monitoring"),
+        _program("promtool", "prometheus", "static checks of alert rules"),
+        _program("prometheus-alertmanager", "prometheus-alertmanager", "alert delivery"),
+        _program("amtool", "prometheus-alertmanager", "static checks of Alertmanager config"),
+        _program("prometheus-redis-exporter", "prometheus-redis-exporter", "Redis metrics"),
+        _program(
+            "prometheus-postgres-exporter", "prometheus-postgres-exporter", "PostgreSQL metrics"
+        ),
+        _program("prometheus-node-exporter", "prometheus-node-exporter", "host metrics"),
+        _program("stress-ng", "stress-ng", "CPU and memory faults"),
+        _program("nft", "nftables", "network faults"),
         _program("docker", "docker.io", "the docker runtime", True),
         _docker_engine(),
     ]

@@ -5,25 +5,37 @@ fixtures or ``--env`` is given, so it never disturbs other test suites in the sa
 """
 
 import os
-import re
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from opsproof.config.loader import LoadedEnvironment, load_environment
-from opsproof.errors import ConfigError
+from opsproof.errors import ConfigError, OpsproofError
+from opsproof.evidence.bundle import ALLURE_RESULTS, JUNIT
+from opsproof.evidence.catalogue import Catalogue, load_catalogue
 from opsproof.evidence.collector import EvidenceCollector
+from opsproof.evidence.marking import MARKERS, expired_waiver_items, mark_item, mark_problems
+from opsproof.evidence.options import add_evidence_options, evidence_settings, waivers_path
+from opsproof.evidence.recorder import EvidenceRecorder
+from opsproof.evidence.redact import Redactor, environment_secrets
 from opsproof.evidence.rundir import create_run_dir
-from opsproof.paths import PROJECT_ROOT, find_config
+from opsproof.evidence.waivers import Waivers, load_waivers, no_waivers
+from opsproof.paths import find_config
 from opsproof.stack.state import StackState, default_state_dir
 from opsproof.targets import TARGET_FIXTURES
-from opsproof.verify import CONTROLS_PROPERTY, Verifier
+from opsproof.verify import Verifier
+
+if TYPE_CHECKING:
+    from xdist.workermanage import WorkerController
 
 DEFAULT_ENVIRONMENT = "reference"
 NOT_APPLICABLE = "not applicable"
-_CONTROL_ID = re.compile(r"^[A-Za-z0-9]+:[A-Za-z0-9.()\-]+$")
+_STARTED = "opsproof_started"
+_ALLURE_DIR = "opsproof_allure_dir"
 
 
 @dataclass
@@ -46,6 +58,19 @@ class OpsContext:
 
 
 CONTEXT_KEY = pytest.StashKey[OpsContext]()
+
+
+@dataclass(frozen=True)
+class EvidenceMarks:
+    """What collection needs in every process: the control catalogue and the waivers."""
+
+    catalogue: Catalogue
+    waivers: Waivers
+    active: bool
+    """An opsproof run (``--env`` or ``--evidence``): items get evidence properties and labels."""
+
+
+MARKS_KEY = pytest.StashKey[EvidenceMarks]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +102,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="opsproof_reports_dir",
         type=Path,
         default=None,
-        help="where run directories are written (default: reports/runs in the project)",
+        help="where run directories are written (default: reports/runs under the pytest rootdir)",
     )
     group.addoption(
         "--run-kind",
@@ -98,13 +123,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_false",
         help="do not write evidence",
     )
+    add_evidence_options(group)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "control(*ids): compliance controls this check is evidence for, e.g. SOC2:CC7.1"
-    )
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     env_name = config.option.opsproof_env
     context = OpsContext(
         environment_name=env_name or DEFAULT_ENVIRONMENT,
@@ -114,24 +139,57 @@ def pytest_configure(config: pytest.Config) -> None:
         state_dir=config.option.opsproof_state_dir or default_state_dir(),
     )
     config.stash[CONTEXT_KEY] = context
+    workerinput = getattr(config, "workerinput", None)
+    # xdist workers judge waivers at the controller's start time, so all collect the same items
+    started = datetime.fromisoformat(workerinput[_STARTED]) if workerinput else datetime.now(UTC)
+    catalogue = load_catalogue()
+    waivers_file = waivers_path(config)
+    try:
+        waivers = load_waivers(waivers_file, catalogue, started) if waivers_file else None
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    active = env_name is not None or bool(config.option.opsproof_evidence)
+    config.stash[MARKS_KEY] = EvidenceMarks(catalogue, waivers or no_waivers(started), active)
+    if workerinput is not None:
+        if getattr(config.option, "allure_report_dir", None) is None and workerinput[_ALLURE_DIR]:
+            config.option.allure_report_dir = workerinput[_ALLURE_DIR]
+        return
     wants_evidence = config.option.opsproof_evidence
     if wants_evidence is None:
         wants_evidence = env_name is not None
-    if not wants_evidence or hasattr(config, "workerinput"):
-        return
+    # a --collect-only run verifies nothing: it must not enter the history or the chain
+    if wants_evidence and not config.option.collectonly:
+        _start_evidence(config, context, config.stash[MARKS_KEY], started)
+
+
+def _start_evidence(
+    config: pytest.Config, context: OpsContext, marks: EvidenceMarks, started: datetime
+) -> None:
+    """Validate everything the evidence needs, then create the run directory and the collector."""
     try:
-        loaded = context.load()  # validate before anything runs
-    except ConfigError as error:
+        loaded = context.load()
+        settings = evidence_settings(config, os.environ)
+    except OpsproofError as error:
         raise pytest.UsageError(str(error)) from None
-    started = datetime.now(UTC)
-    reports_dir = config.option.opsproof_reports_dir or PROJECT_ROOT / "reports" / "runs"
-    run_dir = create_run_dir(reports_dir, config.option.opsproof_kind, loaded.name, started)
+    reports_dir = config.option.opsproof_reports_dir or config.rootpath / "reports" / "runs"
+    run_dir = create_run_dir(reports_dir, settings.kind, loaded.name, started)
     if not config.option.xmlpath:
-        config.option.xmlpath = str(run_dir / "junit.xml")
-    config.pluginmanager.register(
-        EvidenceCollector(loaded, config.option.opsproof_kind, run_dir, started),
-        "opsproof-evidence",
+        config.option.xmlpath = str(run_dir / JUNIT)
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        config.option.allure_report_dir = str(run_dir / ALLURE_RESULTS)
+    redactor = Redactor(loaded.secrets | environment_secrets(os.environ))
+    collector = EvidenceCollector(
+        loaded, settings, marks.catalogue, marks.waivers, run_dir, started, redactor
     )
+    config.pluginmanager.register(collector, "opsproof-evidence")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: "WorkerController") -> None:
+    """Hand xdist workers the run's start (for waivers) and where Allure results go."""
+    marks = node.config.stash[MARKS_KEY]
+    node.workerinput[_STARTED] = marks.waivers.now.isoformat()
+    node.workerinput[_ALLURE_DIR] = getattr(node.config.option, "allure_report_dir", None)
 
 
 def _context(config: pytest.Config) -> OpsContext:
@@ -162,18 +220,37 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Validate control ids and carry them in user properties (xdist workers report those)."""
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """An unknown control id (or a bad severity or owner) is a collection error naming it."""
+    report = yield
+    marks = collector.config.stash[MARKS_KEY]
+    if report.passed:
+        problems = [
+            problem
+            for item in report.result
+            if isinstance(item, pytest.Item)
+            for problem in mark_problems(item, marks.catalogue, owner_and_severity=marks.active)
+        ]
+        if problems:
+            report.outcome = "failed"
+            report.longrepr = "\n".join(problems)
+            report.result = []
+    return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    """Carry evidence marks in user properties (xdist workers report those), apply waivers,
+    and add a failing item per expired waiver; after -k/-m selection, so none escapes it."""
+    marks = session.config.stash[MARKS_KEY]
+    if not marks.active:
+        return
     for item in items:
-        controls = [c for mark in item.iter_markers("control") for c in mark.args]
-        for control in controls:
-            if not isinstance(control, str) or not _CONTROL_ID.match(control):
-                raise pytest.UsageError(
-                    f"{item.nodeid}: control id {control!r} is not of the form FRAMEWORK:ID "
-                    "(e.g. SOC2:CC7.1)"
-                )
-        if controls:
-            item.user_properties.append((CONTROLS_PROPERTY, ",".join(controls)))
+        mark_item(item, marks.waivers)
+    items.extend(expired_waiver_items(session, marks.waivers))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -185,6 +262,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def ops_environment(pytestconfig: pytest.Config) -> LoadedEnvironment:
     """The validated environment under test (with its secrets, for redaction)."""
     return _load_or_exit(pytestconfig)
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
+    """Records chaos experiments, DR drills and figures into the run's evidence and reports."""
+    return EvidenceRecorder(request.node)
 
 
 @pytest.fixture

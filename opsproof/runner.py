@@ -8,15 +8,20 @@ the environment needs it (and stopped again only if this run started it).
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from opsproof.config.loader import load_environment
-from opsproof.paths import SUITES
+from opsproof.config.loader import declared_stack
+from opsproof.paths import ALL, SUITES
+from opsproof.stack.docker.stack import recorded_runtime, start_docker_stack, stop_docker_stack
 from opsproof.stack.launcher import start_stack, stop_stack
-from opsproof.stack.state import StackState
 
 DEFAULT_RUN_TIMEOUT = 3600.0
+MAIN_JOB = ("gate", "dr", "chaos", "load")
+"""What ``opsproof run all`` runs, in order: the gate first, so a broken deployment is named
+before anything destructive or noisy runs against it."""
+MAIN_JOB_ARGS = {"load": ("--load-time-scale", "0.05")}
+"""``run all`` is a bounded pass: the 16-minute runbook ramp runs at 5% time scale (48 s)."""
 
 
 @dataclass(frozen=True)
@@ -48,37 +53,41 @@ def pytest_command(request: RunRequest) -> list[str]:
     return command + list(request.extra_args)
 
 
-def _needs_reference_stack(request: RunRequest) -> bool:
-    """Whether the environment declares ``stack: reference`` (read without the stack's values)."""
-    loaded = load_environment(request.config, request.environment, stack=_no_stack_yet)
-    return loaded.environment.stack == "reference"
-
-
-def _no_stack_yet() -> StackState | None:
-    raise _StackNeeded
-
-
-class _StackNeeded(Exception):
-    """The environment interpolates ``${stack.*}`` values: it needs the reference stack."""
+def _suite_requests(request: RunRequest) -> list[RunRequest]:
+    if request.kind != ALL:
+        return [request]
+    return [
+        replace(request, kind=kind, extra_args=MAIN_JOB_ARGS.get(kind, ()) + request.extra_args)
+        for kind in MAIN_JOB
+    ]
 
 
 def execute(request: RunRequest, progress: Callable[[str], None]) -> int:
-    """Run the suite; return pytest's exit code."""
-    try:
-        needs_stack = _needs_reference_stack(request)
-    except _StackNeeded:
-        needs_stack = True
+    """Run the suite (or, for ``all``, each suite in turn); return pytest's exit code.
+
+    For ``all``, the first failing suite's exit code is returned, but every suite still runs:
+    a failed gate must not hide what chaos or the DR drill would have found.
+    """
+    stack = declared_stack(request.config, request.environment)
+    docker = stack == "reference-docker" or recorded_runtime(request.state_dir) == "docker"
     started_here = False
-    if needs_stack:
+    if stack and docker:
+        _, started_here = start_docker_stack(request.state_dir, progress=progress)
+    elif stack:
         _, started_here = start_stack(request.state_dir, progress=progress)
     try:
-        command = pytest_command(request)
-        progress("$ " + " ".join(command))
-        return _run(command, request.timeout)
+        exit_codes = []
+        for suite in _suite_requests(request):
+            command = pytest_command(suite)
+            progress("$ " + " ".join(command))
+            exit_codes.append(_run(command, suite.timeout))
+            if exit_codes[-1] and suite.kind != request.kind:
+                progress(f"opsproof: the {suite.kind} suite failed (exit {exit_codes[-1]})")
+        return next((code for code in exit_codes if code), 0)
     finally:
         if started_here:
             progress("stopping the reference stack this run started")
-            stop_stack(request.state_dir)
+            stop_docker_stack(request.state_dir) if docker else stop_stack(request.state_dir)
 
 
 def _run(command: Sequence[str], timeout: float) -> int:

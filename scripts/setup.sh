@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(redis-server redis-tools nginx-light postgresql postgresql-client prometheus openssl
-  procps iproute2 python3-venv)
+  procps iproute2 python3-venv chromium poppler-utils fonts-dejavu-core wrk stress-ng nftables
+  prometheus-alertmanager prometheus-redis-exporter prometheus-postgres-exporter
+  prometheus-node-exporter)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -50,3 +52,4 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
   timeout 1800 .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$wanted" >"$stamp"
 fi
+bash scripts/docker-engine.sh  # a Docker engine for the docker runtime: no bridge, no iptables rules

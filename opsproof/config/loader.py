@@ -77,6 +77,23 @@ def load_environment(
     return LoadedEnvironment(name, environment, path, frozenset(s for s in secrets if s))
 
 
+def declared_stack(path: Path, name: str) -> str | None:
+    """The environment's ``stack`` as written, without interpolating anything.
+
+    Lets ``opsproof run`` start the reference stack *before* the values that need it are read.
+    """
+    parsed = _read(path)
+    problems = _top_level_problems(parsed)
+    environments = _environments(parsed) or {}
+    if name not in environments:
+        problems.append(_unknown_environment(parsed, name, list(environments)))
+    if problems:
+        raise config_error(parsed.source, problems)
+    data = environments[name]
+    stack = data.get("stack") if isinstance(data, dict) else None
+    return stack if isinstance(stack, str) else None
+
+
 def environment_names(path: Path) -> list[str]:
     """The environments declared in ``path``, in file order; raises ConfigError if malformed."""
     parsed = _read(path)

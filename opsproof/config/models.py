@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
+    ByteSize,
     ConfigDict,
     Field,
     JsonValue,
@@ -54,10 +55,23 @@ class ProcessRuntime(StrictModel):
         return self
 
 
+class DockerRuntime(StrictModel):
+    """A service running as a Docker container, acted on through the engine's API."""
+
+    container: str = Field(description="container name or id, as `docker ps` shows it")
+
+
 class RuntimeConfig(StrictModel):
     """Where a service runs; faults, restores and restarts act through it."""
 
     process: ProcessRuntime | None = None
+    docker: DockerRuntime | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "RuntimeConfig":
+        if (self.process is None) == (self.docker is None):
+            raise ValueError("declare exactly one runtime: process: {...} or docker: {...}")
+        return self
 
 
 class HttpCheck(StrictModel):
@@ -260,25 +274,290 @@ class SloTargets(StrictModel):
     rpo: Duration | None = None
 
 
+class ProcessFault(StrictModel):
+    """Kill (SIGKILL), stop (graceful), restart or pause (SIGSTOP) a service's processes."""
+
+    action: Literal["kill", "stop", "restart", "pause"]
+    service: str
+
+
+class MemoryFault(StrictModel):
+    """Exhaust the service's memory: it and a stress-ng stressor share one memory cgroup whose
+    limit the stressor overruns, so the kernel's OOM killer acts inside the service's scope."""
+
+    action: Literal["memory"]
+    service: str
+    limit: ByteSize = Field(default=ByteSize(48 << 20), gt=0, description="e.g. 48MiB")
+    victim: Literal["service", "stressor"] = Field(
+        default="service",
+        description="whom the OOM killer should prefer: the service (a leak in the service) "
+        "or the stressor (a noisy neighbour inside the same limit)",
+    )
+
+
+class CpuFault(StrictModel):
+    """Saturate the CPU of the service's scope: it and stress-ng share a cgroup with a quota."""
+
+    action: Literal["cpu"]
+    service: str
+    workers: int = Field(default=2, ge=1, le=64, description="stress-ng CPU workers")
+    cpus: float = Field(default=1.0, gt=0, description="CPU quota of the scope, in cores")
+
+
+class DiskFault(StrictModel):
+    """Fill the filesystem of a service's data directory by a bounded number of bytes."""
+
+    action: Literal["disk_fill"]
+    service: str
+    path: Path = Field(description="a directory the service writes to (its data directory)")
+    size: ByteSize = Field(gt=0, description="bytes to allocate, e.g. 256MiB")
+    keep_free: ByteSize = Field(
+        default=ByteSize(1 << 30), description="refuse when less than this would stay free"
+    )
+
+
+class NetworkFault(StrictModel):
+    """Disturb a service's traffic to one dependency only; its other traffic is untouched."""
+
+    action: Literal["network"]
+    service: str
+    dependency: str = Field(description="the redis, postgres or http service it talks to")
+    mode: Literal["latency", "loss", "reset", "blackhole"]
+    latency: Duration = Field(default=0.2, description="added one-way delay (mode latency)")
+    loss: float = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
+
+
+Fault = Annotated[
+    ProcessFault | MemoryFault | CpuFault | DiskFault | NetworkFault,
+    Field(discriminator="action"),
+]
+
+
+class Expectation(StrictModel):
+    """How the service must answer while the fault is in place (the promised degradation)."""
+
+    service: str = Field(description="the http service asked")
+    request: SmokeRequest
+    expect: SmokeExpect
+    within: Duration = Field(default=1.0, description="the answer must show this soon")
+    hold: Duration = Field(default=0.0, description="and keep showing for this long")
+
+
+class RecoveryTarget(StrictModel):
+    """When the service counts as recovered after the fault is reverted."""
+
+    within: Duration = Field(default=30.0, description="deadline from the revert")
+    consecutive: int = Field(default=3, ge=1, description="successes in a row that count")
+    interval: Duration = Field(default=0.05, le=0.1, description="polling interval, <= 100ms")
+
+
+class AlertExpectation(StrictModel):
+    """An alert the fault must raise: firing in Prometheus and delivered to the run's webhook,
+    then resolved after the revert."""
+
+    name: str = Field(description="the alert's name (its alertname label)")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="labels the firing alert must carry"
+    )
+    within: Duration = Field(
+        default=30.0,
+        description="from injection to the notification (to firing when no webhook is declared); "
+        "less than the experiment's deadline",
+    )
+    resolved_within: Duration = Field(
+        default=60.0, description="from the revert to the resolved notification"
+    )
+
+
+class ChaosExperiment(StrictModel):
+    """Steady state → inject → expected degradation → revert → measured recovery."""
+
+    name: str
+    fault: Fault
+    expect: list[Expectation] = Field(default_factory=list)
+    duration: Duration = Field(default=1.0, description="how long the fault stays once it shows")
+    deadline: Duration = Field(
+        default=60.0, description="the watchdog reverts the fault after this, whatever happens"
+    )
+    recovery: RecoveryTarget | None = Field(default=None, description="default: the plan's")
+    alerts: list[AlertExpectation] = Field(
+        default_factory=list,
+        description="alerts the fault must raise; the fault stays until they are delivered",
+    )
+
+    @model_validator(mode="after")
+    def _deadline_covers_alerts(self) -> "ChaosExperiment":
+        longest = max((alert.within for alert in self.alerts), default=0.0)
+        if longest >= self.deadline:
+            raise ValueError(
+                f"deadline ({self.deadline:g} s) must exceed the longest alert budget "
+                f"(within: {longest:g} s), or the watchdog reverts the fault before the alert "
+                "is due; raise deadline"
+            )
+        return self
+
+
+class ChaosPlan(StrictModel):
+    """The experiments of an environment and what they may touch (needs ``chaos: allowed``)."""
+
+    may_hit: list[str] = Field(description="the only services a fault may act on")
+    steady_state: list[str] | None = Field(
+        default=None, description="services whose gate probes must pass; default: all of them"
+    )
+    recovery: RecoveryTarget = Field(default_factory=RecoveryTarget)
+    experiments: list[ChaosExperiment] = Field(default_factory=list)
+
+
 Permission = Literal["allowed", "forbidden"]
 ServiceT = TypeVar(
     "ServiceT", HttpService, RedisService, PostgresService, PrometheusService, HostService
 )
 
 
+class BackupSource(StrictModel):
+    """A redis or postgres service the DR suite backs up, restores to scratch and compares."""
+
+    service: str = Field(description="a redis or postgres service declared under services")
+    rdb_file: Path | None = Field(
+        default=None,
+        description="redis: the RDB file the server writes, readable from here; "
+        "default: asked with CONFIG GET",
+    )
+    rto: Duration | None = Field(default=None, description="recovery time objective; slo.rto")
+    rpo: Duration | None = Field(default=None, description="recovery point objective; slo.rpo")
+
+
+class BackupArtifacts(StrictModel):
+    """Backups a team already takes: dated files of one kind, found by a glob."""
+
+    kind: Literal["redis-rdb", "pg-dump", "archive"]
+    path: str = Field(description="glob of the backup files, e.g. /backup/app/*/redis-*.rdb")
+    source: str | None = Field(
+        default=None, description="the backup source they are of (its rpo applies)"
+    )
+    max_age: Duration | None = Field(
+        default=None, description="the newest must be younger; default: its source's rpo, slo.rpo"
+    )
+    fingerprints: Literal["if-present", "required"] = Field(
+        default="if-present",
+        description="compare a restore with <file>.fingerprint.json; required: fail without one",
+    )
+
+
+class BackupConfig(StrictModel):
+    """What the DR suite backs up and verifies, which existing backups it validates, and
+    whether it may run a drill that destroys and restores the data."""
+
+    store: Path | None = Field(
+        default=None,
+        description="where the suite writes its backups (dated, with .sha256 and "
+        ".fingerprint.json beside each); default: a temporary directory",
+    )
+    sources: dict[str, BackupSource] = Field(default_factory=dict)
+    files: dict[str, Path] = Field(
+        default_factory=dict, description="name: directory archived with a sha256 manifest"
+    )
+    artifacts: dict[str, BackupArtifacts] = Field(default_factory=dict)
+    drill: Permission = Field(
+        default="forbidden",
+        description="allowed: the DR drill may wipe and restore the data (reference stack only)",
+    )
+    timeout: Duration = Field(default=1800.0, description="deadline for each backup or restore")
+
+
+class AlertmanagerConfig(StrictModel):
+    """An Alertmanager: the live checks ask it, and experiments ask it why an alert was not
+    delivered (silenced, inhibited, routed elsewhere)."""
+
+    url: str
+    config_file: Path | None = Field(
+        default=None, description="its alertmanager.yml, checked with amtool check-config"
+    )
+    receivers: list[str] = Field(
+        default_factory=list, description="receivers that must exist, each with an integration"
+    )
+    timeout: Duration = Field(default=3.0, description="deadline for every call to it")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        return _require_scheme(url, ("http", "https"))
+
+
+class WebhookConfig(StrictModel):
+    """Where the run listens for Alertmanager's notifications while an experiment runs; the
+    Alertmanager's webhook_configs url must point here."""
+
+    listen: str = Field(description="host:port, e.g. 127.0.0.1:9099")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str) -> str:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, e.g. 127.0.0.1:9099")
+        return listen
+
+
+class MonitoringConfig(StrictModel):
+    """A team's Prometheus and Alertmanager: their files checked statically, every service
+    covered by a down-alert, the live servers checked, and alerts awaited by experiments."""
+
+    prometheus: str | None = Field(
+        default=None, description="the prometheus service experiments ask for firing alerts"
+    )
+    config_file: Path | None = Field(
+        default=None, description="prometheus.yml, checked with promtool check config"
+    )
+    rule_files: list[str] = Field(
+        default_factory=list,
+        description="globs of alert rule files; default: the rule_files of config_file, "
+        "else the rules the prometheus service has loaded",
+    )
+    rule_tests: list[str] = Field(
+        default_factory=list, description="globs of rule unit-test files (promtool test rules)"
+    )
+    alertmanager: AlertmanagerConfig | None = None
+    webhook: WebhookConfig | None = Field(
+        default=None, description="without it, experiments check that alerts fire, not delivery"
+    )
+    scrape_jobs: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="service: the scrape jobs that watch it; default: the job named like it",
+    )
+    down_alerts: dict[str, str] = Field(
+        default_factory=dict,
+        description="service: the alert that fires when it is down; default: found in the rules",
+    )
+    poll_interval: Duration = Field(
+        default=0.1, gt=0, le=1, description="how often experiments ask Prometheus for alerts"
+    )
+
+
 class Environment(StrictModel):
     """One deployment (staging, production, reference) and everything the suites verify on it."""
 
     description: str = ""
-    stack: Literal["reference"] | None = Field(
-        default=None, description="endpoints come from the running embedded reference stack"
+    stack: Literal["reference", "reference-docker"] | None = Field(
+        default=None,
+        description="endpoints come from the embedded reference stack, run as processes "
+        "(reference) or as containers (reference-docker); opsproof run starts it if needed",
     )
     services: dict[str, Service]
     smoke: list[SmokeStep] = Field(default_factory=list)
     slo: SloTargets = Field(default_factory=SloTargets)
     convergence: Convergence = Field(default_factory=Convergence)
     chaos: Permission = "forbidden"
+    chaos_plan: ChaosPlan | None = Field(
+        default=None, description="chaos experiments; they run only with chaos: allowed"
+    )
     load: Permission = "forbidden"
+    backup: BackupConfig | None = Field(
+        default=None, description="backup sources, existing backups and DR drills (opsproof run dr)"
+    )
+    monitoring: MonitoringConfig | None = Field(
+        default=None, description="Prometheus and Alertmanager checks and alerts in experiments"
+    )
 
     @model_validator(mode="after")
     def _smoke_targets_exist(self) -> "Environment":
@@ -298,6 +577,61 @@ class Environment(StrictModel):
             names.add(step.name)
         if problems:
             # a ValidationError keeps each problem's location, so the loader can point at its line
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
+    def _backup_references_exist(self) -> "Environment":
+        if self.backup is None:
+            return self
+        data = sorted(
+            n for n, s in self.services.items() if isinstance(s, RedisService | PostgresService)
+        )
+        problems: list[InitErrorDetails] = []
+        for name, source in self.backup.sources.items():
+            if source.service not in data:
+                choices = ", ".join(data) or "none declared"
+                message = f"{source.service!r} is not a redis or postgres service here ({choices})"
+                problems.append(
+                    _located(("backup", "sources", name, "service"), source.service, message)
+                )
+        for name, artifacts in self.backup.artifacts.items():
+            if artifacts.source is not None and artifacts.source not in self.backup.sources:
+                choices = ", ".join(self.backup.sources) or "none declared"
+                message = f"{artifacts.source!r} is not a backup source ({choices})"
+                problems.append(
+                    _located(("backup", "artifacts", name, "source"), artifacts.source, message)
+                )
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_references_exist(self) -> "Environment":
+        monitoring = self.monitoring
+        problems: list[InitErrorDetails] = []
+        prometheus = sorted(self.services_of(PrometheusService))
+        if monitoring is not None:
+            name = monitoring.prometheus
+            if name is not None and name not in prometheus:
+                choices = ", ".join(prometheus) or "none declared"
+                message = f"{name!r} is not a prometheus service here ({choices})"
+                problems.append(_located(("monitoring", "prometheus"), name, message))
+            for key in ("scrape_jobs", "down_alerts"):
+                for service in getattr(monitoring, key):
+                    if service not in self.services:
+                        message = f"{service!r} is not a service here ({', '.join(self.services)})"
+                        problems.append(_located(("monitoring", key, service), service, message))
+        experiments = self.chaos_plan.experiments if self.chaos_plan else []
+        for index, experiment in enumerate(experiments):
+            if experiment.alerts and (monitoring is None or monitoring.prometheus is None):
+                message = (
+                    "alerts need a Prometheus to ask: set monitoring.prometheus to a prometheus "
+                    "service (and monitoring.webhook to observe delivery)"
+                )
+                loc = ("chaos_plan", "experiments", index, "alerts")
+                problems.append(_located(loc, experiment.alerts[0].name, message))
+        if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
 

@@ -4,7 +4,6 @@ Registered only on the xdist controller (or a plain run), so it sees every worke
 once and is the only writer of the run directory.
 """
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,92 +11,147 @@ import pytest
 
 from opsproof import __version__
 from opsproof.config.loader import LoadedEnvironment
-from opsproof.evidence.model import CheckRecord, FigureRecord, Outcome, RunRecord
+from opsproof.evidence.bundle import seal, write_reports
+from opsproof.evidence.catalogue import Catalogue
+from opsproof.evidence.model import CheckRecord, Outcome, RunRecord
+from opsproof.evidence.options import EvidenceSettings
+from opsproof.evidence.properties import ItemEvidence, read_properties
 from opsproof.evidence.redact import Redactor
-from opsproof.evidence.writers import redact_file, write_json, write_markdown
-from opsproof.verify import CONTROLS_PROPERTY, FIGURE_PROPERTY
+from opsproof.evidence.signing import key_id, public_key_text
+from opsproof.evidence.verdicts import control_verdicts, waiver_records
+from opsproof.evidence.waivers import Waivers
 
 MAX_REASON_LINES = 20
 NOT_APPLICABLE_PREFIX = "not applicable"
+_FINAL: tuple[Outcome, ...] = ("failed", "error", "waived")
+"""Outcomes a later phase (a passing teardown) must not overwrite."""
 
 
 def _reason(report: pytest.TestReport) -> str:
+    """The skip reason, or the failure's message without the traceback around it."""
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
-    text = report.longreprtext.strip()
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message.removeprefix("Failed: ") if crash else report.longreprtext.strip()
     return "\n".join(text.splitlines()[-MAX_REASON_LINES:])
+
+
+def _outcome(report: pytest.TestReport, waived: bool) -> Outcome | None:
+    """The outcome this phase decides, or None when it decides nothing (a passed setup)."""
+    if hasattr(report, "wasxfail"):  # a waiver is a non-strict xfail
+        if report.skipped:
+            return "waived" if waived else "skipped"
+        return "passed" if report.when == "call" else None
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    if report.skipped:
+        return "skipped"
+    return "passed" if report.when == "call" else None
 
 
 class EvidenceCollector:
     """A pytest plugin object: one per run, holding the records until the session finishes."""
 
     def __init__(
-        self, loaded: LoadedEnvironment, kind: str, run_dir: Path, started: datetime
+        self,
+        loaded: LoadedEnvironment,
+        settings: EvidenceSettings,
+        catalogue: Catalogue,
+        waivers: Waivers,
+        run_dir: Path,
+        started: datetime,
+        redactor: Redactor,
     ) -> None:
         self.run_dir = run_dir
-        self._loaded = loaded
-        self._kind = kind
         self._started = started
+        self._loaded = loaded
+        self._settings = settings
+        self._catalogue = catalogue
+        self._waivers = waivers
+        self._redactor = redactor
         self._checks: dict[str, CheckRecord] = {}
-        self._not_applicable: list[str] = []
-        self._redactor = Redactor(loaded.secrets)
+        self._evidence: dict[str, ItemEvidence] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        outcome: Outcome | None = None
-        if report.failed:
-            outcome = "failed" if report.when == "call" else "error"
-        elif report.skipped:
-            outcome = "skipped"
-        elif report.when == "call":
-            outcome = "passed"
         record = self._checks.get(report.nodeid)
         if record is None:
             record = self._checks[report.nodeid] = CheckRecord(report.nodeid, "passed", 0.0)
         record.duration_s = round(record.duration_s + report.duration, 4)
+        evidence = read_properties(report.user_properties)
+        outcome = _outcome(report, evidence.waiver is not None)
         if report.when == "call" or (outcome and outcome != "passed"):
-            self._absorb_properties(record, report)
-        if outcome is None or (record.outcome in ("failed", "error") and report.when != "call"):
+            self._absorb(record, evidence)
+        if outcome is None or (record.outcome in _FINAL and report.when != "call"):
             return
         record.outcome = outcome
         if outcome != "passed":
             record.reason = _reason(report)
 
-    def _absorb_properties(self, record: CheckRecord, report: pytest.TestReport) -> None:
-        figures: list[FigureRecord] = []
-        for key, value in report.user_properties:
-            if key == FIGURE_PROPERTY:
-                figures.append(FigureRecord(**json.loads(str(value))))
-            elif key == CONTROLS_PROPERTY:
-                record.controls = str(value).split(",")
-        if figures:
-            record.figures = figures
+    def _absorb(self, record: CheckRecord, evidence: ItemEvidence) -> None:
+        self._evidence[record.id] = evidence
+        record.controls = evidence.controls
+        record.figures = evidence.figures
+        record.severity = evidence.severity
+        record.owner = evidence.owner
+        record.title = evidence.title
+        record.waiver = evidence.waiver
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        checks = []
+        checks, not_applicable, unevaluated = [], [], set()
         for record in self._checks.values():
             if record.outcome == "skipped" and record.reason.startswith(NOT_APPLICABLE_PREFIX):
-                self._not_applicable.append(f"{record.id}: {record.reason}")
+                not_applicable.append(f"{record.id}: {record.reason}")
+                unevaluated.update(record.controls)
             else:
                 checks.append(record)
+        settings, now = self._settings, datetime.now(UTC)
+        scope = {*self._catalogue.in_scope(settings.kind), *unevaluated}
+        verdicts = control_verdicts(checks, scope, self._waivers.waived_controls())
         run = RunRecord(
-            kind=self._kind,
+            kind=settings.kind,
             environment=self._loaded.name,
             config_file=str(self._loaded.source),
-            started_at=self._started.isoformat(timespec="seconds"),
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            started_at=self._started,
+            finished_at=now,
             opsproof_version=__version__,
             exit_status=int(exitstatus),
             checks=checks,
-            not_applicable=self._not_applicable,
+            not_applicable=not_applicable,
+            controls=verdicts,
+            waivers=waiver_records(self._waivers, checks, verdicts, now),
+            experiments=[e for ev in self._evidence.values() for e in ev.experiments],
+            drills=[d for ev in self._evidence.values() for d in ev.drills],
+            change=settings.change,
+            operator=settings.operator,
+            host=settings.host,
+            schedule_interval_s=settings.schedule_interval_s,
+            catalogue_version=self._catalogue.version,
         )
-        write_json(run, self.run_dir / "evidence.json", self._redactor)
-        write_markdown(run, self.run_dir / "summary.md", self._redactor)
+        write_reports(run, self.run_dir, self._catalogue, self._redactor)
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        # junit.xml is written by pytest's own junitxml plugin at session finish; it carries
-        # failure messages, so it gets the same redaction as our own files.
-        redact_file(self.run_dir / "junit.xml", self._redactor)
+        # junit.xml is written by pytest's junitxml plugin at session finish and allure-results
+        # by allure-pytest during the run: both carry failure messages, so both are redacted
+        # before the manifest records every file's hash.
+        settings = self._settings
+        seal(self.run_dir, settings.kind, self._loaded.name, self._redactor, settings.signing_key)
+
+    def pytest_report_header(self) -> list[str]:
+        """What a reader needs to reproduce and trust the run: where, waivers, signing, change."""
+        settings, waivers, change = self._settings, self._waivers, self._settings.change
+        key = settings.signing_key
+        signed = f"signed by key {key_id(public_key_text(key.public_key()))}" if key else "unsigned"
+        lines = [f"opsproof: evidence to {self.run_dir} ({signed})"]
+        if waivers.source is not None:
+            active, expired = len(waivers.active()), len(waivers.expired())
+            lines.append(f"opsproof: waivers {waivers.source}: {active} active, {expired} expired")
+        if change.is_known():
+            lines.append(
+                f"opsproof: change version {change.version or '-'}, commit {change.commit or '-'}, "
+                f"deployer {change.deployer or '-'}, ticket {change.ticket or '-'}"
+            )
+        return lines
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", f"opsproof evidence: {self.run_dir}")

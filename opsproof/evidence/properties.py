@@ -7,7 +7,6 @@ writes the run directory; strings survive that trip (and junit.xml), so every va
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import cast
 
 from pydantic import TypeAdapter
 
@@ -57,7 +56,7 @@ def read_properties(properties: Iterable[tuple[str, object]]) -> ItemEvidence:
         elif key == CONTROLS_PROPERTY:
             found.controls = text.split(",")
         elif key == SEVERITY_PROPERTY and text in SEVERITIES:
-            found.severity = cast(Severity, text)
+            found.severity = text
         elif key == OWNER_PROPERTY:
             found.owner = text
         elif key == TITLE_PROPERTY:

@@ -1,8 +1,10 @@
 """Keep secrets out of every report: known secret values, URL passwords, credential headers."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
+
+from opsproof.config.sensitive import looks_secret
 
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@/\s]+)(?=@)", re.I)
 _SECRET_ASSIGNMENT = re.compile(
@@ -13,6 +15,9 @@ _SECRET_ASSIGNMENT = re.compile(
 MASK = "***"
 MIN_SECRET_LENGTH = 4
 """Shorter values (a port, a boolean) would mask unrelated text and cannot be real secrets."""
+MIN_ENVIRONMENT_SECRET_LENGTH = 8
+"""Environment values are only guessed to be secrets by name: short ones ("true", "none") are
+more likely flags than credentials."""
 
 
 class Redactor:
@@ -54,3 +59,12 @@ def redact_url(url: str, keep_query: bool = True) -> str:
         parts = parts._replace(query="", fragment="")
     # Rebuild only when something was removed: urlunsplit drops the "//" of "local://".
     return url if parts == urlsplit(url) else urlunsplit(parts)
+
+
+def environment_secrets(environ: Mapping[str, str]) -> set[str]:
+    """Values of environment variables whose names look secret (``*_TOKEN``, ``*PASSWORD*``)."""
+    return {
+        value
+        for name, value in environ.items()
+        if looks_secret(name) and len(value) >= MIN_ENVIRONMENT_SECRET_LENGTH
+    }

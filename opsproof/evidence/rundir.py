@@ -42,3 +42,9 @@ def run_dirs(reports_dir: Path, series: str | None = None) -> list[Path]:
         if match and path.is_dir() and series in (None, match["series"]):
             found.append((match["stamp"], int(match["n"] or 0), path))
     return [path for _, _, path in sorted(found)]
+
+
+def series_of(run_dir: Path) -> str:
+    """The series of a run directory (``gate-staging``); its whole name when not a run's."""
+    match = _RUN_NAME.match(run_dir.name)
+    return match["series"] if match else run_dir.name

@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from opsproof.config.problems import Problem, config_error
-from opsproof.config.source import parse
+from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
 from opsproof.errors import ConfigError
 from opsproof.evidence.catalogue import Catalogue
@@ -134,18 +134,27 @@ def load_waivers(path: Path, catalogue: Catalogue, now: datetime) -> Waivers:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the waiver file ({error.strerror})") from None
     parsed = parse(text, str(path))
+    problems = _unknown_controls(parsed, catalogue)
     try:
         document = WaiverFile.model_validate(parsed.data)
     except ValidationError as error:
-        raise config_error(
-            str(path), validation_problems(error, WaiverFile, parsed.data, (), parsed)
-        ) from None
-    problems = []
-    for index, waiver in enumerate(document.waivers):
-        problem = catalogue.problem(waiver.control) if waiver.control is not None else None
-        if problem:
-            key = ("waivers", index, "control")
-            problems.append(Problem(parsed.locate(key), key, problem))
+        problems += validation_problems(error, WaiverFile, parsed.data, (), parsed)
+        raise config_error(str(path), problems) from None
     if problems:
         raise config_error(str(path), problems)
     return Waivers(path, tuple(document.waivers), now)
+
+
+def _unknown_controls(parsed: ParsedFile, catalogue: Catalogue) -> list[Problem]:
+    """Control ids the catalogue does not know, found in the raw data so that they are reported
+    together with every other problem of the file."""
+    data = parsed.data
+    entries = data.get("waivers") if isinstance(data, dict) else None
+    problems = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        control = entry.get("control") if isinstance(entry, dict) else None
+        problem = catalogue.problem(control) if control is not None else None
+        if problem:
+            key = ("waivers", index, "control")
+            problems.append(Problem(parsed.locate(key), key, problem))
+    return problems

@@ -1,63 +1,120 @@
-"""Writers of a run's evidence files. Each takes the run and a redactor; none keeps state."""
+"""Writers of a run's text files (evidence.json, summary.md) and in-place redaction of the files
+other plugins write (junit.xml, allure-results/). None keeps state."""
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
+from opsproof.evidence import formatting
 from opsproof.evidence.model import CheckRecord, RunRecord
 from opsproof.evidence.redact import Redactor
 
-_ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️"}
+RUN = TypeAdapter(RunRecord)
+MAX_SUMMARY_CHARS = 60_000
+"""GitHub rejects PR comments over 65,536 characters; the summary stays below."""
+_ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "waived": "🟠"}
+_VERDICT_ICONS = {"passed": "✅", "failed": "❌", "waived": "🟠", "not_evaluated": "⬜"}
 
 
 def write_json(run: RunRecord, path: Path, redactor: Redactor) -> None:
-    document = redactor.data({**asdict(run), "totals": run.totals(), "controls": run.controls()})
-    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    document = redactor.data(RUN.dump_python(run, mode="json"))
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def _figures(check: CheckRecord) -> str:
-    parts = []
-    for figure in check.figures:
-        text = f"{figure.name}={figure.value}{figure.unit and ' ' + figure.unit}"
-        parts.append(text + (f" (target {figure.target})" if figure.target else ""))
-    return "; ".join(parts)
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _check_row(check: CheckRecord) -> str:
+    figures = "; ".join(formatting.figure(f) for f in check.figures)
+    return (
+        f"| {_ICONS[check.outcome]} | {_cell(check.id)} | {check.duration_s:.2f}s "
+        f"| {_cell(figures)} | {', '.join(check.controls)} |"
+    )
+
+
+def _header(run: RunRecord) -> list[str]:
+    totals = run.totals
+    lines = [
+        f"# opsproof {run.kind} — {run.environment}: {'PASSED' if run.passed else 'FAILED'}",
+        "",
+        f"{totals['passed']} passed, {totals['failed']} failed, {totals['error']} errors, "
+        f"{totals['waived']} waived, {totals['skipped']} skipped · "
+        f"{formatting.moment(run.started_at)} · {formatting.seconds(run.duration_s)} · "
+        f"config `{run.config_file}` · opsproof {run.opsproof_version}",
+    ]
+    if run.kind == "gate" or run.change.is_known():
+        change = run.change
+        lines += [
+            "",
+            f"Change: version **{change.version or 'not given'}** · "
+            f"commit `{change.commit or 'not given'}` · deployer {change.deployer or 'not given'}"
+            + (f" · ticket {change.ticket}" if change.ticket else ""),
+        ]
+    return lines
+
+
+def _sections(run: RunRecord) -> list[str]:
+    lines = []
+    failed = [c for c in run.checks if c.outcome in ("failed", "error")]
+    if failed:
+        lines += ["", "## Failures", ""]
+        lines += [f"- **{_cell(c.id)}** ({c.severity}): {_cell(c.reason)}" for c in failed]
+    if run.experiments:
+        lines += ["", "## Chaos experiments", "",
+                  "| experiment | fault | impact after | recovery | verdict |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {_cell(e.name)} | {_cell(e.fault)} | {formatting.seconds(e.time_to_impact_s)} "
+            f"| {formatting.seconds(e.recovery_s)} | {e.verdict} |"
+            for e in run.experiments
+        ]
+    for drill in run.drills:
+        lines += ["", f"## DR drill: {_cell(drill.scenario)}", "",
+                  "| system | RTO target | RTO achieved | RPO target | RPO achieved |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {_cell(o.system)} | {formatting.seconds(o.rto_target_s)} "
+            f"| {'✅' if o.rto_met() else '❌'} {formatting.seconds(o.rto_achieved_s)} "
+            f"| {formatting.seconds(o.rpo_target_s)} "
+            f"| {'✅' if o.rpo_met() else '❌'} {formatting.seconds(o.rpo_achieved_s)} |"
+            for o in drill.objectives
+        ]
+    if run.controls:
+        lines += ["", "## Controls", "", "| control | verdict |", "|---|---|"]
+        lines += [
+            f"| {name} | {_VERDICT_ICONS[verdict]} {verdict} |"
+            for name, verdict in run.controls.items()
+        ]
+    if run.waivers:
+        lines += ["", "## Waivers", "", "| waives | status | ticket | approver | expires |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {w.applies_to} `{_cell(w.subject)}` | {w.status} | {_cell(w.ticket)} "
+            f"| {_cell(w.approver)} | {formatting.moment(w.expires)} |"
+            for w in run.waivers
+        ]
+    if run.not_applicable:
+        lines += ["", "## Not applicable to this environment", ""]
+        lines += [f"- {_cell(item)}" for item in run.not_applicable]
+    return lines
 
 
 def render_markdown(run: RunRecord) -> str:
     """A summary that fits ``$GITHUB_STEP_SUMMARY`` and a PR comment: failures first."""
-    totals = run.totals()
-    verdict = "PASSED" if run.exit_status == 0 else "FAILED"
-    lines = [
-        f"# opsproof {run.kind} — {run.environment}: {verdict}",
-        "",
-        f"{totals['passed']} passed, {totals['failed']} failed, {totals['error']} errors, "
-        f"{totals['skipped']} skipped · {run.started_at} → {run.finished_at} · "
-        f"config `{run.config_file}` · opsproof {run.opsproof_version}",
-        "",
-    ]
-    failed = [c for c in run.checks if c.outcome in ("failed", "error")]
-    if failed:
-        lines += ["## Failures", ""]
-        lines += [f"- **{_cell(c.id)}**: {_cell(c.reason)}" for c in failed]
-        lines.append("")
-    lines += ["## Checks", "", "| | check | time | figures | controls |", "|---|---|---|---|---|"]
-    for check in sorted(run.checks, key=lambda c: (c.outcome == "passed", c.id)):
-        lines.append(
-            f"| {_ICONS[check.outcome]} | {_cell(check.id)} | {check.duration_s:.2f}s "
-            f"| {_cell(_figures(check))} | {', '.join(check.controls)} |"
-        )
-    controls = run.controls()
-    if controls:
-        lines += ["", "## Controls", "", "| control | verdict |", "|---|---|"]
-        lines += [f"| {name} | {verdict} |" for name, verdict in controls.items()]
-    if run.not_applicable:
-        lines += ["", "## Not applicable to this environment", ""]
-        lines += [f"- {_cell(item)}" for item in run.not_applicable]
-    return "\n".join(lines) + "\n"
+    head = "\n".join(_header(run) + _sections(run)) + "\n"
+    rows = [_check_row(c) for c in sorted(run.checks, key=lambda c: (c.outcome == "passed", c.id))]
+    table = ["", "<details><summary>All checks</summary>", "",
+             "| | check | time | figures | controls |", "|---|---|---|---|---|"]  # fmt: skip
+    budget = MAX_SUMMARY_CHARS - len(head) - 200
+    for index, row in enumerate(rows):
+        budget -= len(row) + 1
+        if budget < 0:
+            table.append(f"\n… {len(rows) - index} more checks in evidence.json")
+            break
+        table.append(row)
+    return head + "\n".join([*table, "", "</details>"]) + "\n"
 
 
 def write_markdown(run: RunRecord, path: Path, redactor: Redactor) -> None:
@@ -65,6 +122,20 @@ def write_markdown(run: RunRecord, path: Path, redactor: Redactor) -> None:
 
 
 def redact_file(path: Path, redactor: Redactor) -> None:
-    """Redact a file another plugin wrote (pytest's junit.xml) in place."""
-    if path.exists():
-        path.write_text(redactor.text(path.read_text()))
+    """Redact a text file another plugin wrote (pytest's junit.xml) in place."""
+    if not path.is_file():
+        return
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        return  # binary (an image attachment): no text secret to mask
+    redacted = redactor.text(text)
+    if redacted != text:
+        path.write_text(redacted)
+
+
+def redact_tree(directory: Path, redactor: Redactor) -> None:
+    """Redact every text file under ``directory`` (allure-results with its attachments)."""
+    if directory.is_dir():
+        for path in directory.rglob("*"):
+            redact_file(path, redactor)

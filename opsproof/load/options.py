@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     model_validator,
 )
@@ -28,8 +30,13 @@ from opsproof.load.thresholds import (
     parse_selector,
 )
 
-K6Duration = Annotated[float, BeforeValidator(parse_k6_duration)]
-"""Seconds, written as k6 writes durations (``30s``, ``1m30s``) or as milliseconds."""
+K6Duration = Annotated[
+    float,
+    BeforeValidator(parse_k6_duration),
+    PlainSerializer(lambda seconds: _text(seconds), when_used="json"),
+]
+"""Seconds, written as k6 writes durations (``30s``, ``1m30s``) or as milliseconds; as JSON,
+microseconds text, so a dumped scenario validates back to itself."""
 
 _SCENARIO_NAME = re.compile(r"^[0-9a-zA-Z_-]+$")
 DEFAULT_SCENARIO = "default"
@@ -151,16 +158,16 @@ class ThresholdConfig(K6Model):
     delay_abort_eval: K6Duration | None = Field(default=None, alias="delayAbortEval")
 
 
+def _text(seconds: float) -> str:
+    """A duration as k6 text: a bare number would be read as milliseconds."""
+    return f"{round(seconds * 1e6)}us"
+
+
 def _threshold_problems(
     thresholds: dict[str, list[ThresholdConfig]],
 ) -> Iterator[InitErrorDetails]:
     for metric, entries in thresholds.items():
-        try:
-            selector = parse_selector(metric)
-            check_selector(selector)
-        except ThresholdSyntaxError as error:
-            yield _located(("thresholds", metric), metric, str(error))
-            continue
+        selector = parse_selector(metric)  # checked as the key was validated
         for index, entry in enumerate(entries):
             try:
                 check_applies(selector, parse_expression(entry.threshold))
@@ -180,7 +187,13 @@ def _threshold_config(value: object) -> object:
     return value
 
 
+def _metric_key(value: str) -> str:
+    check_selector(parse_selector(value))
+    return value
+
+
 ThresholdEntry = Annotated[ThresholdConfig, BeforeValidator(_threshold_config)]
+MetricKey = Annotated[str, AfterValidator(_metric_key)]
 
 
 class Options(K6Model):
@@ -191,7 +204,7 @@ class Options(K6Model):
     iterations: int | None = Field(default=None, gt=0)
     stages: list[Stage] | None = None
     scenarios: dict[str, Scenario] | None = None
-    thresholds: dict[str, list[ThresholdEntry]] = Field(default_factory=dict)
+    thresholds: dict[MetricKey, list[ThresholdEntry]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Options":
@@ -224,14 +237,19 @@ class Options(K6Model):
         vus = self.vus or 1
         scenario: Scenario
         if self.iterations is not None:
-            scenario = SharedIterations(
-                executor="shared-iterations",
-                vus=vus,
-                iterations=self.iterations,
-                maxDuration=self.duration if self.duration is not None else 600.0,
+            max_duration = self.duration if self.duration is not None else 600.0
+            scenario = SharedIterations.model_validate(
+                {
+                    "executor": "shared-iterations",
+                    "vus": vus,
+                    "iterations": self.iterations,
+                    "maxDuration": _text(max_duration),
+                }
             )
         elif self.duration is not None:
-            scenario = ConstantVus(executor="constant-vus", vus=vus, duration=self.duration)
+            scenario = ConstantVus.model_validate(
+                {"executor": "constant-vus", "vus": vus, "duration": _text(self.duration)}
+            )
         elif self.stages:
             scenario = RampingVus(executor="ramping-vus", startVUs=vus, stages=self.stages)
         else:

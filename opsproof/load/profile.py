@@ -7,12 +7,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from opsproof.config.problems import config_error
-from opsproof.config.source import parse
+from opsproof.config.problems import Problem, config_error
+from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
 from opsproof.errors import ConfigError
 from opsproof.load.options import Options, Scenario
 from opsproof.load.thresholds import Expression, Selector, parse_expression, parse_selector
+
+DICT_KEY = "[key]"
 
 
 @dataclass(frozen=True)
@@ -35,28 +37,28 @@ class Threshold:
 @dataclass(frozen=True)
 class Profile:
     name: str
-    scenarios: dict[str, Scenario]
+    written: dict[str, Scenario]
+    """The scenarios as the profile declares them (k6's rules hold for these)."""
     thresholds: tuple[Threshold, ...]
     time_scale: float = 1.0
+
+    @property
+    def scenarios(self) -> dict[str, Scenario]:
+        """The scenarios to run: every duration multiplied by the time scale."""
+        return {name: scale(s, self.time_scale) for name, s in self.written.items()}
 
     def scaled(self, factor: float) -> "Profile":
         """Every duration multiplied by ``factor`` (rates per timeUnit unchanged): a 16-minute
         runbook ramp runs in 10 s at 0.01 with the same shape."""
         if factor <= 0:
-            raise ConfigError(
-                f"time scale {factor} must be above 0 (1 runs the profile as written)"
-            )
-        scenarios = {name: _scale(s, factor) for name, s in self.scenarios.items()}
+            raise ConfigError(f"time scale {factor} must be above 0; 1 runs the profile as written")
         thresholds = tuple(
-            replace(
-                t,
-                delay_abort_eval=None
-                if t.delay_abort_eval is None
-                else t.delay_abort_eval * factor,
-            )
+            t
+            if t.delay_abort_eval is None
+            else replace(t, delay_abort_eval=t.delay_abort_eval * factor)
             for t in self.thresholds
         )
-        return Profile(self.name, scenarios, thresholds, self.time_scale * factor)
+        return Profile(self.name, self.written, thresholds, self.time_scale * factor)
 
 
 def load_profile(path: Path) -> Profile:
@@ -69,10 +71,17 @@ def load_profile(path: Path) -> Profile:
     try:
         options = Options.model_validate(parsed.data)
     except ValidationError as error:
-        raise config_error(
-            str(path), validation_problems(error, Options, parsed.data, (), parsed)
-        ) from None
+        problems = validation_problems(error, Options, parsed.data, (), parsed)
+        raise config_error(str(path), [_at_key(p, parsed) for p in problems]) from None
     return profile_from_options(options, path.stem)
+
+
+def _at_key(problem: Problem, parsed: ParsedFile) -> Problem:
+    """pydantic locates a bad mapping key as ``key['[key]']``: point at the key itself."""
+    if problem.path[-1:] != (DICT_KEY,):
+        return problem
+    path = problem.path[:-1]
+    return Problem(parsed.locate(path, key=True), path, problem.message)
 
 
 def profile_from_dict(data: Mapping[str, object], name: str = "profile") -> Profile:
@@ -103,7 +112,10 @@ def profile_from_options(options: Options, name: str) -> Profile:
     return Profile(name, options.derived_scenarios(), thresholds)
 
 
-def _scale(scenario: Scenario, factor: float) -> Scenario:
+def scale(scenario: Scenario, factor: float) -> Scenario:
+    """``scenario`` with every duration (not timeUnit) multiplied by ``factor``."""
+    if factor == 1:
+        return scenario
     fields = ("start_time", "graceful_stop", "duration", "graceful_ramp_down", "max_duration")
     update: dict[str, object] = {
         field: getattr(scenario, field) * factor for field in fields if hasattr(scenario, field)

@@ -17,7 +17,6 @@ from opsproof.load.options import (
     RampingVus,
     Scenario,
     SharedIterations,
-    Stage,
 )
 
 
@@ -97,21 +96,20 @@ class ArrivalSchedule:
 
     def __init__(self, scenario: ArrivalRate) -> None:
         per_second = 1.0 / scenario.time_unit
-        stages: list[Stage]
         if isinstance(scenario, ConstantArrivalRate):
-            rate = scenario.rate
-            stages = [Stage(duration=scenario.duration * 1000, target=rate)]  # k6 numbers: ms
-            start_rate = rate
+            ramps = [(scenario.duration, scenario.rate)]
+            start_rate = scenario.rate
         else:
-            stages, start_rate = scenario.stages, scenario.start_rate
+            ramps = [(stage.duration, stage.target) for stage in scenario.stages]
+            start_rate = scenario.start_rate
         self._stages: list[_RateStage] = []
         start, before, rate_from = 0.0, 0.0, start_rate * per_second
-        for stage in stages:
-            rate_to = stage.target * per_second
-            piece = _RateStage(start, stage.duration, rate_from, rate_to, before)
+        for duration, target in ramps:
+            rate_to = target * per_second
+            piece = _RateStage(start, duration, rate_from, rate_to, before)
             self._stages.append(piece)
-            before += piece.count(stage.duration)
-            start, rate_from = start + stage.duration, rate_to
+            before += piece.count(duration)
+            start, rate_from = start + duration, rate_to
         self.end = start
         self.total = math.ceil(before - 1e-9)
         self._befores = [piece.before for piece in self._stages]
@@ -120,9 +118,8 @@ class ArrivalSchedule:
         """Seconds after the scenario's start at which arrival ``n`` is intended; None if never."""
         if n >= self.total:
             return None
+        # stages that hold no arrival share their ``before`` with the next: bisect skips them
         piece = self._stages[bisect.bisect_right(self._befores, n) - 1]
-        while piece.rate_from == piece.rate_to == 0:  # an idle stage holds no arrival
-            piece = self._stages[self._stages.index(piece) + 1]
         return piece.start + piece.solve(n - piece.before)
 
     def before(self, elapsed: float) -> int:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from opsproof.config.problems import did_you_mean
 from opsproof.load.metrics import BUILTIN, METHODS, NOT_MEASURED
 
 OPERATORS = ("<=", "<", ">=", ">", "===", "==", "!=")
@@ -131,6 +130,8 @@ def check_selector(selector: Selector) -> None:
                 f"{selector.metric} is a k6 metric opsproof cannot measure: "
                 f"{NOT_MEASURED[selector.metric]}"
             )
+        from opsproof.config.problems import did_you_mean  # error path only: keeps Locust lean
+
         hint = did_you_mean(selector.metric, list(BUILTIN))
         raise ThresholdSyntaxError(
             f"unknown metric {selector.metric!r}{hint} (metrics: {', '.join(BUILTIN)})"

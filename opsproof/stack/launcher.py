@@ -24,6 +24,15 @@ from opsproof.stack.components import (
     write_nginx_conf,
 )
 from opsproof.stack.lock import state_lock
+from opsproof.stack.monitoring import (
+    AFTER_POSTGRES,
+    EARLY,
+    declare_monitoring,
+    launch,
+    monitoring_running,
+    stop_monitoring,
+    wait_monitoring_ready,
+)
 from opsproof.stack.ports import free_ports
 from opsproof.stack.postgres import bootstrap, initdb
 from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
@@ -102,6 +111,7 @@ def _wait_ready(state: StackState, names: list[str], deadline: float) -> None:
 
 def _teardown(state_dir: Path, state: StackState, timeout: float) -> list[str]:
     """Stop every recorded process, then remove the root directory and the state file."""
+    stop_monitoring(state_dir, timeout)
     stopped = terminate(list(state.components.values()), stop_signal, timeout)
     root = Path(state.root)
     # Only ever delete a directory we created: a hand-edited state file must not aim rmtree.
@@ -111,7 +121,9 @@ def _teardown(state_dir: Path, state: StackState, timeout: float) -> list[str]:
     return stopped
 
 
-def _start(state_dir: Path, timeout: float, say: Progress, tls_days: int) -> StackState:
+def _start(
+    state_dir: Path, timeout: float, say: Progress, tls_days: int, monitoring: bool
+) -> StackState:
     began = time.monotonic()
     deadline = began + timeout
     root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
@@ -130,9 +142,14 @@ def _start(state_dir: Path, timeout: float, say: Progress, tls_days: int) -> Sta
         state.values = values(layout, ports, password, tls, (state_dir / STATE_FILE).absolute())
         state.secrets = [password]
         declared = declare(layout, ports, password, tls)
+        watch = declare_monitoring(layout, state.values) if monitoring else None
+        if watch is not None:
+            state.values.update(watch.values)
         # The service retries its dependencies by itself, so it boots while initdb runs.
         for name in ("redis", "api", "worker", "nginx"):
             _launch(state, state_dir, declared[name], say)
+        if watch is not None:
+            launch(state_dir, watch, EARLY, say)
         postgres = declared["postgres"]
         say("initialising the postgres cluster")
         try:
@@ -149,8 +166,12 @@ def _start(state_dir: Path, timeout: float, say: Progress, tls_days: int) -> Sta
             bootstrap(layout, ports.postgres, password, schema, deadline)
         except StackError as exc:
             raise _with_log(postgres, str(exc).removeprefix("postgres: ")) from None
+        if watch is not None:
+            launch(state_dir, watch, AFTER_POSTGRES, say)
         say("waiting for every component to be ready")
         _wait_ready(state, list(START_ORDER), deadline)
+        if watch is not None:
+            wait_monitoring_ready(watch, deadline)
         wait_healthy(state, max(deadline - time.monotonic(), 1.0))
     except BaseException:
         _teardown(state_dir, state, CLEANUP_TIMEOUT)
@@ -167,21 +188,25 @@ def start_stack(
     timeout: float = 90.0,
     progress: Progress | None = None,
     tls_days: int = DEFAULT_DAYS,
+    monitoring: bool = True,
 ) -> tuple[StackState, bool]:
     """The stack recorded in ``state_dir`` if all its processes are alive, with False; else
     (after cleaning up a dead or half-dead one) a newly started stack, with True.
+    ``monitoring`` adds Prometheus, Alertmanager and exporters (opsproof.stack.monitoring);
+    tests that do not look at them pass False and start faster.
     Raises StackError naming the component that failed, with the tail of its log."""
     say = progress or _quiet
     with state_lock(state_dir, timeout):
         recorded = StackState.load(state_dir)
         if recorded is not None:
             complete = set(recorded.components) == set(START_ORDER)
+            complete = complete and (not monitoring or monitoring_running(state_dir))
             if complete and all(is_alive(c) for c in recorded.components.values()):
                 say(f"reference stack already running: {recorded.values['api.url']}")
                 return recorded, False
-            say(f"recorded stack in {recorded.root} is not running: cleaning it up")
+            say(f"recorded stack in {recorded.root} is not (all) running: cleaning it up")
             _teardown(state_dir, recorded, CLEANUP_TIMEOUT)
-        return _start(state_dir, timeout, say, tls_days), True
+        return _start(state_dir, timeout, say, tls_days, monitoring), True
 
 
 def stop_stack(state_dir: Path, *, timeout: float = 15.0) -> list[str]:
@@ -229,9 +254,13 @@ def stop_component(state_dir: Path, name: str, *, timeout: float = 10.0) -> None
         terminate([component], stop_signal, timeout)
 
 
-def start_component(state_dir: Path, name: str, *, timeout: float = 30.0) -> ComponentState:
+def start_component(
+    state_dir: Path, name: str, *, timeout: float = 30.0, wait_ready: bool = True
+) -> ComponentState:
     """Start a stopped or killed component again from its recorded command, wait until it is
-    ready and record its new pid. A component still alive is only waited for."""
+    ready and record its new pid. A component still alive is only waited for.
+    ``wait_ready=False`` returns once it is started: a PostgreSQL being restored into a fresh
+    cluster cannot pass its readiness check (the application role) until the restore is done."""
     deadline = time.monotonic() + timeout
     with state_lock(state_dir, timeout):
         state, component = _recorded(state_dir, name)
@@ -242,5 +271,6 @@ def start_component(state_dir: Path, name: str, *, timeout: float = 30.0) -> Com
                 path.unlink(missing_ok=True)
             spawn(component)
             state.save(state_dir)
-        _wait_ready(state, [name], deadline)
+        if wait_ready:
+            _wait_ready(state, [name], deadline)
         return component

@@ -96,3 +96,15 @@ def test_run_gate_starts_and_stops_the_stack_it_needs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stopping the reference stack this run started" in result.stderr
     assert opsproof("stack", "status", *state).returncode == 3
+
+
+@pytest.mark.stack
+def test_run_all_runs_every_suite_in_turn_on_one_stack(tmp_path: Path) -> None:
+    state = ["--state-dir", str(tmp_path / "state")]
+    result = opsproof("run", "all", *state, "--", "--collect-only", "-q")
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [line for line in result.stderr.splitlines() if line.startswith("$ ")]
+    suites = [Path(command.split()[4]).name for command in commands]
+    assert suites == ["checks", "dr", "chaos", "load"]
+    assert "--load-time-scale 0.05" in commands[-1]
+    assert result.stderr.count("stopping the reference stack this run started") == 1

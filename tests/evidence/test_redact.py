@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsproof.evidence.redact import MASK, Redactor
+from opsproof.evidence.redact import MASK, Redactor, environment_secrets
 
 
 def test_known_secret_values_are_masked_everywhere() -> None:
@@ -37,3 +37,13 @@ def test_data_redaction_reaches_nested_values_and_keys() -> None:
 )
 def test_a_registered_secret_never_survives(secret: str, before: str, after: str) -> None:
     assert secret not in Redactor([secret]).text(before + secret + after)
+
+
+def test_environment_values_that_look_secret_are_collected() -> None:
+    environ = {
+        "GITHUB_TOKEN": "ghp_abcdefgh12345",
+        "DB_PASSWORD": "correct-horse",
+        "SKIP_AUTH": "true",  # a flag, too short to be a credential
+        "HOME": "/root/not-secret",
+    }
+    assert environment_secrets(environ) == {"ghp_abcdefgh12345", "correct-horse"}

@@ -1,68 +1,81 @@
-"""Evidence files: the JSON is a faithful dump, the summary puts failures first, both redacted."""
+"""Evidence files: the JSON is a faithful dump, the summary puts failures first and fits a PR
+comment, both redacted; run directories sort by time."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opsproof.evidence.model import CheckRecord, FigureRecord, RunRecord
+from opsproof.evidence.model import CheckRecord, RunRecord
 from opsproof.evidence.redact import Redactor
-from opsproof.evidence.rundir import create_run_dir
-from opsproof.evidence.writers import render_markdown, write_json, write_markdown
+from opsproof.evidence.rundir import create_run_dir, run_dirs, series_of
+from opsproof.evidence.writers import (
+    MAX_SUMMARY_CHARS,
+    redact_tree,
+    render_markdown,
+    write_json,
+    write_markdown,
+)
 
 
-def _run() -> RunRecord:
-    return RunRecord(
-        kind="gate",
-        environment="staging",
-        config_file="opsproof.yaml",
-        started_at="2026-11-23T01:00:00+00:00",
-        finished_at="2026-11-23T01:00:05+00:00",
-        opsproof_version="0.1.0",
-        exit_status=1,
-        checks=[
-            CheckRecord(
-                "checks/test_tls.py::test_certificate_expiry[api]",
-                "passed",
-                0.1,
-                ["SOC2:CC6.7"],
-                [FigureRecord("days_to_expiry", 89, "days", ">= 14")],
-            ),
-            CheckRecord(
-                "checks/test_redis.py::test_redis_ping[redis]",
-                "failed",
-                0.2,
-                ["SOC2:CC7.2", "SOC2:CC6.7"],
-                reason="redis://:hunter22@127.0.0.1:6390: PING failed",
-            ),
-        ],
-    )
-
-
-def test_json_has_totals_controls_and_no_secret(tmp_path: Path) -> None:
+def test_json_has_totals_controls_and_no_secret(
+    tmp_path: Path, run: RunRecord, secret: str
+) -> None:
     path = tmp_path / "evidence.json"
-    write_json(_run(), path, Redactor(["hunter22"]))
+    write_json(run, path, Redactor([secret]))
     document = json.loads(path.read_text())
-    assert document["schema_version"] == 1
-    assert document["totals"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
-    assert document["controls"] == {"SOC2:CC6.7": "failed", "SOC2:CC7.2": "failed"}
+    assert document["schema_version"] == 2
+    assert document["totals"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0, "waived": 0}
+    assert document["controls"]["SOC2:A1.1"] == "not_evaluated"
     assert document["checks"][0]["figures"][0]["target"] == ">= 14"
-    assert "hunter22" not in path.read_text()
+    assert document["checks"][1]["severity"] == "high"
+    assert secret not in path.read_text()
 
 
-def test_markdown_lists_failures_first_with_reasons(tmp_path: Path) -> None:
-    text = render_markdown(_run())
+def test_markdown_lists_failures_first_with_reasons(
+    tmp_path: Path, run: RunRecord, secret: str
+) -> None:
+    text = render_markdown(run)
     assert text.startswith("# opsproof gate — staging: FAILED")
-    failures = text.index("## Failures")
-    assert failures < text.index("test_certificate_expiry")
-    assert "days_to_expiry=89 days (target >= 14)" in text
+    assert text.index("## Failures") < text.index("test_certificate_expiry")
+    assert "days_to_expiry = 89 days (target >= 14)" in text
+    assert "Change: version **not given**" in text  # a gate names its change, or says it has none
+    assert "⬜ not_evaluated" in text
     path = tmp_path / "summary.md"
-    write_markdown(_run(), path, Redactor())
-    assert "hunter22" not in path.read_text()
+    write_markdown(run, path, Redactor())
+    assert secret not in path.read_text()  # URL passwords are masked without being registered
 
 
-def test_run_dirs_are_unique_and_named_for_sorting(tmp_path: Path) -> None:
+def test_summary_of_a_huge_run_fits_a_pull_request_comment(run: RunRecord) -> None:
+    many = [
+        CheckRecord(f"checks/test_x.py::test_{n}[{'x' * 80}]", "passed", 0.1) for n in range(3000)
+    ]
+    text = render_markdown(replace(run, checks=run.checks + many, totals={}))
+    assert len(text) < MAX_SUMMARY_CHARS
+    assert "more checks in evidence.json" in text
+    assert "test_redis_ping" in text  # failures are never cut
+
+
+def test_run_dirs_are_unique_and_sorted_by_time(tmp_path: Path) -> None:
     moment = datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC)
     first = create_run_dir(tmp_path, "gate", "prod/eu", moment)
     second = create_run_dir(tmp_path, "gate", "prod/eu", moment)
+    earlier = create_run_dir(tmp_path, "gate", "prod/eu", moment.replace(hour=0))
+    other = create_run_dir(tmp_path, "chaos", "prod/eu", moment)
+    (tmp_path / "index.html").write_text("not a run")
     assert first.name == "20261123T010203Z-gate-prod_eu"
     assert second.name == "20261123T010203Z-gate-prod_eu.1"
+    assert run_dirs(tmp_path, "gate-prod_eu") == [earlier, first, second]
+    assert run_dirs(tmp_path) == [earlier, other, first, second]
+    assert series_of(second) == "gate-prod_eu"
+
+
+def test_files_written_by_other_plugins_are_redacted_in_place(tmp_path: Path, secret: str) -> None:
+    (tmp_path / "a").mkdir()
+    text_file = tmp_path / "a" / "result.json"
+    text_file.write_text(f'{{"message": "login {secret} failed"}}')
+    image = tmp_path / "shot.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" + secret.encode())
+    redact_tree(tmp_path, Redactor([secret]))
+    assert secret not in text_file.read_text()
+    assert image.read_bytes().endswith(secret.encode())  # binary files are left alone

@@ -38,8 +38,9 @@ def test_gate_passes_on_the_healthy_stack(gate, reference_stack: StackState) -> 
     for name in ("evidence.json", "summary.md", "junit.xml"):
         assert (run.run_dir / name).is_file()
     # secrets of the stack never reach any evidence file
-    for path in run.run_dir.iterdir():
-        assert reference_stack.values["postgres.password"] not in path.read_text()
+    password = reference_stack.values["postgres.password"].encode()
+    for path in run.run_dir.rglob("*"):
+        assert not path.is_file() or password not in path.read_bytes()
 
 
 def test_redis_down_fails_dependency_and_deep_health_naming_redis(gate, component_down) -> None:

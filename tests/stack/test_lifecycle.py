@@ -38,7 +38,7 @@ def test_stop_leaves_no_process_and_no_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     began = time.monotonic()
-    state, started = start_stack(tmp_path, progress=print)
+    state, started = start_stack(tmp_path, progress=print, monitoring=False)
     elapsed = time.monotonic() - began
     with capsys.disabled():
         print(f"\nstack start took {elapsed:.2f} s")
@@ -58,7 +58,7 @@ def test_stop_leaves_no_process_and_no_files(
 
 
 def test_dead_recorded_stack_is_cleaned_and_replaced(tmp_path: Path, eventually) -> None:
-    old, _ = start_stack(tmp_path)
+    old, _ = start_stack(tmp_path, monitoring=False)
     try:
         # the machine "crashed": every process is gone, the state file and root dir remain
         processes = all_processes(old)
@@ -68,7 +68,7 @@ def test_dead_recorded_stack_is_cleaned_and_replaced(tmp_path: Path, eventually)
         status = stack_status(tmp_path)
         assert status is not None and not any(c.alive for c in status.components)
 
-        new, started = start_stack(tmp_path)
+        new, started = start_stack(tmp_path, monitoring=False)
 
         assert started
         assert new.root != old.root

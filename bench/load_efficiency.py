@@ -1,0 +1,167 @@
+"""Generator efficiency: requests per generator CPU-second against the same nginx static file,
+for opsproof (Locust master + workers, gated, HDR), bare Locust FastHttpUser (master + the
+same workers) and wrk.
+
+    .venv/bin/python bench/load_efficiency.py --runs 5
+
+Starts its own nginx on a free 127.0.0.1 port, runs each generator ``--runs`` times in turn
+for ``--seconds`` with ``--users`` concurrent users, and prints the medians and the ratios to
+bare Locust. CPU is what the generator's processes used (reaped children's rusage), so
+the server's own CPU never counts; it includes each run's start-up (imports), which long runs
+amortize. Goal: opsproof ≥ 0.9× bare Locust.
+"""
+
+import argparse
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from opsproof.load.plan import Target
+from opsproof.load.profile import profile_from_dict
+from opsproof.load.runner import RunSettings, run_profile
+
+HERE = Path(__file__).parent
+LOCUSTFILE = HERE / "load_locustfile.py"
+TIMEOUT_SLACK = 60.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(run: Callable[[], int]) -> tuple[int, float]:
+    """Requests a generator made, and the CPU seconds its processes used."""
+    before = _children_cpu()
+    requests = run()
+    return requests, _children_cpu() - before
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _nginx(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    (root / "html").mkdir()
+    (root / "html" / "static.txt").write_text("opsproof benchmark\n" * 8)
+    conf = root / "nginx.conf"
+    conf.write_text(
+        f"""daemon off; worker_processes 1; pid {root}/nginx.pid; error_log {root}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {root}; proxy_temp_path {root};
+  fastcgi_temp_path {root}; uwsgi_temp_path {root}; scgi_temp_path {root};
+  keepalive_requests 1000000;
+  server {{ listen 127.0.0.1:{port}; root {root}/html; }} }}
+"""
+    )
+    process = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("nginx did not start")
+
+
+def _opsproof(url: str, users: int, seconds: int, scratch: Path) -> int:
+    options = {
+        "scenarios": {
+            "bench": {
+                "executor": "constant-vus", "vus": users, "duration": f"{seconds}s",
+                "exec": "StaticUser", "gracefulStop": "0s",
+            }
+        }
+    }  # fmt: skip
+    out = Path(tempfile.mkdtemp(dir=scratch))
+    result = run_profile(
+        profile_from_dict(options), Target(host=url, timeout=5), RunSettings(LOCUSTFILE, out)
+    )
+    if result.errors:
+        raise SystemExit(f"opsproof run failed: {result.errors}")
+    return int(result.metrics.counters["http_reqs"][0])
+
+
+def _bare_locust(url: str, users: int, seconds: int, scratch: Path) -> int:
+    port = _free_port()
+    csv = Path(tempfile.mkdtemp(dir=scratch)) / "bare"
+    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
+    master = [
+        *base, "--master", "--headless", "--only-summary", "--master-bind-host", "127.0.0.1",
+        "--master-bind-port", str(port), "--expect-workers", "2", "-u", str(users),
+        "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(csv), "StaticUser",
+    ]  # fmt: skip
+    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    started = [subprocess.Popen(master, **quiet)] + [  # type: ignore[call-overload]
+        subprocess.Popen(worker, **quiet)
+        for _ in range(2)  # type: ignore[call-overload]
+    ]
+    try:
+        started[0].wait(timeout=seconds + TIMEOUT_SLACK)
+    finally:
+        for process in started:
+            process.terminate()
+            process.wait(timeout=10)
+    rows = Path(f"{csv}_stats.csv").read_text().splitlines()
+    aggregated = next(r for r in rows if ",Aggregated," in r)
+    return int(aggregated.split(",")[2])
+
+
+def _wrk(url: str, users: int, seconds: int, scratch: Path) -> int:
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{users}", f"-d{seconds}s", f"{url}/static.txt"],
+        capture_output=True, text=True, timeout=seconds + TIMEOUT_SLACK, check=True,
+    )  # fmt: skip
+    match = re.search(r"(\d+) requests in", done.stdout)
+    assert match, done.stdout
+    return int(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--users", type=int, default=20)
+    args = parser.parse_args()
+    generators = {"opsproof": _opsproof, "bare locust": _bare_locust}
+    if shutil.which("wrk"):
+        generators["wrk"] = _wrk
+    rates: dict[str, list[float]] = {name: [] for name in generators}
+    with tempfile.TemporaryDirectory(prefix="opsproof-bench-") as scratch:
+        nginx, url = _nginx(Path(scratch))
+        try:
+            for _ in range(args.runs):
+                for name, generate in generators.items():
+                    requests, cpu = _measure(
+                        lambda g=generate: g(url, args.users, args.seconds, Path(scratch))  # type: ignore[misc]
+                    )
+                    rates[name].append(requests / cpu)
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+    baseline = statistics.median(rates["bare locust"])
+    for name, values in rates.items():
+        median = statistics.median(values)
+        print(
+            f"{name:<12} {median:9.0f} requests per generator CPU-second "
+            f"(median of {len(values)}: {', '.join(f'{v:.0f}' for v in values)}); "
+            f"{median / baseline:.2f}x bare Locust"
+        )
+
+
+if __name__ == "__main__":
+    main()

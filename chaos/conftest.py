@@ -1,0 +1,101 @@
+"""The chaos suite's machinery: one item per experiment, leftovers first, a watchdog, a ledger.
+
+Before any experiment, faults left open by an earlier run that died are reverted and reported;
+a watchdog process is started for this run; with ``--dry-run`` each experiment's plan is
+printed and nothing at all is touched.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import nullcontext
+
+import pytest
+
+from opsproof.errors import OpsproofError
+from opsproof.faults.experiment import ChaosRun
+from opsproof.faults.ledger import Ledger, ledger_path
+from opsproof.faults.rollback import Reverted, revert_leftovers
+from opsproof.faults.safety import chaos_plan
+from opsproof.faults.watchdog import start_watchdog
+from opsproof.plugin import CONTEXT_KEY
+
+LEFTOVERS_KEY = pytest.StashKey[list[Reverted]]()
+WATCHDOG_STOP_TIMEOUT = 5.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("opsproof").addoption(
+        "--dry-run",
+        dest="opsproof_dry_run",
+        action="store_true",
+        help="chaos: print each experiment's plan (fault, undo, hypothesis); touch nothing",
+    )
+
+
+def _refuse(error: OpsproofError) -> None:
+    pytest.exit(f"opsproof: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse the whole run, before anything is collected or touched, when the environment
+    did not opt in to chaos."""
+    context = session.config.stash[CONTEXT_KEY]
+    try:
+        loaded = context.load()
+        chaos_plan(loaded.name, loaded.environment)
+    except OpsproofError as error:
+        _refuse(error)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One item per experiment of the environment, named after it."""
+    if "experiment" not in metafunc.fixturenames:
+        return
+    loaded = metafunc.config.stash[CONTEXT_KEY].load()
+    experiments = chaos_plan(loaded.name, loaded.environment).experiments
+    metafunc.parametrize("experiment", experiments, ids=[e.name for e in experiments])
+
+
+@pytest.fixture(scope="session")
+def dry_run(pytestconfig: pytest.Config) -> bool:
+    return bool(pytestconfig.option.opsproof_dry_run)
+
+
+@pytest.fixture(scope="session")
+def chaos_run(pytestconfig: pytest.Config, dry_run: bool) -> Iterator[ChaosRun]:
+    """The run's shared state; reverts leftovers and keeps a watchdog while experiments run."""
+    context = pytestconfig.stash[CONTEXT_KEY]
+    loaded = context.load()
+    ledger = Ledger(ledger_path(context.state_dir))
+    run = ChaosRun(loaded.name, loaded.environment, context.state_dir, ledger)
+    if dry_run:
+        pytestconfig.stash[LEFTOVERS_KEY] = []
+        yield run
+        return
+    leftovers = revert_leftovers(ledger, "next run", live_owners=False)
+    pytestconfig.stash[LEFTOVERS_KEY] = leftovers
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else nullcontext():
+        for reverted in leftovers:  # said at once, before any experiment runs
+            print(f"\nopsproof: fault left by an earlier run: {reverted.describe()}")
+    busy = [entry for entry in ledger.open_faults() if entry.owner_alive()]
+    if busy:
+        _refuse(
+            OpsproofError(
+                f"another chaos run (pid {busy[0].owner_pid}) has a fault in place: "
+                f"{busy[0].fault}; wait for it, or stop it and run `opsproof revert`"
+            )
+        )
+    watchdog = start_watchdog(ledger, os.getpid())
+    yield run
+    if not ledger.open_faults():  # otherwise it keeps retrying the failed reverts
+        watchdog.terminate()
+        watchdog.wait(WATCHDOG_STOP_TIMEOUT)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    leftovers = terminalreporter.config.stash.get(LEFTOVERS_KEY, [])
+    if leftovers:
+        terminalreporter.section("faults left by an earlier run")
+        for reverted in leftovers:
+            terminalreporter.line(reverted.describe())

@@ -1,0 +1,73 @@
+"""Chaos experiments, one item per entry in the environment's ``chaos_plan``.
+
+Each runs like the runbook step it replaces:
+
+1. check the steady state with the gate's own probes — if it does not hold, inject nothing
+   (verdict *inconclusive*);
+2. write the fault and its undo to the ledger, then inject it;
+3. watch the service degrade the way the config promises (e.g. ``/health/deep`` answers 503
+   naming Redis within 1 s, ``POST /api/jobs`` fails fast);
+4. revert — always, on failure, Ctrl-C and SIGTERM too;
+5. measure recovery (first success, then N in a row, polled every <= 100 ms) against the target.
+
+A fault that had no observable effect is *inconclusive*, never a pass.
+"""
+
+import pytest
+
+from opsproof.config.models import ChaosExperiment
+from opsproof.errors import SafetyError
+from opsproof.evidence import ExperimentRecord
+from opsproof.evidence.recorder import EvidenceRecorder
+from opsproof.faults.experiment import ChaosRun, Result, plan, run_experiment
+
+pytestmark = pytest.mark.control(
+    "SOC2:A1.2",
+    "SOC2:CC7.2",
+    "ISO27001:A.5.29",
+    "ISO27001:A.8.14",
+    "ISO27001:A.8.16",
+    "NIST800-53:SI-4",
+)
+
+
+def test_experiment(
+    experiment: ChaosExperiment,
+    chaos_run: ChaosRun,
+    dry_run: bool,
+    evidence: EvidenceRecorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    try:
+        if dry_run:
+            planned = plan(chaos_run, experiment)
+            with capsys.disabled():
+                print(f"\n[dry run] {experiment.name}\n  {planned.describe()}")
+            pytest.skip(f"dry run: {planned.fault.description} not injected")
+        result = run_experiment(chaos_run, experiment)
+    except SafetyError as refused:
+        pytest.fail(str(refused), pytrace=False)
+    _record(evidence, result)
+    if result.verdict == "failed":
+        pytest.fail(f"{result.fault}: {result.reason}", pytrace=False)
+    if result.verdict == "inconclusive":
+        pytest.skip(f"inconclusive: {result.reason}")
+
+
+def _record(evidence: EvidenceRecorder, result: Result) -> None:
+    for name, figure in result.figures.items():
+        evidence.figure(name, figure.value, figure.unit, figure.target)
+    evidence.record_experiment(
+        ExperimentRecord(
+            name=result.name,
+            hypothesis=result.hypothesis,
+            fault=result.fault,
+            verdict=result.verdict,
+            target=result.target,
+            injected_at=result.injected_at,
+            time_to_impact_s=result.time_to_impact_s,
+            recovery_s=result.recovery_s,
+            recovery_target_s=result.recovery_target_s,
+            reason=result.reason,
+        )
+    )

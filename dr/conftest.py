@@ -1,0 +1,67 @@
+"""The DR suite's machinery: targets from the environment's ``backup`` block, and one shared
+session in which every backup and scratch restore is done once. It runs serially (``-n`` is
+refused): the drill stops and restores the very data other items read.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opsproof.backup.session import DrSession
+from opsproof.backup.targets import BACKUP_FIXTURES
+from opsproof.config.loader import LoadedEnvironment
+from opsproof.config.models import Convergence
+from opsproof.errors import ConfigError
+from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
+from opsproof.verify import Verifier
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "dr: run without -n: the drill stops and wipes the data other items are reading"
+        )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the suite's target fixtures; nothing declared → one "not applicable" skip."""
+    for fixture, targets_of in BACKUP_FIXTURES.items():
+        if fixture not in metafunc.fixturenames:
+            continue
+        try:
+            loaded = metafunc.config.stash[CONTEXT_KEY].load()
+        except ConfigError as error:
+            pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+        targets = targets_of(loaded.environment)
+        if targets:
+            metafunc.parametrize(fixture, targets, ids=[t.id for t in targets], scope="session")
+        else:
+            where = f"environment {loaded.name!r} declares nothing for {fixture} (backup:)"
+            skip = pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {where}")
+            metafunc.parametrize(fixture, [pytest.param(None, marks=skip, id="none")])
+
+
+@pytest.fixture(scope="session")
+def dr_session(
+    ops_environment: LoadedEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DrSession]:
+    """Backups go to ``backup.store`` (default: a temporary directory)."""
+    backup = ops_environment.environment.backup
+    store = (backup.store if backup else None) or tmp_path_factory.mktemp("backups")
+    session = DrSession(Path(store), backup.timeout if backup else 1800.0)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def verify(request: pytest.FixtureRequest) -> Verifier:
+    """Judges once: a comparison with a backup is a fact, retrying until a convergence
+    deadline (as the gate does after a deploy) cannot change it."""
+    return Verifier(request.node, Convergence())
+
+
+@pytest.fixture(scope="session")
+def stack_state_dir(pytestconfig: pytest.Config) -> Path:
+    """Where the reference stack is recorded (``--stack-state-dir``)."""
+    return pytestconfig.stash[CONTEXT_KEY].state_dir

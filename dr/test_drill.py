@@ -1,0 +1,35 @@
+"""The DR drill: back up, destroy the data, restore, bring the service back and verify it,
+with RTO and RPO measured against the targets and every phase's moments in the evidence."""
+
+from pathlib import Path
+
+import pytest
+
+from opsproof.backup.drill.run import run_drill
+from opsproof.backup.session import DrSession
+from opsproof.backup.targets import DrillTarget
+from opsproof.evidence.recorder import EvidenceRecorder
+from opsproof.plugin import NOT_APPLICABLE
+from opsproof.verify import Verifier
+
+pytestmark = [
+    pytest.mark.control("SOC2:A1.3", "ISO27001:A.5.30", "NIST800-53:CP-4", "NIST800-53:CP-10"),
+    pytest.mark.severity("critical"),
+]
+
+
+def test_dr_drill(
+    drill_plan: DrillTarget,
+    dr_session: DrSession,
+    stack_state_dir: Path,
+    evidence: EvidenceRecorder,
+    verify: Verifier,
+) -> None:
+    """Recovery from lost data directories meets the RTO and RPO targets."""
+    if not drill_plan.reference:
+        pytest.skip(f"{NOT_APPLICABLE}: the drill automation restores the reference stack only")
+    if not drill_plan.allowed:
+        pytest.skip(f"{NOT_APPLICABLE}: backup.drill is forbidden in this environment")
+    outcome = run_drill(stack_state_dir, dr_session.store, drill_plan.targets, dr_session.timeout)
+    evidence.record_drill(outcome.record)
+    verify(lambda: outcome.observation)

@@ -1,0 +1,125 @@
+"""The load suite's options and fixtures: one run of the profile per session, shared by the
+run's own item and one item per threshold."""
+
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+import pytest
+
+from opsproof.errors import ConfigError, OpsproofError
+from opsproof.load.profile import Profile, load_profile
+from opsproof.load.progress import Progress, format_progress
+from opsproof.load.runner import DEFAULT_MAX_REQUESTS, RunSettings
+from opsproof.load.suite import LoadRun, execute, require_load_allowed, target_for
+from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
+
+HERE = Path(__file__).parent
+PROFILE_KEY = pytest.StashKey[Profile]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opsproof-load", "opsproof: load profiles")
+    add = group.addoption
+    add(
+        "--load-profile",
+        type=Path,
+        default=HERE / "profiles" / "runbook-ramp.yaml",
+        help="k6-style profile (YAML or JSON) to run (default: the runbook ramp)",
+    )
+    add(
+        "--load-locustfile",
+        type=Path,
+        default=HERE / "locustfile.py",
+        help="Locust user classes; a scenario's exec names one",
+    )
+    add("--load-service", default=None, help="http service to load (default: api)")
+    add(
+        "--load-time-scale",
+        type=float,
+        default=1.0,
+        help="multiply every duration in the profile, e.g. 0.01 runs a 16 min ramp in 10 s",
+    )
+    add("--load-workers", type=int, default=2, help="Locust worker processes on this machine")
+    add(
+        "--load-expect-workers",
+        type=int,
+        default=None,
+        help="all workers, remote ones included (they join with "
+        "`locust --worker --master-host HOST --master-port PORT -f -`)",
+    )
+    add("--load-master-bind", default="127.0.0.1", help="address the Locust master listens on")
+    add("--load-master-port", type=int, default=None, help="its port (default: a free one)")
+    add("--load-max-requests", type=int, default=DEFAULT_MAX_REQUESTS,
+        help="hard bound on requests per scenario")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read the profile before collection: a mistake in it is a usage error, not a test."""
+    try:
+        profile = load_profile(config.option.load_profile)
+        config.stash[PROFILE_KEY] = profile.scaled(config.option.load_time_scale)
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "load_threshold" not in metafunc.fixturenames:
+        return
+    thresholds = metafunc.config.stash[PROFILE_KEY].thresholds
+    if thresholds:
+        metafunc.parametrize("load_threshold", thresholds, ids=[t.id for t in thresholds])
+    else:
+        reason = f"{NOT_APPLICABLE}: the load profile declares no thresholds"
+        skip = pytest.mark.skip(reason=reason)
+        metafunc.parametrize("load_threshold", [pytest.param(None, marks=skip, id="none")])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse before any traffic when the environment has not opted in to load."""
+    if not any("load_run" in getattr(item, "fixturenames", ()) for item in items):
+        return
+    try:
+        require_load_allowed(config.stash[CONTEXT_KEY].load())
+    except OpsproofError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def load_run(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> LoadRun:
+    """The profile, run once against the environment's service."""
+    option = pytestconfig.option
+    loaded = pytestconfig.stash[CONTEXT_KEY].load()
+    evidence = pytestconfig.pluginmanager.get_plugin("opsproof-evidence")
+    out_dir = evidence.run_dir if evidence else tmp_path_factory.mktemp("load")
+    try:
+        target = target_for(loaded, option.load_service)
+    except ConfigError as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    settings = RunSettings(
+        locustfile=option.load_locustfile,
+        out_dir=out_dir,
+        workers=option.load_workers,
+        expect_workers=option.load_expect_workers,
+        master_bind=option.load_master_bind,
+        master_port=option.load_master_port,
+        max_requests=option.load_max_requests,
+        progress=_Printer(pytestconfig),
+    )
+    return execute(pytestconfig.stash[PROFILE_KEY], target, settings)
+
+
+class _Printer:
+    """Progress lines straight to the terminal, past pytest's output capture."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._capture = config.pluginmanager.get_plugin("capturemanager")
+        self._terminal = config.pluginmanager.get_plugin("terminalreporter")
+
+    def __call__(self, line: Progress) -> None:
+        if self._terminal is None:
+            return
+        with self._disabled():
+            self._terminal.write_line(format_progress(line))
+
+    def _disabled(self) -> AbstractContextManager[object]:
+        return self._capture.global_and_fixture_disabled() if self._capture else nullcontext()

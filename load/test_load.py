@@ -1,0 +1,42 @@
+"""Load: the profile's run as one item (generator health, headline figures, the chart), then
+every threshold as its own item, judged like k6 but failing when it saw no samples."""
+
+import pytest
+
+from opsproof.load.profile import Threshold
+from opsproof.load.suite import LoadRun, run_figures
+from opsproof.load.verdicts import judge
+from opsproof.probes.result import Figure
+from opsproof.verify import figure_property
+
+pytestmark = pytest.mark.control("SOC2:A1.1", "ISO27001:A.8.6")
+
+
+def _record(request: pytest.FixtureRequest, figures: dict[str, Figure]) -> None:
+    for name, figure in figures.items():
+        request.node.user_properties.append(figure_property(name, figure))
+
+
+def test_load_run(load_run: LoadRun, request: pytest.FixtureRequest) -> None:
+    _record(request, run_figures(load_run))
+    result = load_run.result
+    if result.errors:
+        pytest.fail("; ".join(result.errors), pytrace=False)
+    if result.aborted:
+        pytest.fail(f"the run was stopped early: {result.aborted}", pytrace=False)
+    if not load_run.health.ok:
+        _record(request, {"verdict": Figure("inconclusive")})
+        pytest.skip("inconclusive: " + "; ".join(load_run.health.reasons))
+
+
+def test_threshold(
+    load_threshold: Threshold, load_run: LoadRun, request: pytest.FixtureRequest
+) -> None:
+    verdict = judge(load_threshold, load_run.result, load_run.health)
+    figure = Figure(verdict.value, verdict.unit, str(load_threshold.expression))
+    _record(request, {load_threshold.id: figure, "samples": Figure(verdict.samples)})
+    if verdict.outcome == "inconclusive":
+        _record(request, {"verdict": Figure("inconclusive")})
+        pytest.skip(verdict.reason)
+    if verdict.outcome == "failed":
+        pytest.fail(verdict.reason, pytrace=False)

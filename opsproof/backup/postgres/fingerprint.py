@@ -1,0 +1,103 @@
+"""What a database looked like inside one snapshot: rows and content hash per table, schema,
+grants and roles. Taken the same way from the source (inside the snapshot pg_dump reads) and
+from the restore, so the two can be compared line by line."""
+
+from datetime import datetime
+from typing import Literal
+
+import psycopg
+from psycopg import sql
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from opsproof.backup.errors import BackupError
+from opsproof.backup.postgres.catalog import (
+    GRANTS,
+    ROLES,
+    SCHEMA,
+    SESSION_SETTINGS,
+    TABLE_PRINT,
+    TABLES,
+)
+
+HASH_SPACE = 1 << 64
+
+
+class TablePrint(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rows: int
+    digest: str
+    hashed: Literal["record", "text"]
+    """How the rows were hashed (see ``catalog.TABLE_PRINT``); both sides must agree."""
+
+
+class DatabaseFingerprint(BaseModel):
+    """Stored beside the dump as ``….dump.fingerprint.json``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database: str
+    taken_at: AwareDatetime
+    server_version: str
+    snapshot: str | None = None
+    """The exported snapshot pg_dump read (source side only)."""
+    tables: dict[str, TablePrint]
+    objects: list[str]
+    """Columns, constraints, indexes, views, sequences, functions, triggers, types, schemas."""
+    grants: list[str]
+    roles: list[str]
+
+    @property
+    def rows(self) -> int:
+        return sum(table.rows for table in self.tables.values())
+
+
+def begin_snapshot(conn: psycopg.Connection[tuple[object, ...]], timeout: float) -> None:
+    """Open the read-only REPEATABLE READ transaction every query of a fingerprint runs in, with
+    output settings pinned and statements bounded by ``timeout``."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    settings = {**SESSION_SETTINGS, "statement_timeout": str(max(1, int(timeout * 1000)))}
+    for name, value in settings.items():
+        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+
+def _lines(conn: psycopg.Connection[tuple[object, ...]], query: str) -> list[str]:
+    return [str(row[0]) for row in conn.execute(query).fetchall()]
+
+
+def table_print(
+    conn: psycopg.Connection[tuple[object, ...]], schema: str, table: str
+) -> TablePrint:
+    for hashed in ("record", "text"):
+        query = sql.SQL(TABLE_PRINT[hashed]).format(table=sql.Identifier(schema, table))
+        try:
+            with conn.transaction():  # a savepoint: a refused hash leaves the snapshot usable
+                count, total = conn.execute(query).fetchone() or (0, 0)
+        except psycopg.errors.UndefinedFunction:
+            continue  # a column type without an extended hash function: hash the text form
+        digest = f"{int(str(total)) % HASH_SPACE:016x}"
+        return TablePrint(rows=int(str(count)), digest=digest, hashed=hashed)
+    raise BackupError(f"{schema}.{table}: its rows cannot be hashed")
+
+
+def capture(
+    conn: psycopg.Connection[tuple[object, ...]], taken_at: datetime, snapshot: str | None = None
+) -> DatabaseFingerprint:
+    """Fingerprint the database ``conn`` is connected to, inside the transaction opened by
+    ``begin_snapshot``."""
+    tables = {
+        str(name): table_print(conn, str(schema), str(table))
+        for name, schema, table in conn.execute(TABLES).fetchall()
+    }
+    version = conn.execute("SELECT current_setting('server_version'), current_database()")
+    server_version, database = version.fetchone() or ("", "")
+    return DatabaseFingerprint(
+        database=str(database),
+        taken_at=taken_at,
+        server_version=str(server_version),
+        snapshot=snapshot,
+        tables=tables,
+        objects=_lines(conn, SCHEMA),
+        grants=_lines(conn, GRANTS),
+        roles=_lines(conn, ROLES),
+    )

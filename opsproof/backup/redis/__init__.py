@@ -1,0 +1,1 @@
+"""Redis: fingerprint at the snapshot point, BGSAVE, check the RDB, restore to scratch, compare."""

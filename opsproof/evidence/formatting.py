@@ -1,0 +1,41 @@
+"""How figures read in every report (HTML, Markdown, PDF): durations, moments, figures."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from opsproof.evidence.model import FigureRecord, RunRecord
+from opsproof.evidence.records import DrillRecord, SignOff
+
+DEFAULT_SIGN_OFF = (SignOff(role="Approver"),)
+"""Who signs a drill protocol besides the operator when the drill names no one."""
+
+
+def seconds(value: float | None) -> str:
+    """``850 ms``, ``4.2 s``, ``12 min 5 s``, ``2 h 3 min``; ``—`` for no value."""
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.3g} s"
+    minutes, rest = divmod(round(value), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def moment(value: datetime | None) -> str:
+    return "—" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def figure(record: FigureRecord) -> str:
+    unit = f" {record.unit}" if record.unit else ""
+    target = f" (target {record.target})" if record.target else ""
+    return f"{record.name} = {record.value}{unit}{target}"
+
+
+def next_drill_due(run: RunRecord, drill: DrillRecord) -> date | None:
+    """The drill's own date, else the run's start plus its schedule interval."""
+    if drill.next_drill_due is not None or run.schedule_interval_s is None:
+        return drill.next_drill_due
+    return (run.started_at + timedelta(seconds=run.schedule_interval_s)).date()

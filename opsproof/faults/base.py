@@ -1,0 +1,37 @@
+"""The fault contract: prepare (record how to undo), inject, observe the effect.
+
+A fault object only describes until ``prepare`` is called, so ``--dry-run`` can print every
+plan without touching anything.
+"""
+
+from typing import Protocol
+
+from opsproof.faults.inverse import InverseStep
+from opsproof.probes.result import Observation
+
+
+class Fault(Protocol):
+    @property
+    def description(self) -> str:
+        """What is done, for people: ``SIGKILL process://redis``."""
+        ...
+
+    @property
+    def target(self) -> str:
+        """The runtime id of what is hit: ``process://redis``."""
+        ...
+
+    @property
+    def undo(self) -> str:
+        """How it is reverted, for people (the dry-run plan)."""
+        ...
+
+    def prepare(self) -> list[InverseStep]:
+        """Check the target and return the inverse; creates nothing visible to the service."""
+        ...
+
+    def inject(self) -> None: ...
+
+    def effect(self) -> Observation:
+        """Whether the fault is observably in place (ok), with figures: proof it took."""
+        ...

@@ -1,0 +1,34 @@
+"""The fault catalogue: a fault from its config entry, ready to prepare and inject."""
+
+from pathlib import Path
+
+from opsproof.config import models as cfg
+from opsproof.faults.base import Fault
+from opsproof.faults.container_faults import docker_fault
+from opsproof.faults.disk import DiskFill
+from opsproof.faults.network import NetworkDisruption, endpoint
+from opsproof.faults.process_faults import ProcessFault
+from opsproof.faults.stress import CpuSaturation, MemoryExhaustion
+from opsproof.runtimes import process_target
+from opsproof.runtimes.docker import docker_target
+
+
+def build_fault(
+    spec: cfg.Fault, environment: cfg.Environment, state_dir: Path, fault_id: str, lifetime: float
+) -> Fault:
+    """Describe-only until ``prepare``: building a fault touches nothing (``--dry-run``)."""
+    if isinstance(spec, cfg.DiskFault):
+        return DiskFill(spec, fault_id)
+    container = docker_target(environment, spec.service)
+    if container is not None:
+        return docker_fault(spec, container, fault_id, lifetime)
+    target = process_target(environment, spec.service, state_dir)
+    if isinstance(spec, cfg.ProcessFault):
+        return ProcessFault(spec.action, target)
+    if isinstance(spec, cfg.MemoryFault):
+        return MemoryExhaustion(spec, target, fault_id, lifetime)
+    if isinstance(spec, cfg.CpuFault):
+        return CpuSaturation(spec, target, fault_id, lifetime)
+    assert isinstance(spec, cfg.NetworkFault)
+    dependency = endpoint(environment.services[spec.dependency])
+    return NetworkDisruption(spec, target, dependency, fault_id, lifetime)

@@ -1,0 +1,50 @@
+"""nftables tables owned by one fault: load a ruleset, read its counters, delete it.
+
+The kernel here has no netem qdisc, but nftables (with the net_cls ``meta cgroup`` match) acts
+on one process's packets, existing connections included, and its counters prove the effect.
+"""
+
+import json
+import shutil
+import subprocess
+
+from opsproof.errors import SafetyError
+
+NFT_TIMEOUT = 10.0
+FAMILY = "inet"
+
+
+def _nft(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    program = shutil.which("nft")
+    if program is None:
+        raise SafetyError("nft not found: install nftables (apt-get install nftables)")
+    return subprocess.run(
+        [program, *args], input=stdin, capture_output=True, text=True, timeout=NFT_TIMEOUT
+    )
+
+
+def load(ruleset: str) -> None:
+    """Apply a ruleset atomically (``nft -f -``); raise with nft's own message if it fails."""
+    done = _nft("-f", "-", stdin=ruleset)
+    if done.returncode != 0:
+        raise SafetyError(f"nft refused the fault's rules: {done.stderr.strip()}")
+
+
+def delete(table: str) -> None:
+    """Remove the table; nothing to do when it is already gone (idempotent)."""
+    done = _nft("delete", "table", FAMILY, table)
+    if done.returncode != 0 and "No such file" not in done.stderr:
+        raise SafetyError(f"nft could not delete table {table}: {done.stderr.strip()}")
+
+
+def packets(table: str) -> int:
+    """Packets counted by every counter in the table (0 when it does not exist)."""
+    done = _nft("-j", "list", "table", FAMILY, table)
+    if done.returncode != 0:
+        return 0
+    total = 0
+    for item in json.loads(done.stdout).get("nftables", []):
+        for expr in item.get("rule", {}).get("expr", []):
+            if "counter" in expr:
+                total += int(expr["counter"]["packets"])
+    return total

@@ -1,0 +1,179 @@
+"""Resource faults: a stress-ng stressor shares a cgroup scope with the service, so memory
+exhaustion and CPU saturation happen inside the service's own limit, not the whole machine's."""
+
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import psutil
+
+from opsproof.config.models import CpuFault, MemoryFault
+from opsproof.errors import SafetyError
+from opsproof.faults import cgroups
+from opsproof.faults.inverse import DissolveScope, InverseStep, RestoreOomScore, StartService
+from opsproof.probes.result import Figure, Observation
+from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
+
+CFS_PERIOD_US = 100_000
+OOM_PREFERRED = "1000"
+
+
+def _stress_ng() -> str:
+    program = shutil.which("stress-ng")
+    if program is None:
+        raise SafetyError("stress-ng not found: install it (apt-get install stress-ng)")
+    return program
+
+
+def spawn_in_scope(scope: Path, argv: list[str]) -> None:
+    """Start ``argv`` already inside ``scope``: the shell joins the cgroup, then execs, so no
+    byte is ever allocated outside it (subprocess has no cgroup option)."""
+    subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            'echo $$ > "$1" && shift && exec "$@"',
+            "stressor",
+            str(scope / "cgroup.procs"),
+            *argv,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+class _ScopedFault:
+    controller = ""
+
+    def __init__(self, target: ProcessTarget, fault_id: str, lifetime: float) -> None:
+        self.runtime = ProcessRuntime(target)
+        self._target = target
+        self.name = fault_id
+        self.lifetime = lifetime
+        self._pids: list[int] = []
+
+    @property
+    def target(self) -> str:
+        return self.runtime.id
+
+    @property
+    def undo(self) -> str:
+        return f"kill the stressor, move {self.target} back to its cgroups, remove the scope"
+
+    def _scope_inverse(self) -> DissolveScope:
+        _stress_ng()
+        self._pids = self.runtime.find()
+        if not self._pids:
+            raise SafetyError(f"{self.target} is not running: nothing to stress")
+        origins = {pid: cgroups.current(self.controller, pid) for pid in self._pids}
+        return DissolveScope(controller=self.controller, name=self.name, origins=origins)
+
+    def _enter_scope(self) -> Path:
+        scope = cgroups.create(self.controller, self.name)
+        for pid in self._pids:
+            cgroups.move(self.controller, pid, f"/{cgroups.SCOPE_PARENT}/{self.name}")
+        return scope
+
+
+class MemoryExhaustion(_ScopedFault):
+    controller = "memory"
+
+    def __init__(self, spec: MemoryFault, target: ProcessTarget, fault_id: str, lifetime: float):
+        super().__init__(target, fault_id, lifetime)
+        self.spec = spec
+
+    @property
+    def description(self) -> str:
+        limit = self.spec.limit.human_readable()
+        return (
+            f"memory exhaustion of {self.target}: stress-ng overruns a {limit} memory cgroup"
+            f" shared with it (OOM victim preferred: {self.spec.victim})"
+        )
+
+    def prepare(self) -> list[InverseStep]:
+        steps: list[InverseStep] = [self._scope_inverse()]
+        if self.spec.victim == "service":
+            for pid in self._pids:
+                score = int(Path(f"/proc/{pid}/oom_score_adj").read_text())
+                created = psutil.Process(pid).create_time()
+                steps.append(RestoreOomScore(pid=pid, create_time=created, value=score))
+        return [*steps, StartService(target=self._target)]
+
+    def inject(self) -> None:
+        scope = self._enter_scope()
+        cgroups.write(scope, "memory.limit_in_bytes", str(self.spec.limit))
+        for pid in self._pids:
+            if self.spec.victim == "service":
+                Path(f"/proc/{pid}/oom_score_adj").write_text(OOM_PREFERRED)
+        worker = int(self.spec.limit * 0.75)
+        if self.spec.victim == "service":
+            # each worker smaller than the service, so at equal oom_score_adj the service is
+            # the biggest process in the scope and the OOM killer picks it
+            worker = min(worker, max(self.runtime.resources().rss_bytes // 2, 1 << 20))
+        workers = math.ceil(1.5 * self.spec.limit / worker)
+        # stress-ng shares --vm-bytes among its workers
+        spawn_in_scope(scope, [
+            _stress_ng(), "--vm", str(workers), "--vm-bytes", str(worker * workers), "--vm-keep",
+            "--timeout", f"{math.ceil(self.lifetime)}s", "--quiet",
+        ])  # fmt: skip
+
+    def effect(self) -> Observation:
+        scope = cgroups.scope_path(self.controller, self.name)
+        kills = cgroups.read_stat(scope, "memory.oom_control").get("oom_kill", 0)
+        alive = self.runtime.find()
+        figures = {
+            "oom_kills": Figure(kills, target="> 0"),
+            "service_killed": Figure(not alive),
+            "peak_bytes": Figure(_single(scope / "memory.max_usage_in_bytes"), "B"),
+        }
+        who = "the service was OOM-killed" if not alive else "the service survived"
+        reason = f"{kills} OOM kills in {self.target}'s memory scope; {who}"
+        return Observation(kills > 0, self.target, reason, figures)
+
+
+class CpuSaturation(_ScopedFault):
+    controller = "cpu"
+
+    def __init__(self, spec: CpuFault, target: ProcessTarget, fault_id: str, lifetime: float):
+        super().__init__(target, fault_id, lifetime)
+        self.spec = spec
+
+    @property
+    def description(self) -> str:
+        return (
+            f"CPU saturation of {self.target}: {self.spec.workers} stress-ng workers share its"
+            f" {self.spec.cpus:g}-core quota"
+        )
+
+    def prepare(self) -> list[InverseStep]:
+        return [self._scope_inverse()]
+
+    def inject(self) -> None:
+        scope = self._enter_scope()
+        cgroups.write(scope, "cpu.cfs_period_us", str(CFS_PERIOD_US))
+        cgroups.write(scope, "cpu.cfs_quota_us", str(int(self.spec.cpus * CFS_PERIOD_US)))
+        spawn_in_scope(scope, [
+            _stress_ng(), "--cpu", str(self.spec.workers),
+            "--timeout", f"{math.ceil(self.lifetime)}s", "--quiet",
+        ])  # fmt: skip
+
+    def effect(self) -> Observation:
+        scope = cgroups.scope_path(self.controller, self.name)
+        stat = cgroups.read_stat(scope, "cpu.stat")
+        throttled = stat.get("nr_throttled", 0)
+        figures = {
+            "throttled_periods": Figure(throttled, target="> 0"),
+            "throttled_ms": Figure(round(stat.get("throttled_time", 0) / 1e6, 1), "ms"),
+        }
+        reason = f"{self.target}'s CPU scope was throttled in {throttled} periods"
+        return Observation(throttled > 0, self.target, reason, figures)
+
+
+def _single(path: Path) -> int:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0

@@ -1,0 +1,163 @@
+"""A worker's samples, bucketed by second since the scenario's start.
+
+Each request is recorded once, into its second's MetricSet (and the submetrics whose tags it
+carries); the master merges seconds into the run's totals and the per-second timeline.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+from opsproof.load.stats import MetricSet, Wire
+from opsproof.load.thresholds import Selector, parse_selector
+
+
+@dataclass
+class Bucket:
+    metrics: MetricSet = field(default_factory=MetricSet)
+    started: int = 0
+    dropped: int = 0
+    vus: int = 0
+    cpu: float = 0.0
+
+    def to_wire(self, second: int) -> Wire:
+        return {
+            "t": second,
+            "metrics": self.metrics.to_wire(),
+            "started": self.started,
+            "dropped": self.dropped,
+            "vus": self.vus,
+            "cpu": self.cpu,
+        }
+
+
+class Collector:
+    def __init__(self, scenario: str, submetrics: list[str], corrected: bool) -> None:
+        self.scenario = scenario
+        self.corrected = corrected
+        """Arrival-rate executors also record latency from the intended start."""
+        self.t0 = time.monotonic()
+        self.requests = 0
+        self.cpu_samples: list[float] = []
+        self._buckets: dict[int, Bucket] = {}
+        self._process = psutil.Process()
+        self._process.cpu_percent(None)  # the first reading only starts the interval
+        self._submetrics: dict[str, list[Selector]] = {}
+        for text in submetrics:
+            selector = parse_selector(text)
+            self._submetrics.setdefault(selector.metric, []).append(selector)
+        self._request_submetrics = [
+            s for metric in REQUEST_METRICS for s in self._submetrics.get(metric, ())
+        ]
+        # these metrics' only tag is the scenario, so their keys are fixed: work them out once
+        # rather than on every iteration
+        scenario_tags = {"scenario": scenario}
+        self._iteration_keys = self._keys("iterations", scenario_tags)
+        self._duration_keys = self._keys("iteration_duration", scenario_tags)
+        self._dropped_keys = self._keys("dropped_iterations", scenario_tags)
+
+    def bucket(self) -> Bucket:
+        second = max(0, int(time.monotonic() - self.t0))
+        found = self._buckets.get(second)
+        if found is None:
+            found = self._buckets[second] = Bucket()
+        return found
+
+    def request(
+        self, method: str, name: str, url: str, status: int, millis: float, size: int,
+        failed: bool, lag_s: float | None,
+    ) -> None:  # fmt: skip
+        self.requests += 1
+        micros = int(millis * 1000)
+        corrected = micros + int(lag_s * 1e6) if self.corrected and lag_s is not None else None
+        metrics = self.bucket().metrics
+        metrics.count("http_reqs")
+        metrics.count("data_received", size)
+        metrics.rate("http_req_failed", failed)
+        metrics.trend("http_req_duration").record(micros)
+        if corrected is not None:
+            metrics.trend("http_req_duration_corrected").record(corrected)
+        if self._request_submetrics:  # only thresholds on tagged metrics pay for tags
+            tags = {
+                "name": name,
+                "method": method,
+                "status": str(status),
+                "url": url,
+                "expected_response": "false" if failed else "true",
+                "scenario": self.scenario,
+            }
+            for selector in self._request_submetrics:
+                if selector.matches(tags):
+                    _record_one(metrics, selector, micros, corrected, size, failed)
+
+    def check(self, name: str, ok: bool) -> None:
+        for key in self._keys("checks", {"check": name, "scenario": self.scenario}):
+            self.bucket().metrics.rate(key, ok)
+
+    def iteration(self, seconds: float) -> None:
+        metrics = self.bucket().metrics
+        for key in self._iteration_keys:
+            metrics.count(key)
+        micros = int(seconds * 1e6)
+        for key in self._duration_keys:
+            metrics.trend(key).record(micros)
+
+    def started(self) -> None:
+        self.bucket().started += 1
+
+    def arrived(self, dropped: bool) -> None:
+        """Every arrival is a sample of dropped_iterations: 0 dropped is a measurement."""
+        bucket = self.bucket()
+        bucket.dropped += int(dropped)
+        for key in self._dropped_keys:
+            bucket.metrics.count(key, float(dropped))
+
+    def sample(self, vus: int) -> None:
+        """Once a second: active VUs and this process's CPU use."""
+        bucket = self.bucket()
+        bucket.vus = vus
+        bucket.cpu = self._process.cpu_percent(None)
+        self.cpu_samples.append(bucket.cpu)
+
+    def drain(self, final: bool) -> tuple[list[Wire], int]:
+        """Closed seconds (all with ``final``) as wire data, and the first second still open."""
+        current = int(time.monotonic() - self.t0) + (1 << 30 if final else 0)
+        closed = sorted(second for second in self._buckets if second < current)
+        wires = [self._buckets.pop(second).to_wire(second) for second in closed]
+        return wires, max(0, current)
+
+    def _keys(self, metric: str, tags: dict[str, str]) -> list[str]:
+        keys = [metric]
+        for selector in self._submetrics.get(metric, ()):
+            if selector.matches(tags):
+                keys.append(str(selector))
+        return keys
+
+
+REQUEST_METRICS = (
+    "http_reqs",
+    "data_received",
+    "http_req_failed",
+    "http_req_duration",
+    "http_req_duration_corrected",
+)
+
+
+def _record_one(
+    metrics: MetricSet, selector: Selector, micros: int, corrected: int | None, size: int,
+    failed: bool,
+) -> None:  # fmt: skip
+    """One request into the submetric ``selector``."""
+    key = str(selector)
+    match selector.metric:
+        case "http_reqs":
+            metrics.count(key)
+        case "data_received":
+            metrics.count(key, size)
+        case "http_req_failed":
+            metrics.rate(key, failed)
+        case "http_req_duration":
+            metrics.trend(key).record(micros)
+        case "http_req_duration_corrected" if corrected is not None:
+            metrics.trend(key).record(corrected)

@@ -1,0 +1,217 @@
+"""The worker side: receive the plan, point the user class at the target, put a gate in front
+of every task (one task call = one k6 iteration), record samples, report each second.
+
+The plan arrives as a custom argument with the first spawn message. Custom messages:
+``opsproof_start``/``opsproof_stop`` from the master; ``opsproof_report`` to it (closed
+seconds; the last one is marked final).
+"""
+
+import functools
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+import gevent
+from gevent import getcurrent
+from locust.env import Environment
+from locust.exception import StopUser
+from locust.rpc import Message
+from locust.runners import WorkerRunner
+from locust.user.users import User
+
+from opsproof.load.checks import CHECK_REQUEST_TYPE
+from opsproof.load.locust.collector import Collector
+from opsproof.load.locust.gates import ArrivalGate, Gate, Vu, gate_for
+from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate
+from opsproof.load.plan import PLAN_ARGUMENT, Plan, Target
+
+REPORT_INTERVAL_S = 1.0
+Task = Callable[[User], None]
+
+
+class WorkerAgent:
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.plan: Plan | None = None
+        self.gate: Gate | None = None
+        self.collector: Collector | None = None
+        self._vus: dict[User, Vu] = {}
+        self._lags: dict[object, float] = {}
+        self._cap = 0
+        self._max_lag = 0.0
+        self._task_errors = 0
+        self._first_error = ""
+        runner = environment.runner
+        assert runner is not None
+        runner.register_message("opsproof_start", self._on_start)
+        runner.register_message("opsproof_stop", self._on_stop)
+        environment.events.request.add_listener(self._on_request)  # type: ignore[no-untyped-call]
+        environment.events.test_start.add_listener(self._on_test_start)  # type: ignore[no-untyped-call]
+
+    def _on_test_start(self, environment: Environment, **_: Any) -> None:
+        """Fired by the first spawn message, after its custom arguments and before any user."""
+        if self.plan is not None:
+            return
+        plan = Plan.model_validate_json(getattr(environment.parsed_options, PLAN_ARGUMENT))
+        runner = environment.runner
+        assert isinstance(runner, WorkerRunner)
+        scenario = plan.scenario
+        corrected = isinstance(scenario, ConstantArrivalRate | RampingArrivalRate)
+        self.collector = Collector(plan.scenario_name, plan.submetrics, corrected)
+        self.gate = gate_for(scenario, runner.worker_index, plan.workers, self.collector.arrived)
+        self._cap = -(-plan.max_requests // plan.workers)
+        user_class = environment.user_classes_by_name[plan.user_class]
+        _point_at(user_class, plan.target)
+        if isinstance(self.gate, ArrivalGate):
+            user_class.wait_time = _no_wait
+        gated: dict[Task, Task] = {}
+        for task in user_class.tasks:
+            assert not isinstance(task, type), "the master rejects TaskSet tasks"
+            function = cast(Task, task)
+            gated.setdefault(function, self._gated(function))
+        user_class.tasks = [gated[cast(Task, task)] for task in user_class.tasks]
+        self.plan = plan
+
+    def _on_start(self, environment: Environment, msg: Message, **_: Any) -> None:
+        assert self.gate is not None and self.collector is not None
+        t0 = time.monotonic() + (float(msg.data["at"]) - time.time())
+        self.collector.t0 = t0
+        self.gate.start(t0)
+        gevent.spawn(self._report)
+
+    def _on_stop(self, environment: Environment, msg: Message, **_: Any) -> None:
+        if self.gate is not None:
+            self.gate.close(str(msg.data["reason"]), now=True)
+
+    def _gated(self, task: Task) -> Task:
+        @functools.wraps(task)
+        def iteration(user: User) -> None:
+            assert self.gate is not None and self.collector is not None
+            vu = self._vus.get(user)
+            if vu is None:
+                vu = self._vus[user] = self.gate.register()
+            intended = self.gate.enter(vu)
+            began = time.monotonic()
+            if intended is not None:
+                self._lags[getcurrent()] = began - intended
+                self._max_lag = max(self._max_lag, began - intended)
+            self.collector.started()
+            try:
+                task(user)
+            except (StopUser, gevent.GreenletExit):
+                raise
+            except Exception as error:
+                self._task_errors += 1
+                self._first_error = self._first_error or f"{type(error).__name__}: {error}"
+                raise
+            else:
+                self.collector.iteration(time.monotonic() - began)
+            finally:
+                self._lags.pop(getcurrent(), None)
+                self.gate.leave()
+
+        return iteration
+
+    def _on_request(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float,
+        response_length: int,
+        exception: BaseException | None = None,
+        response: Any = None,
+        url: str | None = None,
+        **_: Any,
+    ) -> None:
+        collector = self.collector
+        if collector is None:
+            return
+        if request_type == CHECK_REQUEST_TYPE:
+            collector.check(name, exception is None)
+            return
+        status = int(getattr(response, "status_code", 0) or 0)
+        lag = self._lags.get(getcurrent())
+        collector.request(
+            request_type, name, url or name, status, response_time, response_length or 0,
+            exception is not None, lag,
+        )  # fmt: skip
+        if collector.requests >= self._cap and self.gate is not None:
+            self.gate.close(f"request cap of {self._cap} per worker reached")
+
+    def _report(self) -> None:
+        """Send closed seconds every second; when the gate finishes, send the rest, final."""
+        assert self.gate is not None and self.collector is not None
+        gate, collector = self.gate, self.collector
+        tick = 0.5  # sample mid-second, so each second holds exactly one sample
+        while not gate.finished.wait(timeout=max(0.0, gate.t0 + tick - time.monotonic())):
+            collector.sample(gate.active_vus())
+            self._send(final=False)
+            tick += REPORT_INTERVAL_S
+        collector.sample(gate.active_vus())
+        self._send(final=True)
+
+    def _send(self, *, final: bool) -> None:
+        assert self.gate is not None and self.collector is not None
+        runner = self.environment.runner
+        assert isinstance(runner, WorkerRunner)
+        seconds, upto = self.collector.drain(final)
+        data: dict[str, Any] = {
+            "index": runner.worker_index,
+            "seconds": seconds,
+            "upto": upto,
+            "final": final,
+        }
+        if final:
+            data["summary"] = self._summary()
+        runner.send_message("opsproof_report", data)
+
+    def _summary(self) -> dict[str, Any]:
+        assert self.gate is not None and self.collector is not None
+        gate, collector = self.gate, self.collector
+        arrivals = gate if isinstance(gate, ArrivalGate) else None
+        return {
+            "vus_needed": gate.vus_needed,
+            "vus_started": len(gate.registered),
+            "intended": _due(arrivals) if arrivals else 0,
+            "started": gate.started,
+            "dropped": arrivals.dropped if arrivals else 0,
+            "requests": collector.requests,
+            "cpu": collector.cpu_samples,
+            "max_start_lag_ms": round(self._max_lag * 1000, 3),
+            "task_errors": self._task_errors,
+            "first_error": self._first_error,
+            "capped": (gate.closed_reason or "").startswith("request cap"),
+        }
+
+
+def _due(gate: ArrivalGate) -> int:
+    """This worker's arrivals intended before the gate closed (the achieved rate's target)."""
+    elapsed = gate.elapsed() if gate.closed_at is None else gate.closed_at
+    total = gate.schedule.before(elapsed)
+    return sum(1 for n in range(gate.index, total, gate.workers))
+
+
+def _no_wait(user: User) -> float:
+    return 0.0
+
+
+def _point_at(user_class: type[User], target: Target) -> None:
+    """Host, trust, headers and timeouts of the environment's service, on FastHttpUser's
+    attributes (HttpUser ignores the ones it does not have)."""
+    user_class.host = target.host
+    attributes: dict[str, object] = {
+        "network_timeout": target.timeout,
+        "connection_timeout": target.timeout,
+        "default_headers": dict(target.headers) or None,
+        "insecure": False,
+    }
+    if target.ca_pem:
+        pem = target.ca_pem
+
+        def trusting(**_: object) -> ssl.SSLContext:  # called with the pool's cafile=None
+            return ssl.create_default_context(cadata=pem)
+
+        attributes["ssl_context_factory"] = staticmethod(trusting)  # a class attribute
+    for name, value in attributes.items():
+        setattr(user_class, name, value)

@@ -1,0 +1,61 @@
+"""What the pytest process tells the Locust master, and the master tells each worker: the
+scenario, the target, the work's share, and the bounds. Plain JSON, so workers on other
+machines receive it in a Locust custom message and need no file from this one."""
+
+from pydantic import BaseModel, ConfigDict
+
+from opsproof.load.options import Scenario
+
+PLAN_ENV = "OPSPROOF_LOAD_PLAN"
+"""Environment variable naming the plan file, read by the Locust master."""
+PLAN_ARGUMENT = "opsproof_plan"
+"""The Locust custom argument that carries the plan from the master to its workers."""
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    ca_pem: str | None = None
+    """CA certificate to trust, sent as text so remote workers need no local file."""
+    headers: dict[str, str] = {}
+    timeout: float = 60.0
+    """Connect and network timeout of every request, in seconds."""
+
+
+class AbortRule(BaseModel):
+    """An abortOnFail threshold, evaluated by the master about once a second."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    selector: str
+    expression: str
+    delay: float | None = None
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    scenario_name: str
+    written: Scenario
+    time_scale: float
+    user_class: str
+    workers: int
+    target: Target
+    max_requests: int
+    """Hard bound on requests in this scenario; each worker stops at its share."""
+    submetrics: list[str] = []
+    """Selectors with tags that thresholds name: samples are also counted under these."""
+    abort_rules: list[AbortRule] = []
+    out_dir: str = ""
+    run_timeout: float
+    """Seconds after the start after which the master gives up waiting for the workers."""
+
+    @property
+    def scenario(self) -> Scenario:
+        # imported here: profile pulls in opsproof.config, which every Locust process would
+        # otherwise import (~0.2 CPU-s each) without using it
+        from opsproof.load.profile import scale
+
+        return scale(self.written, self.time_scale)

@@ -1,0 +1,185 @@
+"""Exact, mergeable statistics: every latency goes into an HDR histogram (3 significant
+digits), so percentiles merged across generator processes and seconds stay exact to 0.1%,
+unlike Locust's own stats, which round response times to about 2 significant digits.
+
+A ``MetricSet`` holds k6's four metric types, keyed by selector text (``http_req_duration``,
+``http_req_duration{name:/api/render}``); it travels between processes as plain JSON.
+"""
+
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram
+
+from opsproof.load.metrics import BUILTIN
+from opsproof.load.thresholds import Expression, Selector
+
+LOWEST_US = 1
+HIGHEST_US = 3_600_000_000  # one hour: beyond any request timeout
+SIGNIFICANT_DIGITS = 3
+
+Wire = dict[str, object]
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+
+
+@dataclass
+class Trend:
+    """Durations in microseconds: an HDR histogram for percentiles, exact count/sum/min/max."""
+
+    histogram: HdrHistogram = field(default_factory=new_histogram)
+    count: int = 0
+    total_us: int = 0
+    min_us: int = HIGHEST_US
+    max_us: int = 0
+
+    def record(self, micros: int) -> None:
+        micros = min(max(micros, 0), HIGHEST_US)
+        self.histogram.record_value(micros)
+        self.count += 1
+        self.total_us += micros
+        self.min_us = min(self.min_us, micros)
+        self.max_us = max(self.max_us, micros)
+
+    def merge(self, other: "Trend") -> None:
+        if other.count:
+            self.histogram.add(other.histogram)
+            self.count += other.count
+            self.total_us += other.total_us
+            self.min_us = min(self.min_us, other.min_us)
+            self.max_us = max(self.max_us, other.max_us)
+
+    def percentile_ms(self, percent: float) -> float:
+        """HDR's value (the top of its 0.1%-wide bucket), kept within the exact min and max."""
+        value = self.histogram.get_value_at_percentile(percent)
+        return float(min(max(value, self.min_us), self.max_us)) / 1000.0
+
+    def aggregate_ms(self, method: str, percentile: float | None = None) -> float:
+        """k6's trend aggregations, in milliseconds."""
+        if method == "p":
+            return self.percentile_ms(percentile or 0.0)
+        if method == "med":
+            return self.percentile_ms(50.0)
+        if method == "min":
+            return self.min_us / 1000.0
+        if method == "max":
+            return self.max_us / 1000.0
+        return self.total_us / self.count / 1000.0
+
+    def to_wire(self) -> Wire:
+        encoded = self.histogram.encode()
+        return {
+            "hdr": encoded.decode("ascii"),
+            "count": self.count,
+            "total_us": self.total_us,
+            "min_us": self.min_us,
+            "max_us": self.max_us,
+        }
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> "Trend":
+        return cls(
+            HdrHistogram.decode(str(wire["hdr"]).encode("ascii")),
+            int(str(wire["count"])),
+            int(str(wire["total_us"])),
+            int(str(wire["min_us"])),
+            int(str(wire["max_us"])),
+        )
+
+
+@dataclass
+class MetricSet:
+    """Samples of k6 metrics. Counters and gauges keep [value, samples]; rates [trues, total]:
+    "no samples" is known for every type, so a threshold that saw none can fail."""
+
+    counters: dict[str, list[float]] = field(default_factory=dict)
+    rates: dict[str, list[int]] = field(default_factory=dict)
+    trends: dict[str, Trend] = field(default_factory=dict)
+    gauges: dict[str, list[float]] = field(default_factory=dict)
+
+    def count(self, key: str, value: float = 1.0) -> None:
+        entry = self.counters.setdefault(key, [0.0, 0])
+        entry[0] += value
+        entry[1] += 1
+
+    def rate(self, key: str, true: bool) -> None:
+        entry = self.rates.setdefault(key, [0, 0])
+        entry[0] += int(true)
+        entry[1] += 1
+
+    def trend(self, key: str) -> Trend:
+        found = self.trends.get(key)
+        if found is None:
+            found = self.trends[key] = Trend()
+        return found
+
+    def gauge(self, key: str, value: float) -> None:
+        entry = self.gauges.setdefault(key, [0.0, 0])
+        entry[0] = value
+        entry[1] += 1
+
+    def merge(self, other: "MetricSet") -> None:
+        """Add ``other``'s samples; gauges add up (concurrent processes or scenarios)."""
+        for key, (value, samples) in other.counters.items():
+            entry = self.counters.setdefault(key, [0.0, 0])
+            entry[0] += value
+            entry[1] += samples
+        for key, (trues, total) in other.rates.items():
+            counts = self.rates.setdefault(key, [0, 0])
+            counts[0] += trues
+            counts[1] += total
+        for key, trend in other.trends.items():
+            self.trend(key).merge(trend)
+        for key, (value, samples) in other.gauges.items():
+            entry = self.gauges.setdefault(key, [0.0, 0])
+            entry[0] += value
+            entry[1] += samples
+
+    def samples(self, key: str) -> int:
+        """How many samples the metric (or submetric) ``key`` received."""
+        if key in self.trends:
+            return self.trends[key].count
+        for table in (self.counters, self.gauges):
+            if key in table:
+                return int(table[key][1])
+        return self.rates[key][1] if key in self.rates else 0
+
+    def aggregate(self, selector: Selector, expression: Expression, duration_s: float) -> float:
+        """The value k6 would compare: ``p(95)`` of a trend, ``rate`` of a rate, and so on;
+        a counter's rate is per second of the whole run. Call only when samples exist."""
+        key, kind = str(selector), BUILTIN[selector.metric].type
+        if kind == "trend":
+            return self.trends[key].aggregate_ms(expression.method, expression.percentile)
+        if kind == "rate":
+            trues, total = self.rates[key]
+            return trues / total
+        if kind == "gauge":
+            return self.gauges[key][0]
+        value = self.counters[key][0]
+        return value / duration_s if expression.method == "rate" else value
+
+    def to_wire(self) -> Wire:
+        return {
+            "counters": self.counters,
+            "rates": self.rates,
+            "trends": {key: trend.to_wire() for key, trend in self.trends.items()},
+            "gauges": self.gauges,
+        }
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> "MetricSet":
+        def table(name: str) -> dict[str, list[float]]:
+            raw = wire.get(name) or {}
+            assert isinstance(raw, dict)
+            return {str(k): [float(v[0]), float(v[1])] for k, v in raw.items()}
+
+        rates = {k: [int(v[0]), int(v[1])] for k, v in table("rates").items()}
+        trends_wire = wire.get("trends") or {}
+        assert isinstance(trends_wire, dict)
+        return cls(
+            table("counters"),
+            rates,
+            {str(k): Trend.from_wire(v) for k, v in trends_wire.items()},
+            table("gauges"),
+        )

@@ -1,0 +1,111 @@
+"""What the ``load/`` pytest suite needs from the engine: permission, the target service, one
+run per session, its artifacts in the run directory, and figures for the evidence."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from opsproof.config.loader import LoadedEnvironment
+from opsproof.config.models import HttpService
+from opsproof.errors import ConfigError, SafetyError
+from opsproof.load.chart import render
+from opsproof.load.health import Health, assess
+from opsproof.load.plan import Target
+from opsproof.load.profile import Profile
+from opsproof.load.result import LoadResult
+from opsproof.load.runner import RunSettings, run_profile
+from opsproof.probes.result import Figure
+
+CHART_FILE = "load-chart.svg"
+SUMMARY_FILE = "load-summary.json"
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    profile: Profile
+    result: LoadResult
+    health: Health
+    artifacts: tuple[Path, ...]
+
+
+def require_load_allowed(loaded: LoadedEnvironment) -> None:
+    """Refuse before any traffic unless the environment opted in."""
+    if loaded.environment.load != "allowed":
+        raise SafetyError(
+            f"environment {loaded.name!r} does not allow load; load runs send real traffic, so "
+            f"an environment opts in with 'load: allowed' in {loaded.source}"
+        )
+
+
+def target_for(loaded: LoadedEnvironment, service: str | None) -> Target:
+    """The http service to load: ``service``, else ``api``, else the only one declared."""
+    services = loaded.environment.services_of(HttpService)
+    if service is None and len(services) == 1:
+        service = next(iter(services))
+    name = service or "api"
+    if name not in services:
+        known = ", ".join(services) or "none"
+        raise ConfigError(
+            f"environment {loaded.name!r} has no http service {name!r} to load; choose one "
+            f"with --load-service (http services: {known})"
+        )
+    chosen = services[name]
+    ca_pem = chosen.ca_file.read_text() if chosen.ca_file else None
+    return Target(host=chosen.url, ca_pem=ca_pem, headers=chosen.headers, timeout=chosen.timeout)
+
+
+def execute(profile: Profile, target: Target, settings: RunSettings) -> LoadRun:
+    """Run the profile and leave its chart and summary in ``settings.out_dir``."""
+    result = run_profile(profile, target, settings)
+    chart = settings.out_dir / CHART_FILE
+    title = f"{profile.name} (time scale {profile.time_scale:g})"
+    chart.write_text(render(result.timeline, profile, title))
+    summary = settings.out_dir / SUMMARY_FILE
+    summary.write_text(json.dumps(_summary(profile, result), indent=2))
+    return LoadRun(profile, result, assess(result), (chart, summary))
+
+
+def run_figures(run: LoadRun) -> dict[str, Figure]:
+    """The run's headline numbers for the evidence."""
+    metrics, result = run.result.metrics, run.result
+    figures = {
+        "duration": Figure(round(result.duration_s, 3), "s"),
+        "time_scale": Figure(run.profile.time_scale),
+        "http_reqs": Figure(int(metrics.counters.get("http_reqs", [0, 0])[0])),
+        "iterations": Figure(int(metrics.counters.get("iterations", [0, 0])[0])),
+        "dropped_iterations": Figure(int(metrics.counters.get("dropped_iterations", [0, 0])[0])),
+        "vus_max": Figure(int(metrics.gauges.get("vus_max", [0, 0])[0])),
+        "generator_cpu_max": Figure(
+            max((c for s in result.scenarios for w in s.workers for c in w.cpu), default=0.0), "%"
+        ),
+        "chart": Figure(CHART_FILE),
+    }
+    failed, total = metrics.rates.get("http_req_failed", [0, 0])
+    if total:
+        figures["http_req_failed"] = Figure(round(failed / total, 6))
+    for key, label in (("http_req_duration", ""), ("http_req_duration_corrected", "_corrected")):
+        trend = metrics.trends.get(key)
+        if trend and trend.count:
+            for percent in (50, 95, 99):
+                figures[f"p{percent}{label}"] = Figure(trend.percentile_ms(percent), "ms")
+    return figures
+
+
+def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
+    """Everything needed to re-judge the run later, HDR histograms included."""
+    return {
+        "profile": profile.name,
+        "time_scale": profile.time_scale,
+        "thresholds": [t.id for t in profile.thresholds],
+        "duration_s": result.duration_s,
+        "errors": result.errors,
+        "aborted": result.aborted,
+        "metrics": result.metrics.to_wire(),
+        "timeline": [second.model_dump() for second in result.timeline],
+        "scenarios": [
+            s.model_dump(
+                include={"scenario", "executor", "user_class", "workers", "aborted", "error"}
+            )
+            for s in result.scenarios
+        ],
+    }

@@ -1,0 +1,80 @@
+"""The ``backup`` block of an environment: validated up front, references named with the fix."""
+
+from pathlib import Path
+
+import pytest
+
+from opsproof.backup.targets import artifact_sets, drill, postgres_sources, redis_sources
+from opsproof.config.loader import load_environment
+from opsproof.errors import ConfigError
+
+CONFIG = """\
+version: 1
+environments:
+  prod:
+    services:
+      cache: {kind: redis, url: "redis://127.0.0.1:6379/0"}
+      db: {kind: postgres, dsn: "postgresql://app:pw@127.0.0.1:5432/app"}
+      api: {kind: http, url: "http://127.0.0.1:8000"}
+    slo: {rto: 15m, rpo: 15m}
+    backup:
+      store: /backup/app
+      sources:
+        cache: {service: cache, rpo: 1h}
+        db: {service: db}
+      artifacts:
+        nightly-rdb: {kind: redis-rdb, path: "/backup/app/*/redis-*.rdb", source: cache}
+        dumps: {kind: pg-dump, path: "/backup/app/*.dump", max_age: 26h, fingerprints: required}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "opsproof.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_sources_and_artifacts_resolve_their_targets(tmp_path: Path) -> None:
+    environment = load_environment(_write(tmp_path, CONFIG), "prod", environ={}).environment
+    [cache] = redis_sources(environment)
+    [db] = postgres_sources(environment)
+    assert (cache.rto, cache.rpo) == (900.0, 3600.0)
+    assert (db.rto, db.rpo) == (900.0, 900.0)
+    assert db.database.target == "postgresql://app@127.0.0.1:5432/app"
+    ages = {a.name: (a.max_age, a.required) for a in artifact_sets(environment)}
+    assert ages == {"nightly-rdb": (3600.0, False), "dumps": (93600.0, True)}
+    [plan] = drill(environment)
+    assert not plan.allowed and not plan.reference
+    assert plan.targets.redis == (900.0, 3600.0)
+
+
+@pytest.mark.parametrize(
+    ("replace", "key", "message"),
+    [
+        (
+            "cache: {service: cache, rpo: 1h}",
+            "environments.prod.backup.sources.cache.service",
+            "'api' is not a redis or postgres service here (cache, db)",
+        ),
+        (
+            "source: cache}",
+            "environments.prod.backup.artifacts.nightly-rdb.source",
+            "'cash' is not a backup source (cache, db)",
+        ),
+    ],
+)
+def test_a_wrong_reference_names_the_key_and_the_choices(
+    tmp_path: Path, replace: str, key: str, message: str
+) -> None:
+    broken = replace.replace("service: cache", "service: api").replace(
+        "source: cache", "source: cash"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_environment(_write(tmp_path, CONFIG.replace(replace, broken)), "prod", environ={})
+    text = str(error.value)
+    assert key in text and message in text
+
+
+def test_an_unknown_backup_key_suggests_the_field(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"backup\.stor: unknown key; did you mean 'store'\?"):
+        load_environment(_write(tmp_path, CONFIG.replace("store:", "stor:")), "prod", environ={})

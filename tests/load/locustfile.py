@@ -1,0 +1,42 @@
+"""User classes for the load tests, against the latency server (latency_server.py)."""
+
+from locust import FastHttpUser, task
+
+from opsproof.load.checks import check
+
+
+class Sleepy(FastHttpUser):
+    """20 ms per request; a check that always passes."""
+
+    @task
+    def get(self) -> None:
+        with self.client.get("/sleep/20", name="/sleep", catch_response=True) as answer:
+            check(self, "status is 200", answer.status_code == 200)
+
+
+class Slow(FastHttpUser):
+    """200 ms per request: few VUs cannot keep up with a high arrival rate."""
+
+    @task
+    def get(self) -> None:
+        self.client.get("/sleep/200", name="/slow")
+
+
+class Quick(FastHttpUser):
+    """1 ms per request, one in ten answered 500."""
+
+    @task(9)
+    def ok(self) -> None:
+        self.client.get("/sleep/1", name="/quick")
+
+    @task(1)
+    def fail(self) -> None:
+        self.client.get("/status/500", name="/fail")
+
+
+class Distributed(FastHttpUser):
+    """Latency drawn from the server's known distribution (for the accuracy benchmark)."""
+
+    @task
+    def get(self) -> None:
+        self.client.get("/dist/x", name="/dist")
