@@ -57,15 +57,17 @@ def _friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
 def main() -> None:
     """Operational verification as pytest suites.
 
-    Runs the deploy gate (and, in time, backup-restore drills, chaos and load) against your
-    deployment as described in opsproof.yaml, or against the embedded reference stack when
-    no config is given, and writes evidence to reports/runs/.
+    Runs the deploy gate, backup-restore drills, chaos experiments and load profiles against
+    your deployment as described in opsproof.yaml, or against the embedded reference stack
+    when no config is given, and writes evidence to reports/runs/.
 
     \b
     Quick start:
       opsproof doctor          what is installed, what is missing, how to fix it
       opsproof run gate        the deploy gate against the reference stack
+      opsproof run all         every suite in turn (the main job)
       opsproof run gate --env staging --config opsproof.yaml
+      opsproof report verify reports/runs/<run>   is this evidence intact?
     """
 
 
