@@ -60,6 +60,15 @@ class _Endpoint:
         context.verify_mode = ssl.CERT_NONE
         return x509.load_der_x509_certificate(self.handshake(context))
 
+    def fetch(self) -> "x509.Certificate | Observation":
+        """The peer certificate, or the failed observation that explains why there is none."""
+        if not self.https:
+            return self.not_https()
+        try:
+            return self.certificate()
+        except (OSError, ValueError) as exc:
+            return self.unreachable(exc)
+
     def not_https(self) -> Observation:
         reason = f"{self.target}: TLS checks need an https URL, the service URL is plain http"
         return Observation(False, self.target, reason)
@@ -73,12 +82,9 @@ class _Endpoint:
 def days_to_expiry(service: HttpService) -> Observation:
     """Days until the certificate expires, which must be at least ``tls.min_days``."""
     end = _Endpoint(service)
-    if not end.https:
-        return end.not_https()
-    try:
-        cert = end.certificate()
-    except (OSError, ValueError) as exc:
-        return end.unreachable(exc)
+    cert = end.fetch()
+    if isinstance(cert, Observation):
+        return cert
     expires = cert.not_valid_after_utc
     days = math.floor((expires - datetime.now(UTC)).total_seconds() / 86400)
     minimum = end.tls.min_days
@@ -96,12 +102,9 @@ def days_to_expiry(service: HttpService) -> Observation:
 def hostname_matches(service: HttpService) -> Observation:
     """The certificate's subjectAltName covers ``tls.hostname`` (default: the URL host)."""
     end = _Endpoint(service)
-    if not end.https:
-        return end.not_https()
-    try:
-        cert = end.certificate()
-    except (OSError, ValueError) as exc:
-        return end.unreachable(exc)
+    cert = end.fetch()
+    if isinstance(cert, Observation):
+        return cert
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
