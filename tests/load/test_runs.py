@@ -128,7 +128,9 @@ def test_ramping_arrival_rate_follows_the_rate_stages(run: Run) -> None:
     assert intended == [20, 40, 40, 20]
     achieved = [s.started for s in sorted(result.timeline, key=lambda s: s.t) if s.t < 4]
     assert all(abs(a - i) <= 1 for a, i in zip(achieved, intended, strict=True)), achieved
-    assert sum(achieved) == sum(intended) == schedule.total
+    # every scheduled iteration started; the last one, due just before 4 s, may be counted in
+    # the next second's window when the machine is busy
+    assert sum(s.started for s in result.timeline) == sum(intended) == schedule.total
     assert assess(result).ok
 
 
