@@ -204,6 +204,8 @@ class ArrivalGate(Gate):
         self.idle: deque[Vu] = deque()
         self.dropped = 0
         self.intended = 0
+        self.handed = 0
+        """Arrivals handed to a VU that has not entered yet: the schedule is not done before."""
         self._arrived = arrived
         """Told of every arrival: True when it was dropped."""
 
@@ -223,10 +225,12 @@ class ArrivalGate(Gate):
         vu.wake.clear()
         self.idle.append(vu)
         vu.wake.wait()
+        self.handed -= 1  # no greenlet switch from here until enter() counts it as started
         return vu.intended
 
     def _work_left(self) -> bool:
-        return self.schedule.offset(self.intended * self.workers + self.index) is not None
+        due = self.schedule.offset(self.intended * self.workers + self.index) is not None
+        return due or self.handed > 0
 
     def _dispatch(self) -> None:
         n = self.index
@@ -245,6 +249,7 @@ class ArrivalGate(Gate):
             if self.idle:
                 vu = self.idle.popleft()
                 vu.intended = due
+                self.handed += 1
                 vu.wake.set()
             else:
                 self.dropped += 1
