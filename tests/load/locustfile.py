@@ -1,6 +1,10 @@
 """User classes for the load tests, against the latency server (latency_server.py)."""
 
+from typing import Any
+
+import gevent
 from locust import FastHttpUser, task
+from locust.env import Environment
 
 from opsproof.load.checks import check
 
@@ -40,3 +44,21 @@ class Distributed(FastHttpUser):
     @task
     def get(self) -> None:
         self.client.get("/dist/x", name="/dist")
+
+
+class SlowToSend(FastHttpUser):
+    """Spends 30 ms of its own before each request is written; on the wire it takes 1 ms."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        send = self.client._send_request_safe_mode
+
+        def late(*args: Any, **kwargs: Any) -> Any:
+            gevent.sleep(0.03)
+            return send(*args, **kwargs)
+
+        self.client._send_request_safe_mode = late  # type: ignore[method-assign]
+
+    @task
+    def get(self) -> None:
+        self.client.get("/sleep/1", name="/late")

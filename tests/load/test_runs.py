@@ -54,6 +54,23 @@ def test_thresholds_pass_and_fail_on_known_latency_and_samples_merge_across_work
     assert progress and progress[-1].requests > 0  # live progress arrived while it ran
 
 
+def test_request_durations_are_timed_on_the_wire_not_around_the_clients_own_work(
+    run: Run,
+) -> None:
+    """The user spends 30 ms before each request is written (Locust counts that); the server
+    answers in ~1 ms, and that is what k6's http_req_duration holds."""
+    options = {
+        "scenarios": {
+            "s": {"executor": "constant-vus", "vus": 2, "duration": "2s", "exec": "SlowToSend"}
+        },
+        "thresholds": {"http_req_duration": ["p(95)<20"], "iteration_duration": ["med>=30"]},
+    }
+    result = run(options)
+    assert not result.errors
+    assert set(_verdicts(options, result).values()) == {"passed"}, result.metrics.trends
+    assert result.metrics.trends["http_req_duration"].min_us >= 1000  # the server's own 1 ms
+
+
 def test_ramping_vus_follow_the_stages(run: Run) -> None:
     options = {
         "scenarios": {

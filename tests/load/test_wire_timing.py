@@ -1,0 +1,90 @@
+"""Request durations on the wire: what counts as one exchange, and that the end is when the
+answer reached the socket (the kernel's stamp), not when the client got round to reading it."""
+
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from opsproof.load.locust import wire_timing
+from opsproof.load.locust.wire_timing import Exchange, TimedSocket
+
+READ_LATE_S = 0.3
+
+
+def test_an_exchange_runs_from_the_first_write_to_the_last_read() -> None:
+    exchange = Exchange()
+    assert exchange.seconds() is None
+    exchange.sending(10.0)
+    exchange.sending(10.5)  # the body after the headers: the same request
+    assert exchange.seconds() is None  # nothing read yet
+    exchange.received = 11.0
+    exchange.received = 12.0
+    assert exchange.seconds() == 2.0
+
+
+def test_a_redirected_request_sums_its_hops_without_the_time_between_them() -> None:
+    exchange = Exchange()
+    exchange.sending(0.0)
+    exchange.received = 1.0
+    exchange.sending(5.0)  # the client followed the redirect 4 s later
+    exchange.received = 7.0
+    assert exchange.seconds() == 3.0
+
+
+def test_a_clock_step_backwards_yields_no_figure() -> None:
+    exchange = Exchange(sent=5.0, received=4.0)
+    assert exchange.seconds() is None
+
+
+@pytest.fixture
+def connected() -> Iterator[tuple[socket.socket, socket.socket]]:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=5)
+        server, _ = listener.accept()
+        with client, server:
+            server.settimeout(5)
+            yield client, server
+
+
+def test_the_end_is_the_kernels_arrival_stamp_not_the_late_read(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = connected
+    timed = TimedSocket(client)
+    assert timed.kernel_stamped
+    wire_timing.begin()
+    timed.sendall(b"ping")
+    assert server.recv(4) == b"ping"
+    server.sendall(b"pong")
+    answered = time.time()
+    time.sleep(READ_LATE_S)  # a busy client reads late; the answer was there long before
+    assert timed.recv(4) == b"pong"
+    seconds = wire_timing.take()
+    assert seconds is not None and seconds < READ_LATE_S / 2, seconds
+    assert wire_timing.take() is None  # read once
+    assert time.time() - answered >= READ_LATE_S
+
+
+def test_without_a_current_request_the_socket_only_passes_data_through(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = connected
+    timed = TimedSocket(client)
+    timed.sendall(b"x")
+    assert server.recv(1) == b"x"
+    server.sendall(b"y")
+    assert timed.recv(1) == b"y"
+    assert wire_timing.take() is None
+    assert timed.getsockname() == client.getsockname()  # everything else is the socket's
+
+
+def test_tls_connections_fall_back_to_the_reads_return() -> None:
+    with socket.socket() as raw:
+        tls = ssl.create_default_context().wrap_socket(
+            raw, server_hostname="localhost", do_handshake_on_connect=False
+        )
+        with tls:
+            assert not TimedSocket(tls).kernel_stamped
