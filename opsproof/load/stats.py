@@ -144,13 +144,17 @@ class MetricSet:
     gauges: dict[str, list[float]] = field(default_factory=dict)
 
     def count(self, key: str, value: float = 1.0) -> None:
-        entry = self.counters.setdefault(key, [0.0, 0])
+        entry = self.counters.get(key)  # not setdefault: that builds a list on every call
+        if entry is None:
+            entry = self.counters[key] = [0.0, 0]
         entry[0] += value
         entry[1] += 1
 
     def rate(self, key: str, true: bool) -> None:
-        entry = self.rates.setdefault(key, [0, 0])
-        entry[0] += int(true)
+        entry = self.rates.get(key)
+        if entry is None:
+            entry = self.rates[key] = [0, 0]
+        entry[0] += true
         entry[1] += 1
 
     def trend(self, key: str) -> Trend:

@@ -41,6 +41,9 @@ class Collector:
         self.requests = 0
         self.cpu_samples: list[float] = []
         self._buckets: dict[int, Bucket] = {}
+        self._current = Bucket()
+        self._current_start = self._current_end = 0.0
+        """The bucket of the second being filled, and that second's bounds (monotonic)."""
         self._process = psutil.Process()
         self._process.cpu_percent(None)  # the first reading only starts the interval
         self._submetrics: dict[str, list[Selector]] = {}
@@ -57,11 +60,22 @@ class Collector:
         self._duration_keys = self._keys("iteration_duration", scenario_tags)
         self._dropped_keys = self._keys("dropped_iterations", scenario_tags)
 
+    def start_at(self, t0: float) -> None:
+        """Seconds count from ``t0`` (monotonic), the scenario's start on every worker."""
+        self.t0 = t0
+        self._current_start = self._current_end = 0.0
+
     def bucket(self) -> Bucket:
-        second = max(0, int(time.monotonic() - self.t0))
+        now = time.monotonic()
+        if self._current_start <= now < self._current_end:  # the common case, cheaply
+            return self._current
+        second = max(0, int(now - self.t0))
         found = self._buckets.get(second)
         if found is None:
             found = self._buckets[second] = Bucket()
+        if second == int(now - self.t0):  # not before t0: that bucket spans more than a second
+            self._current = found
+            self._current_start, self._current_end = self.t0 + second, self.t0 + second + 1
         return found
 
     def request(

@@ -80,7 +80,7 @@ class WorkerAgent:
     def _on_start(self, environment: Environment, msg: Message, **_: Any) -> None:
         assert self.gate is not None and self.collector is not None
         t0 = time.monotonic() + (float(msg.data["at"]) - time.time())
-        self.collector.t0 = t0
+        self.collector.start_at(t0)
         self.gate.start(t0)
         gevent.spawn(self._report)
 
