@@ -52,4 +52,8 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
   timeout 1800 .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$wanted" >"$stamp"
 fi
+# opsproof is installed editable, so its bytecode is never compiled at install; where
+# PYTHONDONTWRITEBYTECODE is set, every process (each Locust worker, each CLI call) would
+# compile it again. Compile it now; Python recompiles in memory whatever changed since.
+timeout 120 .venv/bin/python -m compileall -q -j 0 opsproof >/dev/null
 bash scripts/docker-engine.sh  # a Docker engine for the docker runtime: no bridge, no iptables rules

@@ -156,6 +156,8 @@ class VuGate(Gate):
                 for vu in self.registered[self.target : target]:
                     vu.wake.set()
             self.target = target
+            if target and isinstance(self._shape, ConstantVus):
+                return  # constant until the gate closes: no need to keep waking up
             gevent.sleep(TICK_S)
 
 
