@@ -5,8 +5,10 @@ distribution (log-normal, median 40 ms; tests/load/latency_server.py).
     .venv/bin/python bench/load_accuracy.py --runs 5
 
 Each run sends ``--rate`` requests per second for ``--seconds`` (constant-arrival-rate, VUs to
-spare, so no request waits for a VU) and compares with the times the server measured itself,
-so the error includes the network and client overhead. Goal: ≤ 1% error at ≥ 10 ms.
+spare, so no request waits for a VU) and compares with the times the server measured itself
+(request read to answer written), so the error includes the network and the client: Locust
+times around its own Python work, opsproof times on the wire as k6 does
+(opsproof/load/locust/wire_timing.py). Goal: ≤ 1% error at ≥ 10 ms.
 """
 
 import argparse

@@ -47,6 +47,14 @@ BUILTIN: dict[str, MetricSpec] = {
             "latency from the intended start (arrival-rate executors; opsproof extension)",
         ),
         MetricSpec("data_received", "counter", "B", REQUEST_TAGS, "response body bytes"),
+        MetricSpec(
+            "data_sent", "counter", "B", REQUEST_TAGS, "request bytes written (HTTP, before TLS)"
+        ),
+        MetricSpec("http_req_sending", "trend", "ms", REQUEST_TAGS, "writing the request"),
+        MetricSpec(
+            "http_req_waiting", "trend", "ms", REQUEST_TAGS, "request written to first answer"
+        ),
+        MetricSpec("http_req_receiving", "trend", "ms", REQUEST_TAGS, "reading the answer"),
         MetricSpec("iterations", "counter", "", ITERATION_TAGS, "completed iterations"),
         MetricSpec("iteration_duration", "trend", "ms", ITERATION_TAGS, "iteration time"),
         MetricSpec("dropped_iterations", "counter", "", ITERATION_TAGS, "arrivals with no free VU"),
@@ -57,13 +65,9 @@ BUILTIN: dict[str, MetricSpec] = {
 }
 
 NOT_MEASURED = {
-    "http_req_blocked": "Locust does not time connection-pool waits",
-    "http_req_connecting": "Locust does not time TCP connects separately",
-    "http_req_tls_handshaking": "Locust does not time TLS handshakes separately",
-    "http_req_sending": "Locust does not time request sending separately",
-    "http_req_waiting": "Locust does not time the wait for the first byte separately",
-    "http_req_receiving": "Locust does not time response receiving separately",
-    "data_sent": "Locust does not report bytes sent",
+    "http_req_blocked": "opsproof times requests from the first byte written, not pool waits",
+    "http_req_connecting": "opsproof times requests on open connections, not TCP connects",
+    "http_req_tls_handshaking": "opsproof times requests on open connections, not handshakes",
     "group_duration": "Locust has no k6 groups",
 }
 """k6 built-ins a threshold may name but opsproof cannot measure, and why."""

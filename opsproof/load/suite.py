@@ -83,7 +83,12 @@ def run_figures(run: LoadRun) -> dict[str, Figure]:
     failed, total = metrics.rates.get("http_req_failed", [0, 0])
     if total:
         figures["http_req_failed"] = Figure(round(failed / total, 6))
-    for key, label in (("http_req_duration", ""), ("http_req_duration_corrected", "_corrected")):
+    trends = (
+        ("http_req_duration", ""),
+        ("http_req_duration_corrected", "_corrected"),
+        ("http_req_waiting", "_waiting"),
+    )
+    for key, label in trends:
         trend = metrics.trends.get(key)
         if trend and trend.count:
             for percent in (50, 95, 99):

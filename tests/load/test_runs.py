@@ -58,12 +58,19 @@ def test_request_durations_are_timed_on_the_wire_not_around_the_clients_own_work
     run: Run,
 ) -> None:
     """The user spends 30 ms before each request is written (Locust counts that); the server
-    answers in ~1 ms, and that is what k6's http_req_duration holds."""
+    answers in ~1 ms, and that is what k6's http_req_duration and its phases hold."""
     options = {
         "scenarios": {
             "s": {"executor": "constant-vus", "vus": 2, "duration": "2s", "exec": "SlowToSend"}
         },
-        "thresholds": {"http_req_duration": ["p(95)<20"], "iteration_duration": ["med>=30"]},
+        "thresholds": {
+            "http_req_duration": ["p(95)<20"],
+            "http_req_waiting": ["p(95)<20", "med>=1"],
+            "http_req_sending": ["max<20"],
+            "http_req_receiving": ["max<20"],
+            "data_sent{name:/late}": ["count>0"],
+            "iteration_duration": ["med>=30"],
+        },
     }
     result = run(options)
     assert not result.errors

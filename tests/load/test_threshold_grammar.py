@@ -139,7 +139,8 @@ def test_malformed_submetrics_are_rejected(text: str, complaint: str) -> None:
     ("metric", "expression", "complaint"),
     [
         ("http_req_duraton", "p(95)<1", "did you mean 'http_req_duration'"),
-        ("http_req_waiting", "p(95)<1", "cannot measure"),
+        ("http_req_connecting", "p(95)<1", "cannot measure"),
+        ("http_req_waiting", "count<1", "count does not apply to http_req_waiting, a trend"),
         ("http_req_failed", "p(95)<1", "p\\(N\\) does not apply to http_req_failed, a rate"),
         ("http_reqs", "avg<1", "avg does not apply to http_reqs, a counter; use count, rate"),
         ("vus", "count<1", "use value"),

@@ -9,34 +9,53 @@ from collections.abc import Iterator
 import pytest
 
 from opsproof.load.locust import wire_timing
-from opsproof.load.locust.wire_timing import Exchange, TimedSocket
+from opsproof.load.locust.wire_timing import Exchange, TimedSocket, WireTimes
 
 READ_LATE_S = 0.3
 
 
-def test_an_exchange_runs_from_the_first_write_to_the_last_read() -> None:
+def test_an_exchange_runs_from_the_first_write_to_the_last_read_in_k6s_phases() -> None:
     exchange = Exchange()
-    assert exchange.seconds() is None
+    assert exchange.times() is None
     exchange.sending(10.0)
+    exchange.wrote(10.5, 100)
     exchange.sending(10.5)  # the body after the headers: the same request
-    assert exchange.seconds() is None  # nothing read yet
-    exchange.received = 11.0
-    exchange.received = 12.0
-    assert exchange.seconds() == 2.0
+    exchange.wrote(11.0, 20)
+    assert exchange.times() is None  # nothing read yet
+    exchange.arrived(13.0)
+    exchange.arrived(13.5)
+    assert exchange.times() == WireTimes(
+        duration=3.5, sending=1.0, waiting=2.0, receiving=0.5, bytes_sent=120
+    )
 
 
 def test_a_redirected_request_sums_its_hops_without_the_time_between_them() -> None:
     exchange = Exchange()
     exchange.sending(0.0)
-    exchange.received = 1.0
+    exchange.wrote(0.0, 50)
+    exchange.arrived(1.0)
     exchange.sending(5.0)  # the client followed the redirect 4 s later
-    exchange.received = 7.0
-    assert exchange.seconds() == 3.0
+    exchange.wrote(5.5, 50)
+    exchange.arrived(7.0)
+    times = exchange.times()
+    assert times is not None
+    assert (times.duration, times.sending, times.waiting, times.bytes_sent) == (3.0, 0.5, 2.5, 100)
+
+
+def test_an_answer_that_begins_before_the_request_is_written_has_no_waiting() -> None:
+    exchange = Exchange()
+    exchange.sending(0.0)
+    exchange.arrived(1.0)  # e.g. 413 while the body is still being sent
+    exchange.wrote(2.0, 10)
+    exchange.arrived(3.0)
+    times = exchange.times()
+    assert times is not None
+    assert (times.duration, times.sending, times.waiting, times.receiving) == (3.0, 2.0, 0.0, 1.0)
 
 
 def test_a_clock_step_backwards_yields_no_figure() -> None:
     exchange = Exchange(sent=5.0, received=4.0)
-    assert exchange.seconds() is None
+    assert exchange.times() is None
 
 
 @pytest.fixture
@@ -62,8 +81,9 @@ def test_the_end_is_the_kernels_arrival_stamp_not_the_late_read(
     answered = time.time()
     time.sleep(READ_LATE_S)  # a busy client reads late; the answer was there long before
     assert timed.recv(4) == b"pong"
-    seconds = wire_timing.take()
-    assert seconds is not None and seconds < READ_LATE_S / 2, seconds
+    times = wire_timing.take()
+    assert times is not None and times.duration < READ_LATE_S / 2, times
+    assert times.bytes_sent == 4
     assert wire_timing.take() is None  # read once
     assert time.time() - answered >= READ_LATE_S
 

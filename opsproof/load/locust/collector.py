@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from opsproof.load.locust.wire_timing import WireTimes
 from opsproof.load.stats import MetricSet, Wire
 from opsproof.load.thresholds import Selector, parse_selector
 
@@ -30,6 +31,23 @@ class Bucket:
             "vus": self.vus,
             "cpu": self.cpu,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSample:
+    """One request as the worker saw it; durations in microseconds."""
+
+    method: str
+    name: str
+    url: str
+    status: int
+    micros: int
+    size: int
+    failed: bool
+    corrected: int | None
+    """From the intended start (arrival-rate executors only)."""
+    wire: WireTimes | None
+    """k6's phases, where the request was timed on the wire."""
 
 
 class Collector:
@@ -78,32 +96,33 @@ class Collector:
             self._current_start, self._current_end = self.t0 + second, self.t0 + second + 1
         return found
 
-    def request(
-        self, method: str, name: str, url: str, status: int, millis: float, size: int,
-        failed: bool, lag_s: float | None,
-    ) -> None:  # fmt: skip
+    def request(self, sample: RequestSample) -> None:
         self.requests += 1
-        micros = int(millis * 1000)
-        corrected = micros + int(lag_s * 1e6) if self.corrected and lag_s is not None else None
         metrics = self.bucket().metrics
         metrics.count("http_reqs")
-        metrics.count("data_received", size)
-        metrics.rate("http_req_failed", failed)
-        metrics.trend("http_req_duration").record(micros)
-        if corrected is not None:
-            metrics.trend("http_req_duration_corrected").record(corrected)
+        metrics.count("data_received", sample.size)
+        metrics.rate("http_req_failed", sample.failed)
+        metrics.trend("http_req_duration").record(sample.micros)
+        if sample.corrected is not None:
+            metrics.trend("http_req_duration_corrected").record(sample.corrected)
+        wire = sample.wire
+        if wire is not None:
+            metrics.trend("http_req_sending").record(int(wire.sending * 1e6))
+            metrics.trend("http_req_waiting").record(int(wire.waiting * 1e6))
+            metrics.trend("http_req_receiving").record(int(wire.receiving * 1e6))
+            metrics.count("data_sent", wire.bytes_sent)
         if self._request_submetrics:  # only thresholds on tagged metrics pay for tags
             tags = {
-                "name": name,
-                "method": method,
-                "status": str(status),
-                "url": url,
-                "expected_response": "false" if failed else "true",
+                "name": sample.name,
+                "method": sample.method,
+                "status": str(sample.status),
+                "url": sample.url,
+                "expected_response": "false" if sample.failed else "true",
                 "scenario": self.scenario,
             }
             for selector in self._request_submetrics:
                 if selector.matches(tags):
-                    _record_one(metrics, selector, micros, corrected, size, failed)
+                    _record_one(metrics, str(selector), selector.metric, sample)
 
     def check(self, name: str, ok: bool) -> None:
         for key in self._keys("checks", {"check": name, "scenario": self.scenario}):
@@ -152,26 +171,35 @@ class Collector:
 REQUEST_METRICS = (
     "http_reqs",
     "data_received",
+    "data_sent",
     "http_req_failed",
     "http_req_duration",
     "http_req_duration_corrected",
+    "http_req_sending",
+    "http_req_waiting",
+    "http_req_receiving",
 )
 
 
-def _record_one(
-    metrics: MetricSet, selector: Selector, micros: int, corrected: int | None, size: int,
-    failed: bool,
-) -> None:  # fmt: skip
-    """One request into the submetric ``selector``."""
-    key = str(selector)
-    match selector.metric:
+def _record_one(metrics: MetricSet, key: str, metric: str, sample: RequestSample) -> None:
+    """One request into the submetric ``key`` of ``metric``."""
+    wire = sample.wire
+    match metric:
         case "http_reqs":
             metrics.count(key)
         case "data_received":
-            metrics.count(key, size)
+            metrics.count(key, sample.size)
         case "http_req_failed":
-            metrics.rate(key, failed)
+            metrics.rate(key, sample.failed)
         case "http_req_duration":
-            metrics.trend(key).record(micros)
-        case "http_req_duration_corrected" if corrected is not None:
-            metrics.trend(key).record(corrected)
+            metrics.trend(key).record(sample.micros)
+        case "http_req_duration_corrected" if sample.corrected is not None:
+            metrics.trend(key).record(sample.corrected)
+        case "data_sent" if wire is not None:
+            metrics.count(key, wire.bytes_sent)
+        case "http_req_sending" if wire is not None:
+            metrics.trend(key).record(int(wire.sending * 1e6))
+        case "http_req_waiting" if wire is not None:
+            metrics.trend(key).record(int(wire.waiting * 1e6))
+        case "http_req_receiving" if wire is not None:
+            metrics.trend(key).record(int(wire.receiving * 1e6))

@@ -1,4 +1,5 @@
-"""k6's ``http_req_duration`` measured at the socket, for FastHttpUser.
+"""k6's request timings measured at the socket, for FastHttpUser: ``http_req_duration`` and
+its parts ``http_req_sending``, ``http_req_waiting``, ``http_req_receiving``, and ``data_sent``.
 
 Locust times a request from before it builds it to after it has parsed the answer, so its
 figure carries the client's own Python work and the time the worker takes to wake up: about
@@ -7,7 +8,8 @@ receiving only. Here every connection geventhttpclient opens is wrapped: the dur
 from just before the request's first byte is written to the moment the response's last byte
 reached the socket — the kernel's receive timestamp (``SO_TIMESTAMPING``) on plain TCP, the
 read's return on TLS (the TLS layer reads the socket in C, out of reach). Connection set-up is
-excluded, as in k6; a redirected request sums its hops. No library exposes these points, so
+excluded, as in k6; a redirected request sums its hops. Waiting ends, and receiving begins,
+at the arrival of what the response's first read returned. No library exposes these points, so
 this wraps the two geventhttpclient/Locust entry points it needs, in the worker process only.
 
 A request with no socket exchange (refused connection, another user class) keeps Locust's time.
@@ -33,26 +35,70 @@ ANCILLARY_BYTES = 64
 TIMESPEC = struct.Struct("qq")
 
 
+@dataclass(frozen=True, slots=True)
+class WireTimes:
+    """k6's request timings, in seconds: duration = sending + waiting + receiving."""
+
+    duration: float
+    sending: float
+    waiting: float
+    receiving: float
+    bytes_sent: int
+
+
 @dataclass(slots=True)
 class Exchange:
-    """One Locust request's time on the wire (``time.time()`` seconds, the kernel's clock)."""
+    """One Locust request on the wire (``time.time()`` seconds, the kernel's clock): the
+    current hop's marks, and the phases of the hops before it (redirects)."""
 
     sent: float | None = None
+    """Before the hop's first write."""
+    written: float | None = None
+    """After its last write."""
+    first_byte: float | None = None
+    """Arrival of the data its first read returned."""
     received: float | None = None
-    earlier_hops: float = 0.0
+    """Arrival of the data its latest read returned."""
+    bytes_sent: int = 0
+    earlier: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def sending(self, now: float) -> None:
-        """A write: the first of the request, or the first of a redirect's next hop."""
+        """A write begins: the request's first, or the first of a redirect's next hop."""
         if self.sent is None:
             self.sent = now
         elif self.received is not None:
-            self.earlier_hops += self.received - self.sent
-            self.sent, self.received = now, None
+            self.earlier = self._with_hop()
+            self.sent, self.written, self.first_byte, self.received = now, None, None, None
 
-    def seconds(self) -> float | None:
+    def wrote(self, now: float, size: int) -> None:
+        self.written = now
+        self.bytes_sent += size
+
+    def arrived(self, at: float) -> None:
+        if self.first_byte is None:
+            self.first_byte = at
+        self.received = at
+
+    def times(self) -> WireTimes | None:
         if self.sent is None or self.received is None or self.received < self.sent:
             return None
-        return self.earlier_hops + self.received - self.sent
+        sending, waiting, receiving = self._with_hop()
+        return WireTimes(
+            sending + waiting + receiving, sending, waiting, receiving, self.bytes_sent
+        )
+
+    def _with_hop(self) -> tuple[float, float, float]:
+        (sending, waiting, receiving), (s, w, r) = self.earlier, self._hop()
+        return sending + s, waiting + w, receiving + r
+
+    def _hop(self) -> tuple[float, float, float]:
+        """The current hop's sending, waiting, receiving; an answer that began before the
+        request was fully written has no waiting, and receives from the last write on."""
+        assert self.sent is not None and self.received is not None
+        written = self.sent if self.written is None else self.written
+        first = self.received if self.first_byte is None else self.first_byte
+        answered = max(first, written)
+        return written - self.sent, answered - written, self.received - answered
 
 
 _exchanges: dict[object, Exchange] = {}
@@ -64,10 +110,10 @@ def begin() -> None:
     _exchanges[getcurrent()] = Exchange()
 
 
-def take() -> float | None:
-    """The calling greenlet's last request's time on the wire, in seconds, once."""
+def take() -> WireTimes | None:
+    """The calling greenlet's last request's times on the wire, once."""
     exchange = _exchanges.pop(getcurrent(), None)
-    return None if exchange is None else exchange.seconds()
+    return None if exchange is None else exchange.times()
 
 
 class TimedSocket:
@@ -85,9 +131,21 @@ class TimedSocket:
 
     def sendall(self, data: bytes, flags: int = 0) -> None:
         exchange = _exchanges.get(getcurrent())
+        if exchange is None:
+            self._sock.sendall(data, flags)
+            return
+        exchange.sending(time.time())
+        self._sock.sendall(data, flags)
+        exchange.wrote(time.time(), len(data))
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        exchange = _exchanges.get(getcurrent())
         if exchange is not None:
             exchange.sending(time.time())
-        self._sock.sendall(data, flags)
+        sent = int(self._sock.sendfile(file, offset, count))
+        if exchange is not None:
+            exchange.wrote(time.time(), sent)
+        return sent
 
     def recv(self, size: int, flags: int = 0) -> Any:
         exchange = _exchanges.get(getcurrent())
@@ -95,10 +153,10 @@ class TimedSocket:
             return self._sock.recv(size, flags)
         if not self.kernel_stamped:
             data = self._sock.recv(size, flags)
-            exchange.received = time.time()
+            exchange.arrived(time.time())
             return data
         data, ancillary, _, _ = self._sock.recvmsg(size, ANCILLARY_BYTES, flags)
-        exchange.received = _arrival(ancillary) or time.time()
+        exchange.arrived(_arrival(ancillary) or time.time())
         return data
 
 

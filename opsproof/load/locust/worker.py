@@ -23,7 +23,7 @@ from locust.user.users import User
 
 from opsproof.load.checks import CHECK_REQUEST_TYPE
 from opsproof.load.locust import wire_timing
-from opsproof.load.locust.collector import Collector
+from opsproof.load.locust.collector import Collector, RequestSample
 from opsproof.load.locust.gates import ArrivalGate, Gate, Vu, gate_for
 from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate
 from opsproof.load.plan import PLAN_ARGUMENT, Plan, Target
@@ -134,14 +134,22 @@ class WorkerAgent:
         if request_type == CHECK_REQUEST_TYPE:
             collector.check(name, exception is None)
             return
-        status = int(getattr(response, "status_code", 0) or 0)
         lag = self._lags.get(getcurrent())
-        on_wire = wire_timing.take()
-        millis = response_time if on_wire is None else on_wire * 1000
-        collector.request(
-            request_type, name, url or name, status, millis, response_length or 0,
-            exception is not None, lag,
-        )  # fmt: skip
+        wire = wire_timing.take()
+        micros = int(response_time * 1000) if wire is None else int(wire.duration * 1e6)
+        failed = exception is not None
+        sample = RequestSample(
+            method=request_type,
+            name=name,
+            url=url or name,
+            status=int(getattr(response, "status_code", 0) or 0),
+            micros=micros,
+            size=response_length or 0,
+            failed=failed,
+            corrected=micros + int(lag * 1e6) if collector.corrected and lag is not None else None,
+            wire=wire,
+        )
+        collector.request(sample)
         if collector.requests >= self._cap and self.gate is not None:
             self.gate.close(f"request cap of {self._cap} per worker reached")
 
