@@ -117,20 +117,25 @@ def take() -> WireTimes | None:
 
 
 class TimedSocket:
-    """A geventhttpclient connection that stamps the current greenlet's exchange; every other
-    attribute is the wrapped socket's."""
+    """A geventhttpclient connection that stamps the exchange of the request it carries; every
+    other attribute is the wrapped socket's."""
 
-    __slots__ = ("_sock", "kernel_stamped")
+    __slots__ = ("_exchange", "_sock", "kernel_stamped")
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
         self.kernel_stamped = _stamp_arrivals(sock)
+        self._exchange: Exchange | None = None
+        """The request being carried: a request's reads follow its writes on one connection."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
+    def fileno(self) -> int:  # asked twice per request by the pool's liveness check
+        return int(self._sock.fileno())
+
     def sendall(self, data: bytes, flags: int = 0) -> None:
-        exchange = _exchanges.get(getcurrent())
+        exchange = self._exchange = _exchanges.get(getcurrent())
         if exchange is None:
             self._sock.sendall(data, flags)
             return
@@ -139,7 +144,7 @@ class TimedSocket:
         exchange.wrote(time.time(), len(data))
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
-        exchange = _exchanges.get(getcurrent())
+        exchange = self._exchange = _exchanges.get(getcurrent())
         if exchange is not None:
             exchange.sending(time.time())
         sent = int(self._sock.sendfile(file, offset, count))
@@ -148,7 +153,7 @@ class TimedSocket:
         return sent
 
     def recv(self, size: int, flags: int = 0) -> Any:
-        exchange = _exchanges.get(getcurrent())
+        exchange = self._exchange
         if exchange is None:
             return self._sock.recv(size, flags)
         if not self.kernel_stamped:
