@@ -180,7 +180,7 @@ def test_iteration_executors_run_exactly_their_iterations_and_stop_early(run: Ru
     assert not result.errors
     assert set(_verdicts(options, result).values()) == {"passed"}
     failed, total = result.metrics.rates["http_req_failed"]
-    assert total == 46 and 0 < failed < total  # Quick answers one in ten with 500
+    assert total == 46 and 0 < failed < total  # each Quick VU answers its first iteration with 500
 
 
 def test_abort_on_fail_stops_the_run_early(run: Run) -> None:
