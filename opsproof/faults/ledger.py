@@ -5,7 +5,6 @@ is injected, so whatever happens to the run afterwards — failure, Ctrl-C, SIGK
 the watchdog, the next run or ``opsproof revert`` can find it and undo it.
 """
 
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import psutil
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from opsproof.faults.inverse import InverseStep
+from opsproof.filelock import exclusive
 
 LEDGER_DIR = "chaos"
 LEDGER_FILE = "ledger.jsonl"
@@ -129,18 +129,5 @@ class Ledger:
     @contextmanager
     def locked(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         """Serialise reverts between the run, the watchdog and ``opsproof revert``."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.with_suffix(".lock").open("a") as handle:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise TimeoutError(f"{self.path}: lock held for {timeout:g} s") from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive(self.path.with_suffix(".lock"), timeout):
+            yield
