@@ -14,7 +14,6 @@ times around its own Python work, opsproof times on the wire as k6 does
 import argparse
 import json
 import select
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,13 +21,14 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from bare_locust import LOCUSTFILE, run_bare_locust
+
 from opsproof.load.plan import Target
 from opsproof.load.profile import profile_from_dict
 from opsproof.load.runner import RunSettings, run_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "tests" / "load" / "latency_server.py"
-LOCUSTFILE = Path(__file__).with_name("load_locustfile.py")
 PERCENTILES = (50.0, 95.0, 99.0)
 TIMEOUT = 10.0
 
@@ -64,31 +64,8 @@ def _opsproof(url: str, rate: int, seconds: int, scratch: Path) -> dict[float, f
 
 
 def _bare_locust(url: str, users: int, seconds: int, scratch: Path) -> dict[float, float]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    csv = Path(tempfile.mkdtemp(dir=scratch)) / "bare"
-    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
-    master = [
-        *base, "--master", "--headless", "--only-summary", "--master-bind-host", "127.0.0.1",
-        "--master-bind-port", str(port), "--expect-workers", "2", "-u", str(users),
-        "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(csv), "DistUser",
-    ]  # fmt: skip
-    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-    started = [
-        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for command in (master, worker, worker)
-    ]
-    try:
-        started[0].wait(timeout=seconds + 60)
-    finally:
-        for process in started:
-            process.terminate()
-            process.wait(timeout=10)
-    header, *rows = Path(f"{csv}_stats.csv").read_text().splitlines()
-    columns = header.split(",")
-    aggregated = next(r for r in rows if ",Aggregated," in r).split(",")
-    return {p: float(aggregated[columns.index(f"{p:g}%")]) for p in PERCENTILES}
+    row = run_bare_locust("DistUser", url, users, seconds, scratch)
+    return {p: float(row[f"{p:g}%"]) for p in PERCENTILES}
 
 
 def _errors(reported: dict[float, float], truth: list[float]) -> dict[float, float]:

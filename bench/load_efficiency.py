@@ -21,19 +21,17 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bare_locust import LOCUSTFILE, TIMEOUT_SLACK, run_bare_locust
+
 from opsproof.load.plan import Target
 from opsproof.load.profile import profile_from_dict
 from opsproof.load.runner import RunSettings, run_profile
 
-HERE = Path(__file__).parent
-LOCUSTFILE = HERE / "load_locustfile.py"
-TIMEOUT_SLACK = 60.0
 Generator = Callable[[str, int, int, Path], int]
 """(url, users, seconds, scratch) → requests made."""
 
@@ -101,28 +99,7 @@ def _opsproof(url: str, users: int, seconds: int, scratch: Path) -> int:
 
 
 def _bare_locust(url: str, users: int, seconds: int, scratch: Path) -> int:
-    port = _free_port()
-    csv = Path(tempfile.mkdtemp(dir=scratch)) / "bare"
-    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
-    master = [
-        *base, "--master", "--headless", "--only-summary", "--master-bind-host", "127.0.0.1",
-        "--master-bind-port", str(port), "--expect-workers", "2", "-u", str(users),
-        "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(csv), "StaticUser",
-    ]  # fmt: skip
-    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-    started = [
-        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for command in (master, worker, worker)
-    ]
-    try:
-        started[0].wait(timeout=seconds + TIMEOUT_SLACK)
-    finally:
-        for process in started:
-            process.terminate()
-            process.wait(timeout=10)
-    rows = Path(f"{csv}_stats.csv").read_text().splitlines()
-    aggregated = next(r for r in rows if ",Aggregated," in r)
-    return int(aggregated.split(",")[2])
+    return int(run_bare_locust("StaticUser", url, users, seconds, scratch)["Request Count"])
 
 
 def _wrk(url: str, users: int, seconds: int, scratch: Path) -> int:
