@@ -2,7 +2,8 @@
 run's webhook within their budgets, then resolve after the revert; every step is timed.
 
 A thread polls Prometheus's alerts every ``monitoring.poll_interval`` from the injection on, so
-*firing* is timed to that interval; a notification is timed when it arrives at the webhook.
+*firing* is timed to that interval, and never later than the alert's notification; a
+notification is timed when it arrives at the webhook.
 """
 
 import threading
@@ -179,6 +180,10 @@ class AlertWatch:
             if alert.status == "firing" and times.notified_at is None:
                 if started >= self._since_wall - CLOCK_SLACK:
                     times.notified_at, times.notified_labels = received, alert.labels
+                    # Alertmanager only sends what Prometheus fires: a poll that saw the firing
+                    # later (its answer was slow, or the poller waited for a CPU) is late.
+                    if times.fired_at is None or received < times.fired_at:
+                        times.fired_at = received
             elif alert.status == "resolved" and alert.labels == times.notified_labels:
                 times.resolved_at = times.resolved_at or received
 
