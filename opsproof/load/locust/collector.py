@@ -1,7 +1,8 @@
 """A worker's samples, bucketed by second since the scenario's start.
 
-Each request is recorded once, into its second's MetricSet (and the submetrics whose tags it
-carries); the master merges seconds into the run's totals and the per-second timeline.
+Each request and iteration is appended to its second's columns (and, for the submetrics whose
+tags it carries, recorded at once); a second's columns are folded into its MetricSet when the
+second is sent. The master merges seconds into the run's totals and timeline.
 """
 
 import time
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from opsproof.load.locust.wire_timing import WireTimes
+from opsproof.load.locust.columns import Columns, IterationKeys, RequestSample
 from opsproof.load.stats import MetricSet, Wire
 from opsproof.load.thresholds import Selector, parse_selector
 
@@ -17,12 +18,15 @@ from opsproof.load.thresholds import Selector, parse_selector
 @dataclass
 class Bucket:
     metrics: MetricSet = field(default_factory=MetricSet)
+    columns: Columns = field(default_factory=Columns)
+    """Samples not yet in ``metrics``."""
     started: int = 0
     dropped: int = 0
     vus: int = 0
     cpu: float = 0.0
 
-    def to_wire(self, second: int) -> Wire:
+    def to_wire(self, second: int, iteration_keys: IterationKeys) -> Wire:
+        self.columns.fold_into(self.metrics, iteration_keys)
         return {
             "t": second,
             "metrics": self.metrics.to_wire(),
@@ -31,23 +35,6 @@ class Bucket:
             "vus": self.vus,
             "cpu": self.cpu,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class RequestSample:
-    """One request as the worker saw it; durations in microseconds."""
-
-    method: str
-    name: str
-    url: str
-    status: int
-    micros: int
-    size: int
-    failed: bool
-    corrected: int | None
-    """From the intended start (arrival-rate executors only)."""
-    wire: WireTimes | None
-    """k6's phases, where the request was timed on the wire."""
 
 
 class Collector:
@@ -74,8 +61,9 @@ class Collector:
         # these metrics' only tag is the scenario, so their keys are fixed: work them out once
         # rather than on every iteration
         scenario_tags = {"scenario": scenario}
-        self._iteration_keys = self._keys("iterations", scenario_tags)
-        self._duration_keys = self._keys("iteration_duration", scenario_tags)
+        self._iteration_keys = IterationKeys(
+            self._keys("iterations", scenario_tags), self._keys("iteration_duration", scenario_tags)
+        )
         self._dropped_keys = self._keys("dropped_iterations", scenario_tags)
 
     def start_at(self, t0: float) -> None:
@@ -98,20 +86,10 @@ class Collector:
 
     def request(self, sample: RequestSample) -> None:
         self.requests += 1
-        metrics = self.bucket().metrics
-        metrics.count("http_reqs")
-        metrics.count("data_received", sample.size)
-        metrics.rate("http_req_failed", sample.failed)
-        metrics.trend("http_req_duration").record(sample.micros)
-        if sample.corrected is not None:
-            metrics.trend("http_req_duration_corrected").record(sample.corrected)
-        wire = sample.wire
-        if wire is not None:
-            metrics.trend("http_req_sending").record(int(wire.sending * 1e6))
-            metrics.trend("http_req_waiting").record(int(wire.waiting * 1e6))
-            metrics.trend("http_req_receiving").record(int(wire.receiving * 1e6))
-            metrics.count("data_sent", wire.bytes_sent)
+        bucket = self.bucket()
+        bucket.columns.request(sample)
         if self._request_submetrics:  # only thresholds on tagged metrics pay for tags
+            metrics = bucket.metrics
             tags = {
                 "name": sample.name,
                 "method": sample.method,
@@ -129,12 +107,7 @@ class Collector:
             self.bucket().metrics.rate(key, ok)
 
     def iteration(self, seconds: float) -> None:
-        metrics = self.bucket().metrics
-        for key in self._iteration_keys:
-            metrics.count(key)
-        micros = int(seconds * 1e6)
-        for key in self._duration_keys:
-            metrics.trend(key).record(micros)
+        self.bucket().columns.iterations.append(int(seconds * 1e6))
 
     def started(self) -> None:
         self.bucket().started += 1
@@ -157,7 +130,8 @@ class Collector:
         """Closed seconds (all with ``final``) as wire data, and the first second still open."""
         current = int(time.monotonic() - self.t0) + (1 << 30 if final else 0)
         closed = sorted(second for second in self._buckets if second < current)
-        wires = [self._buckets.pop(second).to_wire(second) for second in closed]
+        keys = self._iteration_keys
+        wires = [self._buckets.pop(second).to_wire(second, keys) for second in closed]
         return wires, max(0, current)
 
     def _keys(self, metric: str, tags: dict[str, str]) -> list[str]:

@@ -23,7 +23,8 @@ from locust.user.users import User
 
 from opsproof.load.checks import CHECK_REQUEST_TYPE
 from opsproof.load.locust import wire_timing
-from opsproof.load.locust.collector import Collector, RequestSample
+from opsproof.load.locust.collector import Collector
+from opsproof.load.locust.columns import RequestSample
 from opsproof.load.locust.gates import ArrivalGate, Gate, Vu, gate_for
 from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate
 from opsproof.load.plan import PLAN_ARGUMENT, Plan, Target
