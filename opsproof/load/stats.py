@@ -81,15 +81,32 @@ class Trend:
         return self._max_us
 
     def _settle(self) -> None:
-        if not self._pending:
+        """Add the counted values to the histogram. HDR's ``record_value`` makes five Python
+        calls per value; its index arithmetic, inlined here, costs a fifth of that."""
+        pending = self._pending
+        if not pending:
             return
-        for micros, times in self._pending.items():
-            value = min(max(micros, 0), HIGHEST_US)
-            self._histogram.record_value(value, times)
-            self._count += times
-            self._total_us += value * times
-            self._min_us = min(self._min_us, value)
-            self._max_us = max(self._max_us, value)
+        if min(pending) < 0 or max(pending) > HIGHEST_US:  # beyond the histogram: clamp
+            pending = Counter()
+            for micros, times in self._pending.items():
+                pending[min(max(micros, 0), HIGHEST_US)] += times
+        histogram = self._histogram
+        counts, unit = histogram.counts, histogram.unit_magnitude
+        mask, half = histogram.sub_bucket_mask, histogram.sub_bucket_half_count_magnitude
+        first_bucket = unit + half + 1  # the bit length of values in bucket 0
+        total_us = 0
+        for value, times in pending.items():
+            bucket = (value | mask).bit_length() - first_bucket
+            sub_bucket = value >> (bucket + unit)
+            counts[((bucket + 1) << half) + sub_bucket - (1 << half)] += times
+            total_us += value * times
+        count, low, high = sum(pending.values()), min(pending), max(pending)
+        histogram.total_count += count
+        histogram.min_value = min(histogram.min_value, low)
+        histogram.max_value = max(histogram.max_value, high)
+        self._count += count
+        self._total_us += total_us
+        self._min_us, self._max_us = min(self._min_us, low), max(self._max_us, high)
         self._pending.clear()
 
     def merge(self, other: "Trend") -> None:

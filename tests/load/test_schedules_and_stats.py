@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate, RampingVus
 from opsproof.load.schedules import ArrivalSchedule, share, vus_at
-from opsproof.load.stats import MetricSet, Trend
+from opsproof.load.stats import HIGHEST_US, MetricSet, Trend, new_histogram
 from opsproof.load.thresholds import parse_expression, parse_selector
 
 
@@ -115,3 +115,26 @@ def test_metric_set_aggregates_like_k6() -> None:
     assert value("http_req_failed", "rate<0.5") == 0.25
     assert value("http_req_duration", "p(95)<300") == 250.0
     assert again.samples("http_req_duration{name:/x}") == 0
+
+
+@given(
+    st.lists(st.integers(-5, HIGHEST_US + 5) | st.integers(0, 5_000), max_size=60),
+    st.lists(st.integers(0, 100_000), max_size=20),
+)
+def test_a_trend_counts_exactly_what_hdrs_own_recording_counts(
+    first: list[int], second: list[int]
+) -> None:
+    trend, reference = Trend(), new_histogram()
+    for batch in (first, second):  # settled twice: the second adds to what the first left
+        trend.record_all(batch)
+        for micros in batch:
+            reference.record_value(min(max(micros, 0), HIGHEST_US))
+        histogram = trend.histogram
+    assert list(histogram.counts) == list(reference.counts)
+    assert histogram.total_count == reference.total_count == trend.count
+    if trend.count:
+        assert (histogram.min_value, histogram.max_value) == (
+            reference.min_value,
+            reference.max_value,
+        )
+        assert trend.total_us == sum(min(max(m, 0), HIGHEST_US) for m in first + second)

@@ -117,9 +117,8 @@ class TimedSocket:
     """A geventhttpclient connection that stamps the exchange of the request it carries; every
     other attribute is the wrapped socket's.
 
-    Each request passes here several times, so the hot paths below inline the Exchange's
-    common case rather than call its methods: every Python call costs the generator
-    throughput."""
+    Each request passes here several times: every Python call costs the generator throughput,
+    so the writes inline the Exchange's common case."""
 
     __slots__ = ("_exchange", "_sock", "fileno", "kernel_stamped")
 
@@ -165,11 +164,7 @@ class TimedSocket:
         else:
             data = self._sock.recv(size, flags)
             at = None
-        if at is None:
-            at = time.time()
-        if exchange.first_byte is None:
-            exchange.first_byte = at
-        exchange.received = at
+        exchange.arrived(time.time() if at is None else at)
         return data
 
 
@@ -210,7 +205,7 @@ def install() -> None:
 
     @functools.wraps(request)
     def marked_request(session: FastHttpSession, *args: Any, **kwargs: Any) -> Any:
-        _exchanges[getcurrent()] = Exchange()  # begin(), without a call
+        begin()
         return request(session, *args, **kwargs)
 
     timed_create._opsproof = True  # type: ignore[attr-defined]
