@@ -29,10 +29,9 @@ def new_histogram() -> HdrHistogram:
 class Trend:
     """Durations in microseconds: an HDR histogram for percentiles, exact count/sum/min/max.
 
-    Recording only counts the value (``record_all`` counts a batch in C); values reach the
-    histogram, one call per distinct value, when the trend is read. HDR's record is pure Python
-    (~1 µs) and several trends take every request, while a second of latencies repeats many
-    values.
+    Recording only counts the value (``record_all`` counts a batch in C); the distinct values
+    reach the histogram when the trend is read. Several trends take every request, and a
+    second of latencies repeats many values.
     """
 
     __slots__ = ("_count", "_histogram", "_max_us", "_min_us", "_pending", "_total_us")
@@ -86,10 +85,12 @@ class Trend:
         pending = self._pending
         if not pending:
             return
-        if min(pending) < 0 or max(pending) > HIGHEST_US:  # beyond the histogram: clamp
+        low, high = min(pending), max(pending)
+        if low < 0 or high > HIGHEST_US:  # beyond the histogram: clamp
             pending = Counter()
             for micros, times in self._pending.items():
                 pending[min(max(micros, 0), HIGHEST_US)] += times
+            low, high = min(pending), max(pending)
         histogram = self._histogram
         counts, unit = histogram.counts, histogram.unit_magnitude
         mask, half = histogram.sub_bucket_mask, histogram.sub_bucket_half_count_magnitude
@@ -100,7 +101,7 @@ class Trend:
             sub_bucket = value >> (bucket + unit)
             counts[((bucket + 1) << half) + sub_bucket - (1 << half)] += times
             total_us += value * times
-        count, low, high = sum(pending.values()), min(pending), max(pending)
+        count = sum(pending.values())
         histogram.total_count += count
         histogram.min_value = min(histogram.min_value, low)
         histogram.max_value = max(histogram.max_value, high)
