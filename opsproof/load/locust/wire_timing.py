@@ -115,10 +115,7 @@ def take() -> WireTimes | None:
 
 class TimedSocket:
     """A geventhttpclient connection that stamps the exchange of the request it carries; every
-    other attribute is the wrapped socket's.
-
-    Each request passes here several times: every Python call costs the generator throughput,
-    so the writes inline the Exchange's common case."""
+    other attribute is the wrapped socket's."""
 
     __slots__ = ("_exchange", "_sock", "fileno", "kernel_stamped")
 
@@ -137,13 +134,9 @@ class TimedSocket:
         if exchange is None:
             self._sock.sendall(data, flags)
             return
-        if exchange.sent is None:
-            exchange.sent = time.time()
-        else:
-            exchange.sending(time.time())
+        exchange.sending(time.time())
         self._sock.sendall(data, flags)
-        exchange.written = time.time()
-        exchange.bytes_sent += len(data)
+        exchange.wrote(time.time(), len(data))
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         exchange = self._exchange = _exchanges.get(getcurrent())
