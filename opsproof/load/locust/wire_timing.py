@@ -13,6 +13,8 @@ at the arrival of what the response's first read returned. No library exposes th
 this wraps the two geventhttpclient/Locust entry points it needs, in the worker process only.
 
 A request with no socket exchange (refused connection, another user class) keeps Locust's time.
+The kernel turns arrival stamps on for the whole system in deferred work, a moment after the
+first socket asks: an answer that arrives before then is timed at its read, as on TLS.
 """
 
 import functools
