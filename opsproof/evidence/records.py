@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import AwareDatetime, ConfigDict, NonNegativeFloat
 from pydantic.dataclasses import dataclass
 
-ExperimentVerdict = Literal["passed", "failed", "inconclusive"]
+from opsproof.evidence.verdict import ExperimentVerdict
+
 IssueSeverity = Literal["critical", "high", "medium", "low"]
 
 _STRICT = ConfigDict(extra="forbid")
@@ -28,7 +29,8 @@ class ExperimentRecord:
     fault: str
     """What was injected, e.g. "SIGKILL redis for 10 s"."""
     verdict: ExperimentVerdict
-    """inconclusive: the fault had no observable effect, or steady state failed before it."""
+    """inconclusive: the fault had no observable effect; not_injected: the steady state failed
+    before it, so nothing was injected."""
     target: str = ""
     injected_at: AwareDatetime | None = None
     time_to_impact_s: NonNegativeFloat | None = None

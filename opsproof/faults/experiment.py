@@ -13,7 +13,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 import httpx
 
@@ -25,6 +24,7 @@ from opsproof.config.models import (
     RecoveryTarget,
     SmokeStep,
 )
+from opsproof.evidence.verdict import ExperimentVerdict
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.ledger import Ledger
@@ -36,8 +36,6 @@ from opsproof.faults.transaction import RevertFailed, injected
 from opsproof.monitoring.detection import AlertWatch, Detection
 from opsproof.probes.http import http_client, run_smoke_step
 from opsproof.probes.result import Figure, Observation
-
-Verdict = Literal["passed", "failed", "inconclusive"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class ChaosRun:
 @dataclass
 class Result:
     name: str
-    verdict: Verdict
+    verdict: ExperimentVerdict
     reason: str
     fault: str
     target: str
@@ -129,6 +127,7 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
         before = steady.check()
         result.figures["steady_state_before"] = Figure(before.ok, target="== True")
         if not before.ok:
+            result.verdict = "not_injected"
             result.reason = (
                 f"steady state did not hold before injection; nothing injected: {before.reason}"
             )
