@@ -18,7 +18,9 @@ import pytest
 from opsproof.config.models import ChaosExperiment
 from opsproof.errors import SafetyError
 from opsproof.evidence import ExperimentRecord
+from opsproof.evidence.conclusion import conclude
 from opsproof.evidence.recorder import EvidenceRecorder
+from opsproof.evidence.verdict import Verdict
 from opsproof.faults.experiment import ChaosRun, Result, plan, run_experiment
 
 pytestmark = pytest.mark.control(
@@ -37,21 +39,24 @@ def test_experiment(
     dry_run: bool,
     evidence: EvidenceRecorder,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     try:
         if dry_run:
             planned = plan(chaos_run, experiment)
             with capsys.disabled():
                 print(f"\n[dry run] {experiment.name}\n  {planned.describe()}")
-            pytest.skip(f"dry run: {planned.fault.description} not injected")
+            reason = f"dry run: {planned.fault.description} not injected"
+            conclude(request.node, Verdict.NOT_EVALUATED, reason)
         result = run_experiment(chaos_run, experiment)
     except SafetyError as refused:
         pytest.fail(str(refused), pytrace=False)
     _record(evidence, result)
     if result.verdict == "failed":
         pytest.fail(f"{result.fault}: {result.reason}", pytrace=False)
-    if result.verdict == "inconclusive":
-        pytest.skip(f"inconclusive: {result.reason}")
+    if result.verdict in ("inconclusive", "not_injected"):
+        said = result.verdict.replace("_", " ")
+        conclude(request.node, Verdict.INCONCLUSIVE, f"{said}: {result.reason}")
 
 
 def _record(evidence: EvidenceRecorder, result: Result) -> None:

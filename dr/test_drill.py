@@ -8,7 +8,9 @@ import pytest
 from opsproof.backup.drill.run import run_drill
 from opsproof.backup.session import DrSession
 from opsproof.backup.targets import DrillTarget
+from opsproof.evidence.conclusion import conclude
 from opsproof.evidence.recorder import EvidenceRecorder
+from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import NOT_APPLICABLE
 from opsproof.verify import Verifier
 
@@ -24,12 +26,16 @@ def test_dr_drill(
     stack_state_dir: Path,
     evidence: EvidenceRecorder,
     verify: Verifier,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Recovery from lost data directories meets the RTO and RPO targets."""
+    item = request.node
     if not drill_plan.reference:
-        pytest.skip(f"{NOT_APPLICABLE}: the drill automation restores the reference stack only")
+        reason = f"{NOT_APPLICABLE}: the drill automation restores the reference stack only"
+        conclude(item, Verdict.NOT_APPLICABLE, reason)
     if not drill_plan.allowed:
-        pytest.skip(f"{NOT_APPLICABLE}: backup.drill is forbidden in this environment")
+        reason = f"{NOT_APPLICABLE}: backup.drill is forbidden in this environment"
+        conclude(item, Verdict.NOT_APPLICABLE, reason)
     outcome = run_drill(stack_state_dir, dr_session.store, drill_plan.targets, dr_session.timeout)
     evidence.record_drill(outcome.record)
     verify(lambda: outcome.observation)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from opsproof.errors import ConfigError, OpsproofError
+from opsproof.evidence.conclusion import verdict_marks
+from opsproof.evidence.verdict import Verdict
 from opsproof.load.profile import Profile, load_profile
 from opsproof.load.progress import Progress, format_progress
 from opsproof.load.runner import DEFAULT_MAX_REQUESTS, RunSettings
@@ -70,8 +72,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("load_threshold", thresholds, ids=[t.id for t in thresholds])
     else:
         reason = f"{NOT_APPLICABLE}: the load profile declares no thresholds"
-        skip = pytest.mark.skip(reason=reason)
-        metafunc.parametrize("load_threshold", [pytest.param(None, marks=skip, id="none")])
+        marks = verdict_marks(Verdict.NOT_APPLICABLE, reason)
+        metafunc.parametrize("load_threshold", [pytest.param(None, marks=marks, id="none")])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

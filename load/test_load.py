@@ -3,6 +3,8 @@ every threshold as its own item, judged like k6 but failing when it saw no sampl
 
 import pytest
 
+from opsproof.evidence.conclusion import conclude
+from opsproof.evidence.verdict import Verdict
 from opsproof.load.profile import Threshold
 from opsproof.load.suite import LoadRun, run_figures
 from opsproof.load.verdicts import judge
@@ -25,8 +27,8 @@ def test_load_run(load_run: LoadRun, request: pytest.FixtureRequest) -> None:
     if result.aborted:
         pytest.fail(f"the run was stopped early: {result.aborted}", pytrace=False)
     if not load_run.health.ok:
-        _record(request, {"verdict": Figure("inconclusive")})
-        pytest.skip("inconclusive: " + "; ".join(load_run.health.reasons))
+        reason = "inconclusive: " + "; ".join(load_run.health.reasons)
+        conclude(request.node, Verdict.INCONCLUSIVE, reason)
 
 
 def test_threshold(
@@ -36,7 +38,6 @@ def test_threshold(
     figure = Figure(verdict.value, verdict.unit, str(load_threshold.expression))
     _record(request, {load_threshold.id: figure, "samples": Figure(verdict.samples)})
     if verdict.outcome == "inconclusive":
-        _record(request, {"verdict": Figure("inconclusive")})
-        pytest.skip(verdict.reason)
+        conclude(request.node, Verdict.INCONCLUSIVE, verdict.reason)
     if verdict.outcome == "failed":
         pytest.fail(verdict.reason, pytrace=False)

@@ -124,8 +124,10 @@ def history(reports_dir: Path, html: bool, fail_on_missed: bool) -> None:
     """List the runs, and scheduled runs that did not happen.
 
     A run of a scheduled kind (chaos nightly, DR monthly, or --schedule) that is later than
-    1.5 intervals counts as missed.
+    1.5 intervals counts as missed. Dry runs, partial runs (-k, -m, node ids) and inconclusive
+    runs are listed but never count as the scheduled run.
     """
+    from opsproof.evidence.formatting import totals
     from opsproof.evidence.history import missed_runs, read_history
     from opsproof.evidence.html import render_index
 
@@ -133,11 +135,10 @@ def history(reports_dir: Path, html: bool, fail_on_missed: bool) -> None:
     runs = read_history(reports_dir)
     missed = missed_runs(runs, now)
     for run in runs:
-        result = "passed" if run.passed else "FAILED"
-        failed = run.totals.get("failed", 0) + run.totals.get("error", 0)
+        counted = "" if run.counts_toward_schedule else "  (not counted toward a schedule)"
         click.echo(
-            f"{run.name:<44} {result:<7} {run.duration_s:>9.1f} s  "
-            f"{run.totals.get('passed', 0)} passed, {failed} failed"
+            f"{run.name:<44} {run.label:<24} {run.duration_s:>9.1f} s  "
+            f"{totals(run.totals)}{counted}"
         )
     for gap in missed:
         click.echo(

@@ -18,11 +18,13 @@ from opsproof.errors import ConfigError, OpsproofError
 from opsproof.evidence.bundle import ALLURE_RESULTS, JUNIT
 from opsproof.evidence.catalogue import Catalogue, load_catalogue
 from opsproof.evidence.collector import EvidenceCollector
+from opsproof.evidence.conclusion import mark_verdict, verdict_marks
 from opsproof.evidence.marking import MARKERS, expired_waiver_items, mark_item, mark_problems
 from opsproof.evidence.options import add_evidence_options, evidence_settings, waivers_path
 from opsproof.evidence.recorder import EvidenceRecorder
 from opsproof.evidence.redact import Redactor, environment_secrets
 from opsproof.evidence.rundir import create_run_dir
+from opsproof.evidence.verdict import Verdict
 from opsproof.evidence.waivers import Waivers, load_waivers, no_waivers
 from opsproof.paths import find_config
 from opsproof.stack.state import StackState, default_state_dir
@@ -215,9 +217,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(fixture, targets, ids=[t.id for t in targets])
         else:
             reason = f"{NOT_APPLICABLE}: environment {loaded.name!r} declares nothing for {fixture}"
-            metafunc.parametrize(
-                fixture, [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="none")]
-            )
+            marks = verdict_marks(Verdict.NOT_APPLICABLE, reason)
+            metafunc.parametrize(fixture, [pytest.param(None, marks=marks, id="none")])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -245,6 +246,8 @@ def pytest_make_collect_report(
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
     """Carry evidence marks in user properties (xdist workers report those), apply waivers,
     and add a failing item per expired waiver; after -k/-m selection, so none escapes it."""
+    for item in items:
+        mark_verdict(item)
     marks = session.config.stash[MARKS_KEY]
     if not marks.active:
         return

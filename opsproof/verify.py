@@ -6,6 +6,8 @@ from collections.abc import Callable
 import pytest
 
 from opsproof.config.models import Convergence
+from opsproof.evidence.conclusion import conclude
+from opsproof.evidence.verdict import Verdict
 from opsproof.probes.polling import converge
 from opsproof.probes.result import Figure, Observation
 
@@ -35,6 +37,8 @@ class Verifier:
         observation = converge(probe, timeout, interval).observation if timeout else probe()
         for name, figure in observation.figures.items():
             self._node.user_properties.append(figure_property(name, figure))
+        if not observation.applicable:
+            conclude(self._node, Verdict.NOT_APPLICABLE, f"not applicable: {observation.reason}")
         if not observation.ok:
             pytest.fail(observation.reason, pytrace=False)
         return observation

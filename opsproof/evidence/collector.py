@@ -4,6 +4,7 @@ Registered only on the xdist controller (or a plain run), so it sees every worke
 once and is the only writer of the run directory.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,18 +14,19 @@ from opsproof import __version__
 from opsproof.config.loader import LoadedEnvironment
 from opsproof.evidence.bundle import seal, write_reports
 from opsproof.evidence.catalogue import Catalogue
-from opsproof.evidence.model import CheckRecord, Outcome, RunRecord
+from opsproof.evidence.model import CheckRecord, RunRecord, Selection
 from opsproof.evidence.options import EvidenceSettings
 from opsproof.evidence.properties import ItemEvidence, read_properties
 from opsproof.evidence.redact import Redactor
 from opsproof.evidence.signing import key_id, public_key_text
-from opsproof.evidence.verdicts import control_verdicts, waiver_records
+from opsproof.evidence.verdict import INCONCLUSIVE_EXIT, CheckVerdict
+from opsproof.evidence.verdicts import control_verdicts, run_verdict, waiver_records
 from opsproof.evidence.waivers import Waivers
+from opsproof.paths import SUITES
 
 MAX_REASON_LINES = 20
-NOT_APPLICABLE_PREFIX = "not applicable"
-_FINAL: tuple[Outcome, ...] = ("failed", "error", "waived")
-"""Outcomes a later phase (a passing teardown) must not overwrite."""
+_FINAL: tuple[CheckVerdict, ...] = ("failed", "waived")
+"""Verdicts a later phase (a passing teardown) must not overwrite."""
 
 
 def _reason(report: pytest.TestReport) -> str:
@@ -36,17 +38,28 @@ def _reason(report: pytest.TestReport) -> str:
     return "\n".join(text.splitlines()[-MAX_REASON_LINES:])
 
 
-def _outcome(report: pytest.TestReport, waived: bool) -> Outcome | None:
-    """The outcome this phase decides, or None when it decides nothing (a passed setup)."""
+def _verdict(report: pytest.TestReport, evidence: ItemEvidence) -> CheckVerdict | None:
+    """The verdict this phase decides, or None when it decides nothing (a passed setup).
+
+    A skip is never a pass: its verdict is the one the item declared (inconclusive, not
+    applicable) or else not evaluated."""
     if hasattr(report, "wasxfail"):  # a waiver is a non-strict xfail
         if report.skipped:
-            return "waived" if waived else "skipped"
+            return "waived" if evidence.waiver is not None else "not_evaluated"
         return "passed" if report.when == "call" else None
     if report.failed:
-        return "failed" if report.when == "call" else "error"
+        return "failed"
     if report.skipped:
-        return "skipped"
+        return evidence.verdict or "not_evaluated"
     return "passed" if report.when == "call" else None
+
+
+def _narrower_than_a_suite(arg: str, invocation_dir: Path) -> bool:
+    """A node id, or a path inside one of the shipped suites (not the suite itself)."""
+    if "::" in arg:
+        return True
+    path = (invocation_dir / arg).resolve()
+    return any(root in path.parents for root in SUITES.values())
 
 
 class EvidenceCollector:
@@ -71,6 +84,20 @@ class EvidenceCollector:
         self._redactor = redactor
         self._checks: dict[str, CheckRecord] = {}
         self._evidence: dict[str, ItemEvidence] = {}
+        self._selected: set[str] = set()
+        self._deselected = 0
+        self.run: RunRecord | None = None
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        self._deselected += len(items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._selected.update(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
+        """Under xdist the controller collects nothing itself: the workers say what they did."""
+        self._selected.update(ids)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self._checks.get(report.nodeid)
@@ -78,13 +105,13 @@ class EvidenceCollector:
             record = self._checks[report.nodeid] = CheckRecord(report.nodeid, "passed", 0.0)
         record.duration_s = round(record.duration_s + report.duration, 4)
         evidence = read_properties(report.user_properties)
-        outcome = _outcome(report, evidence.waiver is not None)
-        if report.when == "call" or (outcome and outcome != "passed"):
+        verdict = _verdict(report, evidence)
+        if report.when == "call" or (verdict and verdict != "passed"):
             self._absorb(record, evidence)
-        if outcome is None or (record.outcome in _FINAL and report.when != "call"):
+        if verdict is None or (record.verdict in _FINAL and report.when != "call"):
             return
-        record.outcome = outcome
-        if outcome != "passed":
+        record.verdict, record.phase = verdict, report.when
+        if verdict != "passed":
             record.reason = _reason(report)
 
     def _absorb(self, record: CheckRecord, evidence: ItemEvidence) -> None:
@@ -96,27 +123,39 @@ class EvidenceCollector:
         record.title = evidence.title
         record.waiver = evidence.waiver
 
+    def _selection(self, config: pytest.Config) -> Selection:
+        invocation_dir = config.invocation_params.dir
+        return Selection(
+            keyword=config.option.keyword or "",
+            markers=config.option.markexpr or "",
+            args=[arg for arg in config.args if _narrower_than_a_suite(arg, invocation_dir)],
+            deselected=self._deselected,
+            not_run=len(self._selected - self._checks.keys()),
+        )
+
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        checks, not_applicable, unevaluated = [], [], set()
-        for record in self._checks.values():
-            if record.outcome == "skipped" and record.reason.startswith(NOT_APPLICABLE_PREFIX):
-                not_applicable.append(f"{record.id}: {record.reason}")
-                unevaluated.update(record.controls)
-            else:
-                checks.append(record)
+        """Judge the run, set the exit status that says so, and write the reports."""
+        checks = list(self._checks.values())
+        unevaluated = {c for check in checks if check.verdict != "passed" for c in check.controls}
         settings, now = self._settings, datetime.now(UTC)
         scope = {*self._catalogue.in_scope(settings.kind), *unevaluated}
         verdicts = control_verdicts(checks, scope, self._waivers.waived_controls())
-        run = RunRecord(
+        verdict = run_verdict(checks, int(exitstatus))
+        if verdict == "inconclusive" and int(exitstatus) == 0 and not settings.inconclusive_ok:
+            session.exitstatus = INCONCLUSIVE_EXIT
+        run = self.run = RunRecord(
             kind=settings.kind,
             environment=self._loaded.name,
             config_file=str(self._loaded.source),
             started_at=self._started,
             finished_at=now,
             opsproof_version=__version__,
-            exit_status=int(exitstatus),
+            exit_status=int(session.exitstatus),
             checks=checks,
-            not_applicable=not_applicable,
+            verdict=verdict,
+            dry_run=bool(getattr(session.config.option, "opsproof_dry_run", False)),
+            selection=self._selection(session.config),
             controls=verdicts,
             waivers=waiver_records(self._waivers, checks, verdicts, now),
             experiments=[e for ev in self._evidence.values() for e in ev.experiments],
@@ -154,4 +193,10 @@ class EvidenceCollector:
         return lines
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        terminalreporter.write_sep("-", f"opsproof evidence: {self.run_dir}")
+        verdict = f"{self.run.label}: " if self.run else ""
+        terminalreporter.write_sep("-", f"opsproof {verdict}evidence in {self.run_dir}")
+        if self.run and self.run.verdict == "inconclusive":
+            terminalreporter.line(
+                "opsproof: nothing was exercised and passed, so the run proves nothing "
+                f"(exit {INCONCLUSIVE_EXIT}; --inconclusive-ok accepts that)"
+            )

@@ -39,3 +39,37 @@ def next_drill_due(run: RunRecord, drill: DrillRecord) -> date | None:
     if drill.next_drill_due is not None or run.schedule_interval_s is None:
         return drill.next_drill_due
     return (run.started_at + timedelta(seconds=run.schedule_interval_s)).date()
+
+
+def totals(counts: dict[str, int]) -> str:
+    """``12 passed, 1 failed, 3 not applicable``: every verdict that occurred, in one order."""
+    shown = [f"{n} {verdict.replace('_', ' ')}" for verdict, n in counts.items() if n]
+    return ", ".join(shown) or "no checks"
+
+
+def run_notes(run: RunRecord) -> list[str]:
+    """What a reader must know before trusting the verdict: a dry run, a partial selection,
+    nothing exercised."""
+    notes = []
+    if run.dry_run:
+        notes.append("Dry run: plans were printed, nothing was touched; not a result.")
+    selection = run.selection
+    if selection.partial:
+        asked = [
+            f"-k {selection.keyword!r}" if selection.keyword else "",
+            f"-m {selection.markers!r}" if selection.markers else "",
+            " ".join(selection.args),
+        ]
+        left = [
+            f"{selection.deselected} deselected" if selection.deselected else "",
+            f"{selection.not_run} not run" if selection.not_run else "",
+        ]
+        parts = [" ".join(a for a in asked if a), ", ".join(n for n in left if n)]
+        said = "; ".join(part for part in parts if part)
+        notes.append(f"Partial run: {said}; it does not count as a whole run of the suite.")
+    if run.verdict == "inconclusive" and not run.dry_run:
+        notes.append(
+            "Inconclusive: no check exercised the target and passed (everything was "
+            "inconclusive, not applicable or not evaluated), so this run proves nothing."
+        )
+    return notes

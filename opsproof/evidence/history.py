@@ -1,5 +1,6 @@
 """The history of ``reports/runs/``: every run, trends of key figures, missed scheduled runs."""
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from opsproof.evidence.model import RunRecord
 from opsproof.evidence.rundir import run_dirs
+from opsproof.evidence.upgrade import upgrade
+from opsproof.evidence.verdict import RunVerdict
 
 EVIDENCE_NAME = "evidence.json"
 GRACE = 1.5
@@ -25,6 +28,11 @@ class RunSummary:
     kind: str
     environment: str
     started_at: datetime
+    verdict: RunVerdict
+    label: str
+    """``PASSED``, ``INCONCLUSIVE (dry run)``, ``FAILED (partial)``."""
+    counts_toward_schedule: bool
+    """A whole, real run that exercised the target: what a schedule asks for."""
     exit_status: int
     duration_s: float
     totals: dict[str, int]
@@ -33,7 +41,7 @@ class RunSummary:
 
     @property
     def passed(self) -> bool:
-        return self.exit_status == 0
+        return self.verdict == "passed"
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,9 @@ def summarize(name: str, run: RunRecord) -> RunSummary:
         kind=run.kind,
         environment=run.environment,
         started_at=run.started_at,
+        verdict=run.verdict,
+        label=run.label,
+        counts_toward_schedule=run.counts_toward_schedule,
         exit_status=run.exit_status,
         duration_s=run.duration_s,
         totals=dict(run.totals),
@@ -88,22 +99,25 @@ def summarize(name: str, run: RunRecord) -> RunSummary:
 
 
 def read_history(reports_dir: Path, series: str | None = None, limit: int = 0) -> list[RunSummary]:
-    """Runs oldest first (the last ``limit`` when given); unreadable ones are left out."""
+    """Runs oldest first (the last ``limit`` when given), older schemas judged by today's rules;
+    unreadable ones are left out."""
     paths = run_dirs(reports_dir, series)
     summaries = []
     for path in paths[-limit:] if limit else paths:
         try:
-            run = RUN.validate_json((path / EVIDENCE_NAME).read_bytes())
-        except (OSError, ValidationError):
-            continue  # a run that died before writing, or an older schema
+            run = RUN.validate_python(upgrade(json.loads((path / EVIDENCE_NAME).read_bytes())))
+        except (OSError, ValueError, ValidationError):
+            continue  # a run that died before writing, or a schema this version cannot read
         summaries.append(summarize(path.name, run))
     return summaries
 
 
 def missed_runs(history: Sequence[RunSummary], now: datetime) -> list[MissedRuns]:
-    """Gaps longer than the schedule allows, between runs and since the latest run."""
+    """Gaps longer than the schedule allows, between runs and since the latest run; dry, partial
+    and inconclusive runs do not count as runs here."""
     missed = []
-    for (kind, environment), runs in by_series(history).items():
+    counted = [run for run in history if run.counts_toward_schedule]
+    for (kind, environment), runs in by_series(counted).items():
         for before, after in zip(runs, [*runs[1:], None], strict=True):
             interval = before.schedule_interval_s
             if interval is None:

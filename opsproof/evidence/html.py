@@ -20,8 +20,14 @@ KIND_TITLES = {
     "dr": "DR drill",
     "load": "load test",
 }
-_FAILED = ("failed", "error")
-_ORDER = {"failed": 0, "error": 0, "waived": 1, "skipped": 2, "passed": 3}
+_ORDER = {
+    "failed": 0,
+    "inconclusive": 1,
+    "waived": 2,
+    "not_evaluated": 3,
+    "not_applicable": 4,
+    "passed": 5,
+}
 
 
 @dataclass(frozen=True)
@@ -44,13 +50,16 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        seconds=formatting.seconds, moment=formatting.moment, figure=formatting.figure
+        seconds=formatting.seconds,
+        moment=formatting.moment,
+        figure=formatting.figure,
+        totals=formatting.totals,
     )
     return environment
 
 
 def render_html(run: RunRecord, context: ReportContext) -> str:
-    checks = sorted(run.checks, key=lambda c: (_ORDER[c.outcome], c.id))
+    checks = sorted(run.checks, key=lambda c: (_ORDER[c.verdict], c.id))
 
     def checks_of(control: str) -> list[CheckRecord]:
         return [check for check in checks if control in check.controls]
@@ -63,9 +72,9 @@ def render_html(run: RunRecord, context: ReportContext) -> str:
         run=run,
         run_name=context.run_name,
         kind_title=KIND_TITLES.get(run.kind, run.kind),
-        verdict="PASSED" if run.passed else "FAILED",
+        notes=formatting.run_notes(run),
         checks=checks,
-        failures=[check for check in checks if check.outcome in _FAILED],
+        failures=[check for check in checks if check.verdict == "failed"],
         control_counts=dict(sorted(Counter(run.controls.values()).items())),
         catalogue=context.catalogue,
         checks_of=checks_of,

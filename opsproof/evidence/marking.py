@@ -28,6 +28,7 @@ MARKERS = (
     "(ids from opsproof's catalogue: opsproof report controls)",
     "severity(level): impact when this check fails: critical, high, medium (default) or low",
     "owner(name): who fixes this check when it fails (a team or person)",
+    "opsproof_verdict(verdict): the item's verdict is known at collection (not_applicable)",
 )
 
 

@@ -5,20 +5,19 @@ dump of it, and the shipped JSON Schema is generated from these same classes.
 """
 
 from dataclasses import field
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AwareDatetime, ConfigDict
 from pydantic.dataclasses import dataclass
 
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
+from opsproof.evidence.verdict import CheckVerdict, ControlVerdict, RunVerdict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-Outcome = Literal["passed", "failed", "error", "skipped", "waived"]
-OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped", "waived")
+CHECK_VERDICTS: tuple[CheckVerdict, ...] = get_args(CheckVerdict)
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
-ControlVerdict = Literal["passed", "failed", "waived", "not_evaluated"]
 WaiverStatus = Literal["active", "expired"]
 
 _STRICT = ConfigDict(extra="forbid")
@@ -39,12 +38,14 @@ class CheckRecord:
     """One executed pytest item."""
 
     id: str
-    outcome: Outcome
+    verdict: CheckVerdict
     duration_s: float
     controls: list[str] = field(default_factory=list)
     figures: list[FigureRecord] = field(default_factory=list)
     reason: str = ""
-    """Why it failed, was waived or skipped: the probe's reason, never a traceback."""
+    """Why it failed, was waived or not passed: the probe's reason, never a traceback."""
+    phase: Literal["setup", "call", "teardown"] = "call"
+    """Where the verdict was decided: a failed ``setup`` is an error before the check ran."""
     title: str = ""
     """The first line of the test's docstring."""
     severity: Severity = "medium"
@@ -84,6 +85,25 @@ class WaiverRecord:
     """Checks and controls it turned from failed or not evaluated into waived."""
 
 
+@dataclass(frozen=True, config=_STRICT)
+class Selection:
+    """Which of the suite's items this run was asked to run: a partial run is labelled so."""
+
+    keyword: str = ""
+    """``-k`` expression."""
+    markers: str = ""
+    """``-m`` expression."""
+    args: list[str] = field(default_factory=list)
+    """Paths and node ids narrower than the whole suite."""
+    deselected: int = 0
+    not_run: int = 0
+    """Collected and selected, but never reported (``-x``, an interrupt)."""
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.keyword or self.markers or self.args or self.deselected or self.not_run)
+
+
 @dataclass(config=_STRICT)
 class RunRecord:
     """A whole run: what was verified, where, when, by whom, and with what result."""
@@ -95,9 +115,14 @@ class RunRecord:
     finished_at: AwareDatetime
     opsproof_version: str
     exit_status: int
+    """The process's exit status (docs/evidence.md: exit codes)."""
     checks: list[CheckRecord]
-    not_applicable: list[str] = field(default_factory=list)
-    """Checks with no target in this environment (e.g. no Prometheus declared)."""
+    verdict: RunVerdict = "inconclusive"
+    """failed: an item failed; passed: none failed and at least one exercised the target and
+    passed; inconclusive: nothing was exercised (all inconclusive, not applicable, dry run)."""
+    dry_run: bool = False
+    """A plan was printed and nothing touched: never a result, never counts toward a schedule."""
+    selection: Selection = field(default_factory=Selection)
     controls: dict[str, ControlVerdict] = field(default_factory=dict)
     """Every control in scope with its verdict; no executed check means ``not_evaluated``."""
     waivers: list[WaiverRecord] = field(default_factory=list)
@@ -113,10 +138,12 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
+        if self.dry_run and self.verdict == "passed":
+            raise ValueError("a dry run touches nothing, so it is never passed")
         if not self.totals:
-            self.totals = {outcome: 0 for outcome in OUTCOMES}
+            self.totals = {verdict: 0 for verdict in CHECK_VERDICTS}
             for check in self.checks:
-                self.totals[check.outcome] += 1
+                self.totals[check.verdict] += 1
 
     @property
     def duration_s(self) -> float:
@@ -124,4 +151,16 @@ class RunRecord:
 
     @property
     def passed(self) -> bool:
-        return self.exit_status == 0
+        return self.verdict == "passed"
+
+    @property
+    def counts_toward_schedule(self) -> bool:
+        """Only a whole, real run that exercised the target satisfies a schedule."""
+        return self.verdict != "inconclusive" and not self.dry_run and not self.selection.partial
+
+    @property
+    def label(self) -> str:
+        """The run's verdict as every format shows it: ``PASSED``, ``FAILED (partial)``."""
+        notes = [note for note, on in (("dry run", self.dry_run),
+                                        ("partial", self.selection.partial)) if on]  # fmt: skip
+        return self.verdict.upper() + (f" ({', '.join(notes)})" if notes else "")

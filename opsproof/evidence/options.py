@@ -67,6 +67,13 @@ def add_evidence_options(group: pytest.OptionGroup) -> None:
         help="how often a run of this kind is due, e.g. 1d, or 'none' "
         "(default: chaos 1d, dr 31d, others none); a missed run shows in the history",
     )
+    group.addoption(
+        "--inconclusive-ok",
+        dest="opsproof_inconclusive_ok",
+        action="store_true",
+        help="exit 0 when the run is INCONCLUSIVE (nothing exercised the target); the "
+        "evidence still says INCONCLUSIVE. For exploratory runs, never for a gate",
+    )
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ class EvidenceSettings:
     host: str
     schedule_interval_s: float | None
     signing_key: Ed25519PrivateKey | None
+    inconclusive_ok: bool = False
 
 
 def evidence_settings(config: pytest.Config, environ: Mapping[str, str]) -> EvidenceSettings:
@@ -99,6 +107,7 @@ def evidence_settings(config: pytest.Config, environ: Mapping[str, str]) -> Evid
         host=socket.gethostname(),
         schedule_interval_s=_schedule(option.opsproof_schedule, kind),
         signing_key=load_private_key(Path(key_path)) if key_path else None,
+        inconclusive_ok=bool(option.opsproof_inconclusive_ok),
     )
 
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
 
-from opsproof.evidence.model import SEVERITIES, FigureRecord, Severity
+from opsproof.evidence.conclusion import VERDICT_PROPERTY
+from opsproof.evidence.model import CHECK_VERDICTS, SEVERITIES, FigureRecord, Severity
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
+from opsproof.evidence.verdict import CheckVerdict
 from opsproof.verify import CONTROLS_PROPERTY, FIGURE_PROPERTY
 
 SEVERITY_PROPERTY = "opsproof.severity"
@@ -45,6 +47,8 @@ class ItemEvidence:
     waiver: str | None = None
     experiments: list[ExperimentRecord] = field(default_factory=list)
     drills: list[DrillRecord] = field(default_factory=list)
+    verdict: CheckVerdict | None = None
+    """Declared by the item (``conclusion.conclude``) before it was skipped."""
 
 
 def read_properties(properties: Iterable[tuple[str, object]]) -> ItemEvidence:
@@ -67,4 +71,6 @@ def read_properties(properties: Iterable[tuple[str, object]]) -> ItemEvidence:
             found.experiments.append(EXPERIMENT.validate_json(text))
         elif key == DRILL_PROPERTY:
             found.drills.append(DRILL.validate_json(text))
+        elif key == VERDICT_PROPERTY and text in CHECK_VERDICTS:
+            found.verdict = text
     return found

@@ -35,5 +35,5 @@ CheckVerdict = Literal[
 ControlVerdict = Literal["passed", "failed", "waived", "not_evaluated"]
 RunVerdict = Literal["passed", "failed", "inconclusive"]
 
-EXERCISED: frozenset[str] = frozenset({Verdict.PASSED, Verdict.FAILED})
-"""Verdicts that say the target itself was exercised."""
+INCONCLUSIVE_EXIT = 6
+"""Exit status of a run whose verdict is inconclusive (pytest's own statuses are 0 to 5)."""

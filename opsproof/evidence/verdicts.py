@@ -1,12 +1,25 @@
-"""Control verdicts: from the checks that evidence each control in scope, and the waivers."""
+"""Run and control verdicts: from the checks' verdicts and the waivers (docs/evidence.md has
+the run verdict's table)."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from opsproof.evidence.model import CheckRecord, ControlVerdict, WaiverRecord
+from opsproof.evidence.model import CheckRecord, WaiverRecord
+from opsproof.evidence.verdict import ControlVerdict, RunVerdict
 from opsproof.evidence.waivers import Waivers
 
-_BAD = ("failed", "error")
+_BAD = ("failed",)
+_PYTEST_FAILED = (1, 2, 3, 4)
+"""pytest's exit statuses for failed tests, an interrupt, an internal error, a usage error."""
+
+
+def run_verdict(checks: Sequence[CheckRecord], exit_status: int) -> RunVerdict:
+    """failed when an item failed (or pytest itself did); passed only when some item exercised
+    the target and passed; otherwise inconclusive, whatever pytest's own status says."""
+    verdicts = {check.verdict for check in checks}
+    if "failed" in verdicts or exit_status in _PYTEST_FAILED:
+        return "failed"
+    return "passed" if "passed" in verdicts else "inconclusive"
 
 
 def control_verdicts(
@@ -18,7 +31,7 @@ def control_verdicts(
     ids = set(scope) | waived | {c for check in checks for c in check.controls}
     verdicts: dict[str, ControlVerdict] = {}
     for control in sorted(ids):
-        outcomes = {check.outcome for check in checks if control in check.controls}
+        outcomes = {check.verdict for check in checks if control in check.controls}
         failed = any(outcome in _BAD for outcome in outcomes)
         if failed and control not in waived:
             verdicts[control] = "failed"
@@ -40,7 +53,7 @@ def waiver_records(
     """Each waiver with what it turned into ``waived`` during this run."""
     records = []
     for waiver in waivers.entries:
-        applied = [c.id for c in checks if c.outcome == "waived" and c.waiver == waiver.ticket]
+        applied = [c.id for c in checks if c.verdict == "waived" and c.waiver == waiver.ticket]
         if waiver.control is not None and verdicts.get(waiver.control) == "waived":
             applied.append(waiver.control)
         records.append(waiver.record(now, applied))

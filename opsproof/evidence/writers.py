@@ -13,8 +13,14 @@ from opsproof.evidence.redact import Redactor
 RUN = TypeAdapter(RunRecord)
 MAX_SUMMARY_CHARS = 60_000
 """GitHub rejects PR comments over 65,536 characters; the summary stays below."""
-_ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "waived": "🟠"}
-_VERDICT_ICONS = {"passed": "✅", "failed": "❌", "waived": "🟠", "not_evaluated": "⬜"}
+_ICONS = {
+    "passed": "✅",
+    "failed": "❌",
+    "inconclusive": "❔",
+    "not_applicable": "➖",
+    "waived": "🟠",
+    "not_evaluated": "⬜",
+}
 
 
 def write_json(run: RunRecord, path: Path, redactor: Redactor) -> None:
@@ -29,21 +35,22 @@ def _cell(text: object) -> str:
 def _check_row(check: CheckRecord) -> str:
     figures = "; ".join(formatting.figure(f) for f in check.figures)
     return (
-        f"| {_ICONS[check.outcome]} | {_cell(check.id)} | {check.duration_s:.2f}s "
+        f"| {_ICONS[check.verdict]} | {_cell(check.id)} | {check.duration_s:.2f}s "
         f"| {_cell(figures)} | {', '.join(check.controls)} |"
     )
 
 
 def _header(run: RunRecord) -> list[str]:
-    totals = run.totals
     lines = [
-        f"# opsproof {run.kind} — {run.environment}: {'PASSED' if run.passed else 'FAILED'}",
+        f"# opsproof {run.kind} — {run.environment}: {run.label}",
         "",
-        f"{totals['passed']} passed, {totals['failed']} failed, {totals['error']} errors, "
-        f"{totals['waived']} waived, {totals['skipped']} skipped · "
+        f"{formatting.totals(run.totals)} · "
         f"{formatting.moment(run.started_at)} · {formatting.seconds(run.duration_s)} · "
-        f"config `{run.config_file}` · opsproof {run.opsproof_version}",
+        f"exit {run.exit_status} · config `{run.config_file}` · opsproof {run.opsproof_version}",
     ]
+    notes = formatting.run_notes(run)
+    if notes:
+        lines += ["", *[f"> {_cell(note)}" for note in notes]]
     if run.kind == "gate" or run.change.is_known():
         change = run.change
         lines += [
@@ -57,19 +64,15 @@ def _header(run: RunRecord) -> list[str]:
 
 def _sections(run: RunRecord) -> list[str]:
     lines = []
-    failed = [c for c in run.checks if c.outcome in ("failed", "error")]
+    failed = [c for c in run.checks if c.verdict == "failed"]
     if failed:
         lines += ["", "## Failures", ""]
         lines += [f"- **{_cell(c.id)}** ({c.severity}): {_cell(c.reason)}" for c in failed]
-    if run.experiments:
-        lines += ["", "## Chaos experiments", "",
-                  "| experiment | fault | impact after | recovery | verdict |",
-                  "|---|---|---|---|---|"]  # fmt: skip
-        lines += [
-            f"| {_cell(e.name)} | {_cell(e.fault)} | {formatting.seconds(e.time_to_impact_s)} "
-            f"| {formatting.seconds(e.recovery_s)} | {e.verdict} |"
-            for e in run.experiments
-        ]
+    inconclusive = [c for c in run.checks if c.verdict == "inconclusive"]
+    if inconclusive:
+        lines += ["", "## Inconclusive: ran, but proved nothing", ""]
+        lines += [f"- **{_cell(c.id)}**: {_cell(c.reason)}" for c in inconclusive]
+    lines += _experiment_table(run)
     for drill in run.drills:
         lines += ["", f"## DR drill: {_cell(drill.scenario)}", "",
                   "| system | RTO target | RTO achieved | RPO target | RPO achieved |",
@@ -84,8 +87,7 @@ def _sections(run: RunRecord) -> list[str]:
     if run.controls:
         lines += ["", "## Controls", "", "| control | verdict |", "|---|---|"]
         lines += [
-            f"| {name} | {_VERDICT_ICONS[verdict]} {verdict} |"
-            for name, verdict in run.controls.items()
+            f"| {name} | {_ICONS[verdict]} {verdict} |" for name, verdict in run.controls.items()
         ]
     if run.waivers:
         lines += ["", "## Waivers", "", "| waives | status | ticket | approver | expires |",
@@ -95,16 +97,34 @@ def _sections(run: RunRecord) -> list[str]:
             f"| {_cell(w.approver)} | {formatting.moment(w.expires)} |"
             for w in run.waivers
         ]
-    if run.not_applicable:
-        lines += ["", "## Not applicable to this environment", ""]
-        lines += [f"- {_cell(item)}" for item in run.not_applicable]
+    for verdict, title in (
+        ("not_applicable", "Not applicable to this environment"),
+        ("not_evaluated", "Not evaluated"),
+    ):
+        items = [c for c in run.checks if c.verdict == verdict]
+        if items:
+            lines += ["", f"## {title}", ""]
+            lines += [f"- {_cell(c.id)}: {_cell(c.reason)}" for c in items]
     return lines
+
+
+def _experiment_table(run: RunRecord) -> list[str]:
+    if not run.experiments:
+        return []
+    lines = ["", "## Chaos experiments", "",
+             "| experiment | fault | impact after | recovery | verdict |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    return lines + [
+        f"| {_cell(e.name)} | {_cell(e.fault)} | {formatting.seconds(e.time_to_impact_s)} "
+        f"| {formatting.seconds(e.recovery_s)} | {e.verdict} |"
+        for e in run.experiments
+    ]
 
 
 def render_markdown(run: RunRecord) -> str:
     """A summary that fits ``$GITHUB_STEP_SUMMARY`` and a PR comment: failures first."""
     head = "\n".join(_header(run) + _sections(run)) + "\n"
-    rows = [_check_row(c) for c in sorted(run.checks, key=lambda c: (c.outcome == "passed", c.id))]
+    rows = [_check_row(c) for c in sorted(run.checks, key=lambda c: (c.verdict == "passed", c.id))]
     table = ["", "<details><summary>All checks</summary>", "",
              "| | check | time | figures | controls |", "|---|---|---|---|---|"]  # fmt: skip
     budget = MAX_SUMMARY_CHARS - len(head) - 200

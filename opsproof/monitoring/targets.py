@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from opsproof.config.models import AlertmanagerConfig, Environment, MonitoringConfig
+from opsproof.evidence.conclusion import verdict_marks
 from opsproof.evidence.redact import redact_url
+from opsproof.evidence.verdict import Verdict
 from opsproof.monitoring.coverage import DOWN_METRICS, DownAlertTarget
 from opsproof.monitoring.rules import expand, rule_files
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
@@ -100,6 +102,5 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(fixture, targets, ids=[t.id for t in targets])
         else:
             reason = f"{NOT_APPLICABLE}: environment {loaded.name!r} declares nothing for {fixture}"
-            metafunc.parametrize(
-                fixture, [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="none")]
-            )
+            marks = verdict_marks(Verdict.NOT_APPLICABLE, reason)
+            metafunc.parametrize(fixture, [pytest.param(None, marks=marks, id="none")])

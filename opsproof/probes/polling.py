@@ -32,7 +32,7 @@ def converge(probe: Callable[[], Observation], timeout: float, interval: float) 
         observation = probe()
         attempts += 1
         now = time.monotonic()
-        if observation.ok or now >= deadline:
+        if observation.ok or not observation.applicable or now >= deadline:
             break
         time.sleep(min(interval, deadline - now))
     seconds = round(now - start, 3)

@@ -24,6 +24,9 @@ class Observation:
     """Why it passed or failed, naming the target: shown as the assertion message."""
     figures: dict[str, Figure] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    applicable: bool = True
+    """False: there was nothing to judge (no limit set, nothing expected declared); the check
+    is *not applicable*, never passed. ``ok`` is then False too, so nothing reads it as a pass."""
 
     def __bool__(self) -> bool:
         return self.ok

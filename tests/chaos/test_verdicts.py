@@ -121,7 +121,7 @@ def test_a_fault_without_observable_effect_is_inconclusive(
     assert result.reason.startswith("the fault had no observable effect: 0 packets")
 
 
-def test_failed_steady_state_is_inconclusive_and_injects_nothing(
+def test_failed_steady_state_is_not_injected_and_injects_nothing(
     healthy_stack: StackState, stack_dir: Path, write_config: WriteConfig, chaos_run_for: MakeRun
 ) -> None:
     dead = f"dead: {{kind: redis, url: 'redis://127.0.0.1:{free_ports(1)[0]}/0', timeout: 0.5s}}\n"
@@ -130,7 +130,7 @@ def test_failed_steady_state_is_inconclusive_and_injects_nothing(
     redis_pid = healthy_stack.components["redis"].pid
     records = len(run.ledger.records())
     result = run_experiment(run, only(run))  # type: ignore[arg-type]
-    assert result.verdict == "inconclusive"
+    assert result.verdict == "not_injected"
     assert result.reason.startswith("steady state did not hold before injection; nothing injected")
     assert len(run.ledger.records()) == records  # no ledger entry: nothing was injected
     state = StackState.load(stack_dir)

@@ -31,6 +31,7 @@ def _make_run(
         finished_at=started + timedelta(seconds=seconds),
         opsproof_version="0.1.0",
         exit_status=exit_status,
+        verdict="failed" if exit_status else "passed",
         checks=[
             CheckRecord(
                 "checks/test_tls.py::test_certificate_expiry[api]",

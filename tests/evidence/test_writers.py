@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opsproof.evidence.model import CheckRecord, RunRecord
+from opsproof.evidence.model import CHECK_VERDICTS, CheckRecord, RunRecord
 from opsproof.evidence.redact import Redactor
 from opsproof.evidence.rundir import create_run_dir, run_dirs, series_of
 from opsproof.evidence.writers import (
@@ -24,8 +24,8 @@ def test_json_has_totals_controls_and_no_secret(
     path = tmp_path / "evidence.json"
     write_json(run, path, Redactor([secret]))
     document = json.loads(path.read_text())
-    assert document["schema_version"] == 2
-    assert document["totals"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0, "waived": 0}
+    assert document["schema_version"] == 3
+    assert document["totals"] == {**dict.fromkeys(CHECK_VERDICTS, 0), "passed": 1, "failed": 1}
     assert document["controls"]["SOC2:A1.1"] == "not_evaluated"
     assert document["checks"][0]["figures"][0]["target"] == ">= 14"
     assert document["checks"][1]["severity"] == "high"

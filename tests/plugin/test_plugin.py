@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from opsproof.evidence.verdict import INCONCLUSIVE_EXIT
+
 pytest_plugins = ["pytester"]
 
 CONFIG = """
@@ -58,10 +60,12 @@ def test_undeclared_targets_are_not_applicable_not_failures(
     reports = pytester.path / "runs"
     result = pytester.runpytest("--config", str(lab), "--env", "lab", "--reports-dir", str(reports))
     result.assert_outcomes(skipped=1)
+    assert result.ret == INCONCLUSIVE_EXIT  # nothing was exercised: never a pass
     (run_dir,) = reports.iterdir()
     evidence = json.loads((run_dir / "evidence.json").read_text())
-    assert evidence["checks"] == []
-    assert "not applicable" in evidence["not_applicable"][0]
+    (check,) = evidence["checks"]
+    assert check["verdict"] == "not_applicable" and "declares nothing" in check["reason"]
+    assert evidence["verdict"] == "inconclusive" and evidence["totals"]["not_applicable"] == 1
 
 
 def test_evidence_records_outcomes_controls_and_figures(
@@ -94,7 +98,7 @@ def test_evidence_records_outcomes_controls_and_figures(
     assert by_name["test_up"]["figures"] == [
         {"name": "latency_ms", "value": 3, "unit": "ms", "target": "< 100"}
     ]
-    assert by_name["test_down"]["outcome"] == "failed"
+    assert by_name["test_down"]["verdict"] == "failed"
     controls = evidence["controls"]
     assert {k: controls[k] for k in ("SOC2:CC7.2", "SOC2:CC8.1")} == {
         "SOC2:CC7.2": "passed",

@@ -36,12 +36,16 @@ def keyfile(tmp_path: Path) -> Path:
 def sealed(tmp_path: Path, keyfile: Path) -> Sealer:
     """``sealed(days=0, kind="chaos")``: a signed chaos run in tmp_path/runs, nightly schedule."""
 
-    def make(days: float = 0, kind: str = "chaos", exit_status: int = 0) -> Path:
+    def make(
+        days: float = 0, kind: str = "chaos", exit_status: int = 0, dry_run: bool = False
+    ) -> Path:
         started = START + timedelta(days=days)
+        verdict = {0: "passed", 1: "failed"}.get(exit_status, "inconclusive")
         run = RunRecord(
             kind=kind, environment="staging", config_file="opsproof.yaml", started_at=started,
             finished_at=started + timedelta(seconds=30 + days), opsproof_version="0.1.0",
-            exit_status=exit_status, checks=[], schedule_interval_s=86400.0,
+            exit_status=exit_status, checks=[], verdict=verdict, dry_run=dry_run,
+            schedule_interval_s=86400.0,
         )  # fmt: skip
         run_dir = create_run_dir(tmp_path / "runs", kind, "staging", started)
         write_json(run, run_dir / "evidence.json", Redactor())
@@ -109,11 +113,15 @@ def test_arguments_that_are_not_runs_are_a_usage_error(tmp_path: Path) -> None:
 def test_history_shows_runs_and_missed_scheduled_runs(sealed: Sealer, tmp_path: Path) -> None:
     sealed(0)
     sealed(1, exit_status=1)
-    sealed(4)  # nights 2 and 3 never ran
+    sealed(2, exit_status=6, dry_run=True)  # a dry run on night 2, an inconclusive run on 3
+    sealed(3, exit_status=6)
+    sealed(4)  # ... so nights 2 and 3 never ran
     reports = tmp_path / "runs"
     result = _report("history", "--reports-dir", str(reports), "--html")
     assert result.exit_code == 0, result.output
     assert "20261102T020000Z-chaos-staging" in result.output and "FAILED" in result.output
+    assert "INCONCLUSIVE (dry run)" in result.output
+    assert result.output.count("(not counted toward a schedule)") == 2
     assert "MISSED 2 scheduled chaos run(s) on staging after 20261102T020000Z-chaos-staging" in (
         result.output
     )
@@ -169,4 +177,4 @@ def test_controls_and_schema_are_printed() -> None:
     assert "NIST800-53:CP-4" in controls.output and "[dr]" in controls.output
     assert "SOC2:CC8.1" not in controls.output
     schema = json.loads(_report("schema").output)
-    assert schema["$id"] == "urn:opsproof:evidence:2"
+    assert schema["$id"] == "urn:opsproof:evidence:3"

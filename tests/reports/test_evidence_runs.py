@@ -141,7 +141,7 @@ def test_an_active_waiver_turns_a_failure_into_waived(
     run = lab("--waivers", str(waivers), "-k", "known_issue or cache")
     assert run.result.ret == 0
     check = _checks(run.run_dir)["test_known_issue"]
-    assert (check["outcome"], check["waiver"]) == ("waived", "SEC-1")
+    assert (check["verdict"], check["waiver"]) == ("waived", "SEC-1")
     assert "cipher list too long" in check["reason"]
     evidence = _evidence(run.run_dir)
     assert evidence["controls"]["SOC2:CC6.7"] == "waived"
@@ -157,7 +157,7 @@ def test_an_expired_waiver_is_a_hard_failure_whatever_is_selected(
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
     run.result.stdout.fnmatch_lines(["*waiver SEC-2 for control SOC2:CC8.1 expired 2020-01-01*"])
     expired = _checks(run.run_dir)["expired waiver SEC-2 (SOC2:CC8.1)"]
-    assert expired["outcome"] == "failed"
+    assert expired["verdict"] == "failed"
     assert [w["status"] for w in _evidence(run.run_dir)["waivers"]] == ["active", "expired"]
 
 
@@ -182,7 +182,7 @@ def test_xdist_workers_merge_into_one_sealed_run_directory(
     assert run.run_dir is not None and len(list(run.run_dir.parent.iterdir())) == 1
     checks = _checks(run.run_dir)
     assert len(checks) == 6  # the expired waiver's item ran once, not once per worker
-    assert checks["test_known_issue"]["outcome"] == "waived"
+    assert checks["test_known_issue"]["verdict"] == "waived"
     assert checks["test_cache_answers"]["figures"][0]["name"] == "latency_p95_ms"
     evidence = _evidence(run.run_dir)
     assert len(evidence["experiments"]) == len(evidence["drills"]) == 1

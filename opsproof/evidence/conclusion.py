@@ -1,0 +1,38 @@
+"""How an item ends with a verdict pytest has no word for: inconclusive, not applicable, not
+evaluated.
+
+pytest knows only passed, failed and skipped. An item that ends otherwise records its verdict as
+a user property (which xdist and junit.xml carry) and is then skipped; the collector reads the
+property, never the skip's text. A skip without one is ``not_evaluated``.
+"""
+
+from typing import NoReturn
+
+import pytest
+
+from opsproof.evidence.verdict import Verdict
+
+VERDICT_PROPERTY = "opsproof.verdict"
+VERDICT_MARK = "opsproof_verdict"
+"""``pytest.param(..., marks=verdict_mark(...))``: an item decided at collection (no target)."""
+NOT_PASSED = (Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.NOT_EVALUATED)
+
+
+def conclude(item: pytest.Item, verdict: Verdict, reason: str) -> NoReturn:
+    """End ``item`` with ``verdict`` (inconclusive, not applicable or not evaluated) and why."""
+    if verdict not in NOT_PASSED:
+        raise ValueError(f"conclude() is for {', '.join(NOT_PASSED)}; not {verdict}")
+    item.user_properties.append((VERDICT_PROPERTY, str(verdict)))
+    pytest.skip(reason)
+
+
+def verdict_marks(verdict: Verdict, reason: str) -> list[pytest.MarkDecorator]:
+    """Marks for an item whose verdict is known at collection: skipped with that verdict."""
+    return [pytest.mark.skip(reason=reason), getattr(pytest.mark, VERDICT_MARK)(str(verdict))]
+
+
+def mark_verdict(item: pytest.Item) -> None:
+    """Turn a collection-time verdict mark into the property the collector reads."""
+    mark = item.get_closest_marker(VERDICT_MARK)
+    if mark is not None:
+        item.user_properties.append((VERDICT_PROPERTY, str(mark.args[0])))
