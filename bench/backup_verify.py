@@ -150,7 +150,8 @@ def _postgres_verify(backup: PostgresBackup) -> Timing:
 
         def check() -> None:
             restored = cluster.database(name)
-            checks = every_check(backup.fingerprint, fingerprint_of(restored, STEP_TIMEOUT))
+            fingerprint = fingerprint_of(restored, STEP_TIMEOUT, backup.fingerprint)
+            checks = every_check(backup.fingerprint, fingerprint)
             checks.append(amcheck(restored, STEP_TIMEOUT))
             failed = [c.reason for c in checks if not c.ok]
             if failed:

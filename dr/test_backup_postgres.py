@@ -94,10 +94,15 @@ def test_postgres_table_restored(
 def test_postgres_schema_restored(
     postgres_source: PostgresSource, dr_session: DrSession, verify: Verifier
 ) -> None:
-    """Columns, constraints, indexes, views, sequences, functions and triggers as backed up."""
+    """Columns, constraints, indexes, views, sequences, functions and triggers as backed up;
+    a definition the scratch server words differently passes if it parses to the same."""
     backup = dr_session.postgres_backup(postgres_source).get().fingerprint
     restored = dr_session.postgres_restore(postgres_source).get().fingerprint
-    verify(lambda: lines_restored("schema", backup.database, backup.objects, restored.objects))
+    verify(
+        lambda: lines_restored(
+            "schema", backup.database, backup.objects, restored.objects, reworded=restored.reworded
+        )
+    )
 
 
 @pytest.mark.control("NIST800-53:CP-9(1)")

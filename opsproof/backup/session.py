@@ -85,6 +85,7 @@ class DrSession:
                 backup.value.globals_sql,
                 backup.value.fingerprint.database,
                 self.timeout,
+                backup.value.fingerprint,
             )
             return self._resources.enter_context(copy)
 

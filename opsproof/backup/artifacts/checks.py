@@ -101,7 +101,8 @@ def _postgres_restores(path: Path, timeout: float, required: bool) -> Observatio
         return Observation(False, str(path), f"{path}: no stored fingerprint to compare with")
     roles = globals_path(path)
     name = fingerprint.database if fingerprint else path.stem
-    with restored_copy(path, roles if roles.exists() else None, name, timeout) as copy:
+    globals_sql = roles if roles.exists() else None
+    with restored_copy(path, globals_sql, name, timeout, fingerprint) as copy:
         parts = [amcheck(copy.database, timeout)]
         if fingerprint is not None:
             parts += every_check(fingerprint, copy.fingerprint)

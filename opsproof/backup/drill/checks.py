@@ -42,6 +42,7 @@ def backups_on_scratch(
         postgres_backup.globals_sql,
         postgres_backup.fingerprint.database,
         timeout,
+        postgres_backup.fingerprint,
     ) as copy:
         checks = every_check(postgres_backup.fingerprint, copy.fingerprint)
     return found + results("postgres", "backup", checks)
@@ -50,7 +51,8 @@ def backups_on_scratch(
 def postgres_restored(
     backup: PostgresBackup, database: Database, timeout: float
 ) -> list[IntegrityResult]:
-    checks = every_check(backup.fingerprint, fingerprint_of(database, timeout))
+    restored = fingerprint_of(database, timeout, backup.fingerprint)
+    checks = every_check(backup.fingerprint, restored)
     return results("postgres", "restore", checks)
 
 

@@ -42,34 +42,85 @@ TABLE_PRINT = {
 its type's own hash function (fast, parallel); ``text`` hashes the row's text form, for tables
 with a column type that has no such function (json, point, ...)."""
 
-SCHEMA = f"""
+_COLUMNS = f"""
 SELECT format('column %I.%I #%s %I %s%s%s', n.nspname, c.relname,
               row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum),
               a.attname, format_type(a.atttypid, a.atttypmod),
               CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
-              coalesce(' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid), ''))
+              coalesce(' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid), '')) AS line,
+       CASE WHEN ad.adbin IS NOT NULL AND a.attgenerated = '' THEN 'default' END AS kind,
+       n.nspname::text AS table_schema, c.relname::text AS table_name, a.attname::text AS target,
+       pg_get_expr(ad.adbin, ad.adrelid) AS definition
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND {_USER_SCHEMAS} AND {_NOT_FROM_EXTENSION.format(catalog="pg_class", oid="c.oid")}
-UNION ALL
+"""
+
+_CONSTRAINTS = f"""
 SELECT format('constraint %I.%I %I %s', n.nspname, c.relname, k.conname,
-              pg_get_constraintdef(k.oid))
+              pg_get_constraintdef(k.oid)) AS line,
+       CASE WHEN k.contype = 'c' THEN 'check' END AS kind,
+       n.nspname::text AS table_schema, c.relname::text AS table_name, k.conname::text AS target,
+       pg_get_constraintdef(k.oid) AS definition
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {_USER_SCHEMAS}
-UNION ALL
-SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+"""
+
+_INDEXES = f"""
+SELECT 'index ' || x.def AS line,
+       CASE WHEN x.tail IS NOT NULL
+            THEN CASE WHEN i.indisunique THEN 'unique index' ELSE 'index' END END AS kind,
+       n.nspname::text AS table_schema, c.relname::text AS table_name, ic.relname::text AS target,
+       x.tail AS definition
 FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (
+  SELECT d.def, CASE WHEN starts_with(d.def, d.head || d.tab)
+                     THEN substr(d.def, length(d.head || d.tab) + 1)
+                     WHEN starts_with(d.def, d.head || 'ONLY ' || d.tab)
+                     THEN substr(d.def, length(d.head || 'ONLY ' || d.tab) + 1) END AS tail
+  FROM (SELECT pg_get_indexdef(i.indexrelid) AS def,
+               format('CREATE %sINDEX %I ON ', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+                      ic.relname) AS head,
+               format('%I.%I USING ', n.nspname, c.relname) AS tab) d
+) x
 WHERE {_USER_SCHEMAS} AND {_NOT_FROM_EXTENSION.format(catalog="pg_class", oid="c.oid")}
-UNION ALL
-SELECT format('view %I.%I %s', n.nspname, c.relname, md5(pg_get_viewdef(c.oid)))
+"""
+"""An index's definition is what follows ``… ON table USING``: the part a replay on another
+table reproduces (``reword.py``)."""
+
+_VIEWS = f"""
+SELECT format('view %I.%I %s', n.nspname, c.relname, md5(pg_get_viewdef(c.oid))) AS line,
+       'view' AS kind, n.nspname::text AS table_schema, c.relname::text AS table_name,
+       c.relname::text AS target, pg_get_viewdef(c.oid) AS definition
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND {_USER_SCHEMAS}
   AND {_NOT_FROM_EXTENSION.format(catalog="pg_class", oid="c.oid")}
-UNION ALL
+"""
+
+_WORDED = (_COLUMNS, _CONSTRAINTS, _INDEXES, _VIEWS)
+"""Objects whose line holds a definition PostgreSQL words itself (pg_get_expr,
+pg_get_constraintdef, pg_get_indexdef, pg_get_viewdef): columns with their defaults,
+constraints, indexes, views."""
+
+DEFINITIONS = (
+    "SELECT line, kind, table_schema, table_name, target, definition,"
+    " CASE WHEN kind = 'view' THEN md5(definition) ELSE definition END FROM ("
+    + " UNION ALL ".join(_WORDED)
+    + ") worded WHERE kind IS NOT NULL ORDER BY 1"
+)
+"""The definitions a restoring server may word differently, each with the line it is part of
+and what a replay needs: its kind (``check``, ``default``, ``index``, ``unique index``,
+``view``), the table's (or view's) schema and name, the column, constraint, index or view
+name, and the definition as its line ends with it (a view's as its md5)."""
+
+SCHEMA = (
+    "".join(f"SELECT line FROM ({part}) worded UNION ALL\n" for part in _WORDED)
+    + f"""
 SELECT format('sequence %I.%I last_value %s', schemaname, sequencename,
               coalesce(last_value::text, 'unset'))
 FROM pg_sequences
@@ -97,6 +148,7 @@ UNION ALL
 SELECT format('extension %I', extname) FROM pg_extension
 ORDER BY 1
 """
+)
 """One line per schema object, so a difference reads as the object that differs."""
 
 _ACL = (

@@ -1,5 +1,8 @@
 """Compare a restored database's fingerprint with the one taken at backup time; every
-verdict names the table, object, grant or role that differs."""
+verdict names the table, object, grant or role that differs. Schema lines the restoring server
+words differently count as equal when they mean the same (``reword.py``)."""
+
+from collections.abc import Mapping
 
 from opsproof.backup.postgres.fingerprint import DatabaseFingerprint
 from opsproof.probes.result import Figure, Observation
@@ -65,13 +68,26 @@ def tables_restored(backup: DatabaseFingerprint, restored: DatabaseFingerprint) 
 
 
 def lines_restored(
-    what: str, target: str, expected: list[str], actual: list[str], *, extra_allowed: bool = False
+    what: str,
+    target: str,
+    expected: list[str],
+    actual: list[str],
+    *,
+    extra_allowed: bool = False,
+    reworded: Mapping[str, str] | None = None,
 ) -> Observation:
     """Catalogue lines (schema objects, grants, roles) match. ``extra_allowed``: the restore
-    may hold more (a scratch cluster's own bootstrap roles)."""
-    missing = sorted(set(expected) - set(actual))
-    extra = [] if extra_allowed else sorted(set(actual) - set(expected))
+    may hold more (a scratch cluster's own bootstrap roles). ``reworded``: an expected line →
+    the same definition as the restoring server words it; either form matches."""
+    reworded = reworded or {}
+    present = set(actual)
+    by_meaning = {line: reworded[line] for line in expected if reworded.get(line) in present}
+    missing = sorted(set(expected) - present - set(by_meaning))
+    accounted = set(expected) | set(by_meaning.values())
+    extra = [] if extra_allowed else sorted(present - accounted)
     figures = {f"{what}_lines": Figure(len(expected))}
+    if by_meaning:
+        figures[f"{what}_lines_reworded"] = Figure(len(by_meaning))
     problems = [
         _listed(label, items)
         for label, items in (("missing or different", missing), ("unexpected", extra))
@@ -80,7 +96,13 @@ def lines_restored(
     if problems:
         reason = f"{target}: {what} differ from the snapshot: {', '.join(problems)}"
         return Observation(False, target, reason, figures)
-    return Observation(True, target, f"{target}: {what} as at the snapshot", figures)
+    reason = f"{target}: {what} as at the snapshot"
+    if by_meaning:
+        reason += (
+            f" ({len(by_meaning)} worded differently by this server; the snapshot's definitions"
+            " parse to the same)"
+        )
+    return Observation(True, target, reason, figures)
 
 
 def every_check(backup: DatabaseFingerprint, restored: DatabaseFingerprint) -> list[Observation]:
@@ -89,7 +111,9 @@ def every_check(backup: DatabaseFingerprint, restored: DatabaseFingerprint) -> l
     return [
         tables_restored(backup, restored),
         *(table_restored(table, backup, restored) for table in sorted(backup.tables)),
-        lines_restored("schema", name, backup.objects, restored.objects),
+        lines_restored(
+            "schema", name, backup.objects, restored.objects, reworded=restored.reworded
+        ),
         lines_restored("grants", name, backup.grants, restored.grants),
         lines_restored("roles", name, backup.roles, restored.roles, extra_allowed=True),
     ]

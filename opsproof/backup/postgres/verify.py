@@ -13,6 +13,7 @@ from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.fingerprint import DatabaseFingerprint, begin_snapshot, capture
 from opsproof.backup.postgres.restore import restore_dump, restore_globals
+from opsproof.backup.postgres.reword import reworded
 from opsproof.backup.postgres.scratch import scratch_cluster
 
 
@@ -26,12 +27,19 @@ class RestoredCopy:
     fingerprint_s: float
 
 
-def fingerprint_of(database: Database, timeout: float) -> DatabaseFingerprint:
+def fingerprint_of(
+    database: Database, timeout: float, backup: DatabaseFingerprint | None = None
+) -> DatabaseFingerprint:
+    """``database``'s fingerprint; given the ``backup``'s, with the backup's definitions this
+    server words differently replayed (``reword.py``), so the two compare by meaning."""
     try:
         with database.connect() as conn:
             begin_snapshot(conn, timeout)
             fingerprint = capture(conn, datetime.now(UTC))
             conn.execute("COMMIT")
+            if backup is not None:
+                again = reworded(conn, backup, fingerprint.objects, timeout)
+                fingerprint = fingerprint.model_copy(update={"reworded": again})
     except psycopg.Error as exc:
         raise BackupError(f"{database.target}: fingerprinting failed: {exc}") from None
     return fingerprint
@@ -39,10 +47,15 @@ def fingerprint_of(database: Database, timeout: float) -> DatabaseFingerprint:
 
 @contextmanager
 def restored_copy(
-    dump: Path, globals_sql: Path | None, name: str, timeout: float
+    dump: Path,
+    globals_sql: Path | None,
+    name: str,
+    timeout: float,
+    backup: DatabaseFingerprint | None = None,
 ) -> Iterator[RestoredCopy]:
     """``dump`` (and its roles) restored as database ``name`` in a new scratch cluster, with
-    the restore's fingerprint; the cluster is removed when the block ends."""
+    the restore's fingerprint (ready to compare with ``backup``'s, see ``fingerprint_of``); the
+    cluster is removed when the block ends."""
     with scratch_cluster(timeout) as cluster:
         started = time.monotonic()
         server = cluster.database()
@@ -51,5 +64,5 @@ def restored_copy(
         restore_dump(dump, server, name, timeout)
         restored = time.monotonic()
         database = cluster.database(name)
-        fingerprint = fingerprint_of(database, timeout)
+        fingerprint = fingerprint_of(database, timeout, backup)
         yield RestoredCopy(database, fingerprint, restored - started, time.monotonic() - restored)
