@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from opsproof.backup.errors import BackupError
 from opsproof.backup.session import DrSession
+from opsproof.backup.store import private_store
 from opsproof.backup.targets import BACKUP_FIXTURES
 from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import Convergence
 from opsproof.errors import ConfigError
+from opsproof.evidence.conclusion import verdict_marks
+from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
 from opsproof.verify import Verifier
 
@@ -32,14 +36,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         try:
             loaded = metafunc.config.stash[CONTEXT_KEY].load()
         except ConfigError as error:
-            pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+            # reported once by the plugin; an exit here would be a traceback per module
+            raise pytest.UsageError(str(error)) from None
         targets = targets_of(loaded.environment)
         if targets:
             metafunc.parametrize(fixture, targets, ids=[t.id for t in targets], scope="session")
         else:
             where = f"environment {loaded.name!r} declares nothing for {fixture} (backup:)"
-            skip = pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {where}")
-            metafunc.parametrize(fixture, [pytest.param(None, marks=skip, id="none")])
+            marks = verdict_marks(Verdict.NOT_APPLICABLE, f"{NOT_APPLICABLE}: {where}")
+            metafunc.parametrize(fixture, [pytest.param(None, marks=marks, id="none")])
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +54,14 @@ def dr_session(
     """Backups go to ``backup.store`` (default: a temporary directory)."""
     backup = ops_environment.environment.backup
     store = (backup.store if backup else None) or tmp_path_factory.mktemp("backups")
+    try:
+        private_store(Path(store))
+    except BackupError as error:
+        refusal = f"opsproof: {error}"
+    else:
+        refusal = ""
+    if refusal:  # outside the except: one line, no chained traceback
+        pytest.exit(refusal, returncode=pytest.ExitCode.USAGE_ERROR)
     session = DrSession(Path(store), backup.timeout if backup else 1800.0)
     yield session
     session.close()

@@ -7,6 +7,7 @@ the existing-backup checks look for next to a team's own files.
 
 import hashlib
 import os
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -20,11 +21,26 @@ FINGERPRINT_SUFFIX = ".fingerprint.json"
 M = TypeVar("M", bound=BaseModel)
 
 
+def private_store(store: Path) -> Path:
+    """Create the store private (0700), or refuse one that others can read or enter: backups
+    hold keys and customer data. An existing directory is never re-moded behind its owner's
+    back; the error says how to fix it."""
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(store.stat().st_mode)
+    if not store.is_dir():
+        raise BackupError(f"backup.store {store}: not a directory")
+    if mode & 0o077:
+        raise BackupError(
+            f"backup.store {store}: mode {mode:04o} lets other users read the backups (keys, "
+            f"customer data); run `chmod 700 {store}` or choose a private directory"
+        )
+    return store
+
+
 def dated_path(store: Path, prefix: str, when: datetime, suffix: str) -> Path:
     """``store/prefix-YYYYmmddTHHMMSSZ.suffix``; sorts by time, like runbooks' dated backups.
-    The store is created private (0700): backups hold keys and customer data."""
-    store.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return store / f"{prefix}-{when:%Y%m%dT%H%M%SZ}{suffix}"
+    The store must be private (``private_store``)."""
+    return private_store(store) / f"{prefix}-{when:%Y%m%dT%H%M%SZ}{suffix}"
 
 
 def sha256_file(path: Path) -> str:

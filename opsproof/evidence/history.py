@@ -116,8 +116,12 @@ def missed_runs(history: Sequence[RunSummary], now: datetime) -> list[MissedRuns
     """Gaps longer than the schedule allows, between runs and since the latest run; dry, partial
     and inconclusive runs do not count as runs here."""
     missed = []
-    counted = [run for run in history if run.counts_toward_schedule]
-    for (kind, environment), runs in by_series(counted).items():
+    for (kind, environment), series in by_series(history).items():
+        # the first attempt starts the schedule even when it did not count: a series of
+        # nothing but inconclusive runs has missed every night since
+        runs = [run for run in series if run.counts_toward_schedule]
+        if series[0] not in runs:
+            runs.insert(0, series[0])
         for before, after in zip(runs, [*runs[1:], None], strict=True):
             interval = before.schedule_interval_s
             if interval is None:

@@ -67,7 +67,8 @@ def ping(service: RedisService) -> Observation:
 
 @timed
 def role(service: RedisService) -> Observation:
-    """The replication role is ``expect_role``; with none expected, the role is only reported."""
+    """The replication role is ``expect_role``; with none expected there is nothing to judge:
+    not applicable, the role only reported."""
     target = _target(service)
     try:
         info = _info(service, "replication")
@@ -77,7 +78,8 @@ def role(service: RedisService) -> Observation:
     expected = service.expect_role
     figures = {"role": Figure(actual, target=None if expected is None else f"== {expected}")}
     if expected is None:
-        return Observation(True, target, f"{target}: role is {actual} (no expect_role)", figures)
+        reason = f"{target}: role is {actual}; declare expect_role to judge it"
+        return Observation(False, target, reason, figures, applicable=False)
     if actual != expected:
         upstream = (
             f" of {info['master_host']}:{info['master_port']}" if "master_host" in info else ""
@@ -91,8 +93,9 @@ def role(service: RedisService) -> Observation:
 def memory(service: RedisService) -> Observation:
     """used_memory / maxmemory stays at or below ``max_memory_ratio``.
 
-    With no maxmemory there is nothing to exceed, so the probe passes, unless an eviction
-    policy is expected: a policy only acts under a limit, so a missing limit is then a failure.
+    With no maxmemory there is nothing to compare with: not applicable, whatever else the
+    environment declares (an expected eviction policy that can never act is the eviction
+    check's finding), so the same Redis gets the same verdict everywhere.
     """
     target = _target(service)
     try:
@@ -106,14 +109,11 @@ def memory(service: RedisService) -> Observation:
     figures = {"used_memory": Figure(used, "bytes")}
     if limit == 0:
         figures["maxmemory"] = Figure("unlimited")
-        if service.expect_eviction_policy is not None:
-            reason = (
-                f"{target}: maxmemory is not set: an unbounded cache can exhaust host memory "
-                f"(expected eviction policy {service.expect_eviction_policy} never applies)"
-            )
-            return Observation(False, target, reason, figures)
-        reason = f"{target}: maxmemory is not set (unlimited), using {used} bytes"
-        return Observation(True, target, reason, figures)
+        reason = (
+            f"{target}: maxmemory is not set, so {used} bytes used has no limit to be judged "
+            "against (set maxmemory to make this check apply)"
+        )
+        return Observation(False, target, reason, figures, applicable=False)
     ratio = used / limit
     figures["maxmemory"] = Figure(limit, "bytes")
     figures["memory_ratio"] = Figure(round(ratio, 3), target=f"<= {service.max_memory_ratio:g}")
@@ -126,7 +126,8 @@ def memory(service: RedisService) -> Observation:
 
 @timed
 def eviction_policy(service: RedisService) -> Observation:
-    """maxmemory-policy is ``expect_eviction_policy``; with none expected, it is only reported."""
+    """maxmemory-policy is ``expect_eviction_policy`` and can act (maxmemory is set); with no
+    policy expected there is nothing to judge: not applicable, the policy only reported."""
     target = _target(service)
     try:
         info = _info(service, "memory")
@@ -138,9 +139,17 @@ def eviction_policy(service: RedisService) -> Observation:
         "eviction_policy": Figure(actual, target=None if expected is None else f"== {expected}")
     }
     if expected is None:
-        reason = f"{target}: eviction policy is {actual} (no expect_eviction_policy)"
-        return Observation(True, target, reason, figures)
+        reason = (
+            f"{target}: eviction policy is {actual}; declare expect_eviction_policy to judge it"
+        )
+        return Observation(False, target, reason, figures, applicable=False)
     if actual != expected:
         reason = f"{target}: expected eviction policy {expected}, got {actual}"
+        return Observation(False, target, reason, figures)
+    if info.get("maxmemory", 0) == 0:
+        reason = (
+            f"{target}: eviction policy is {actual} but maxmemory is not set, so it never acts "
+            "and an unbounded cache can exhaust host memory: set maxmemory"
+        )
         return Observation(False, target, reason, figures)
     return Observation(True, target, f"{target}: eviction policy is {actual}", figures)

@@ -36,7 +36,7 @@ def test_opsproof_run_dr_passes_on_the_reference_stack(drill_stack: Path, tmp_pa
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     [run_dir] = tmp_path.iterdir()
     evidence = json.loads((run_dir / "evidence.json").read_text())
-    outcomes = {check["id"].split("::")[1]: check["outcome"] for check in evidence["checks"]}
+    outcomes = {check["id"].split("::")[1]: check["verdict"] for check in evidence["checks"]}
     assert set(outcomes.values()) == {"passed"}
     assert "test_postgres_table_restored[postgres public.jobs]" in outcomes
     assert evidence["controls"]["SOC2:A1.3"] == "passed"

@@ -1,13 +1,14 @@
 """History: runs read back from their evidence, trends of key figures, and scheduled runs that
 did not happen (a missing nightly chaos run shows, not just the runs that exist)."""
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from opsproof.evidence.history import missed_runs, read_history, series_trends, summarize
-from opsproof.evidence.model import FigureRecord, RunRecord
+from opsproof.evidence.model import FigureRecord, RunRecord, Selection
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
 from opsproof.evidence.redact import Redactor
 from opsproof.evidence.rundir import create_run_dir
@@ -72,3 +73,53 @@ def test_history_reads_run_directories_and_skips_broken_ones(
     history = read_history(tmp_path, "chaos-staging")
     assert [h.started_at for h in history] == [r.started_at for r in runs]
     assert len(read_history(tmp_path, "chaos-staging", limit=2)) == 1  # the last two dirs
+
+
+def test_inconclusive_dry_and_partial_runs_do_not_satisfy_a_schedule(
+    make_run: Callable[..., RunRecord],
+) -> None:
+    runs = _nightly(make_run, [0, 1, 2, 3])
+    runs[1] = replace(runs[1], verdict="inconclusive")
+    runs[2] = replace(runs[2], verdict="inconclusive", dry_run=True)
+    runs[3] = replace(runs[3], selection=Selection(keyword="redis"))
+    history = [summarize(f"run{n}", run) for n, run in enumerate(runs)]
+    assert [h.counts_toward_schedule for h in history] == [True, False, False, False]
+    now = runs[-1].started_at + timedelta(hours=1)
+    assert [(g.after, g.count) for g in missed_runs(history, now)] == [
+        ("run0", 2)
+    ]  # night 3 is in its grace
+
+
+def test_a_series_of_nothing_but_inconclusive_runs_has_missed_every_night(
+    make_run: Callable[..., RunRecord],
+) -> None:
+    runs = [replace(run, verdict="inconclusive") for run in _nightly(make_run, [0, 1, 2])]
+    history = [summarize(f"run{n}", run) for n, run in enumerate(runs)]
+    now = runs[-1].started_at + timedelta(days=1, hours=1)
+    assert [(g.after, g.count) for g in missed_runs(history, now)] == [("run0", 2)]
+
+
+def test_schema_2_evidence_is_judged_by_todays_rules(tmp_path: Path) -> None:
+    """A v2 chaos run whose every experiment was skipped as inconclusive said PASSED (exit 0);
+    read today, it is INCONCLUSIVE and does not count, and its file is left as it was."""
+    document = {
+        "schema_version": 2, "kind": "chaos", "environment": "lab", "config_file": "x.yaml",
+        "started_at": "2026-11-01T02:00:00Z", "finished_at": "2026-11-01T02:01:00Z",
+        "opsproof_version": "0.1.0", "exit_status": 0,
+        "checks": [{"id": "chaos/t.py::test_experiment[kill]", "outcome": "skipped",
+                    "duration_s": 1.0, "reason": "inconclusive: steady state did not hold "
+                    "before injection; nothing injected: 503"}],
+        "not_applicable": ["chaos/t.py::test_other[none]: not applicable: nothing declared"],
+        "experiments": [{"name": "kill", "hypothesis": "h", "fault": "SIGKILL",
+                         "verdict": "inconclusive", "reason": "steady state did not hold "
+                         "before injection; nothing injected: 503"}],
+        "totals": {"passed": 0, "failed": 0, "error": 0, "skipped": 2, "waived": 0},
+    }  # fmt: skip
+    run_dir = tmp_path / "20261101T020000Z-chaos-lab"
+    run_dir.mkdir()
+    text = json.dumps(document)
+    (run_dir / "evidence.json").write_text(text)
+    (summary,) = read_history(tmp_path)
+    assert summary.verdict == "inconclusive" and not summary.counts_toward_schedule
+    assert summary.totals["inconclusive"] == summary.totals["not_applicable"] == 1
+    assert (run_dir / "evidence.json").read_text() == text

@@ -85,13 +85,13 @@ def test_the_gate_reports_broken_rules_and_unwatched_services_as_items(
 
     assert done.returncode == 1, done.output
     rules = done.check(f"test_alert_rules_valid[promtool check rules {broken}]")
-    assert rules["outcome"] == "failed"
+    assert rules["verdict"] == "failed"
     assert f"{broken}:5:" in rules["reason"]
-    assert done.check("reference.rules.yml]")["outcome"] == "passed"
+    assert done.check("reference.rules.yml]")["verdict"] == "passed"
     cache = done.check("test_service_has_down_alert[cache]")
-    assert cache["outcome"] == "failed"
+    assert cache["verdict"] == "failed"
     assert "cache is not scraped: no job cache in the Prometheus config" in cache["reason"]
-    assert done.check("test_service_has_down_alert[redis]")["outcome"] == "passed"
+    assert done.check("test_service_has_down_alert[redis]")["verdict"] == "passed"
     for passed in ("test_prometheus_config_valid", "test_alertmanager_receivers_valid"):
-        assert done.check(passed)["outcome"] == "passed", done.check(passed)
-    assert done.check("test_prometheus_sends_alerts")["outcome"] == "passed"
+        assert done.check(passed)["verdict"] == "passed", done.check(passed)
+    assert done.check("test_prometheus_sends_alerts")["verdict"] == "passed"

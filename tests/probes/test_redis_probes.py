@@ -61,7 +61,8 @@ def test_role_matches_or_names_what_was_seen(redis_server: Any, start_redis: Any
     replica_role = role(svc(replica.url, expect_role="slave"))
     wrong = role(svc(replica.url, expect_role="master"))
 
-    assert unjudged.ok and unjudged.reason.endswith("role is master (no expect_role)")
+    assert not unjudged.applicable and not unjudged.ok  # nothing expected: never a pass
+    assert unjudged.reason.endswith("role is master; declare expect_role to judge it")
     assert primary_role.ok, primary_role.reason
     assert replica_role.ok, replica_role.reason
     assert not wrong.ok
@@ -70,16 +71,20 @@ def test_role_matches_or_names_what_was_seen(redis_server: Any, start_redis: Any
     )
 
 
-def test_memory_without_limit_passes_unless_an_eviction_policy_is_expected(
+def test_memory_without_limit_is_not_applicable_whatever_the_environment_declares(
     redis_server: Any,
 ) -> None:
     plain = memory(svc(redis_server.url))
     cache = memory(svc(redis_server.url, expect_eviction_policy="allkeys-lru"))
 
-    assert plain.ok, plain.reason
-    assert plain.figures["maxmemory"].value == "unlimited"
-    assert not cache.ok
-    assert "maxmemory is not set: an unbounded cache can exhaust host memory" in cache.reason
+    for observation in (plain, cache):  # the same Redis, the same verdict
+        assert not observation.applicable and not observation.ok
+        assert observation.figures["maxmemory"].value == "unlimited"
+        assert "maxmemory is not set" in observation.reason
+    # the unbounded cache is the eviction check's finding: its policy can never act
+    never_acts = eviction_policy(svc(redis_server.url, expect_eviction_policy="noeviction"))
+    assert not never_acts.ok and never_acts.applicable
+    assert "maxmemory is not set, so it never acts" in never_acts.reason
 
 
 def test_memory_ratio_above_the_limit_fails(redis_server: Any) -> None:
@@ -104,11 +109,17 @@ def test_memory_ratio_above_the_limit_fails(redis_server: Any) -> None:
 
 
 def test_eviction_policy_is_compared(redis_server: Any) -> None:
-    unjudged = eviction_policy(svc(redis_server.url))
-    right = eviction_policy(svc(redis_server.url, expect_eviction_policy="noeviction"))
-    wrong = eviction_policy(svc(redis_server.url, expect_eviction_policy="allkeys-lru"))
+    client = redis_py.Redis.from_url(redis_server.url)
+    try:
+        client.config_set("maxmemory", 1 << 30)
+        unjudged = eviction_policy(svc(redis_server.url))
+        right = eviction_policy(svc(redis_server.url, expect_eviction_policy="noeviction"))
+        wrong = eviction_policy(svc(redis_server.url, expect_eviction_policy="allkeys-lru"))
+    finally:
+        client.config_set("maxmemory", 0)
+        client.close()
 
-    assert unjudged.ok and unjudged.figures["eviction_policy"].target is None
+    assert not unjudged.applicable and unjudged.figures["eviction_policy"].target is None
     assert right.ok, right.reason
     assert not wrong.ok
     assert wrong.reason.endswith("expected eviction policy allkeys-lru, got noeviction")
