@@ -2,17 +2,20 @@
 evaluated.
 
 pytest knows only passed, failed and skipped. An item that ends otherwise records its verdict as
-a user property (which xdist and junit.xml carry) and is then skipped; the collector reads the
-property, never the skip's text. A skip without one is ``not_evaluated``.
+a user property (which xdist and junit.xml carry) and an Allure label (Allure too has no such
+status), and is then skipped; the collector reads the property, never the skip's text. A skip
+without one is ``not_evaluated``.
 """
 
 from typing import NoReturn
 
+import allure
 import pytest
 
 from opsproof.evidence.verdict import Verdict
 
 VERDICT_PROPERTY = "opsproof.verdict"
+ALLURE_LABEL = "opsproof.verdict"
 VERDICT_MARK = "opsproof_verdict"
 """``pytest.param(..., marks=verdict_mark(...))``: an item decided at collection (no target)."""
 NOT_PASSED = (Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.NOT_EVALUATED)
@@ -23,6 +26,7 @@ def conclude(item: pytest.Item, verdict: Verdict, reason: str) -> NoReturn:
     if verdict not in NOT_PASSED:
         raise ValueError(f"conclude() is for {', '.join(NOT_PASSED)}; not {verdict}")
     item.user_properties.append((VERDICT_PROPERTY, str(verdict)))
+    allure.dynamic.label(ALLURE_LABEL, str(verdict))  # type: ignore[no-untyped-call]
     pytest.skip(reason)
 
 
@@ -36,3 +40,4 @@ def mark_verdict(item: pytest.Item) -> None:
     mark = item.get_closest_marker(VERDICT_MARK)
     if mark is not None:
         item.user_properties.append((VERDICT_PROPERTY, str(mark.args[0])))
+        item.add_marker(pytest.mark.allure_label(str(mark.args[0]), label_type=ALLURE_LABEL))

@@ -66,6 +66,11 @@ def test_undeclared_targets_are_not_applicable_not_failures(
     (check,) = evidence["checks"]
     assert check["verdict"] == "not_applicable" and "declares nothing" in check["reason"]
     assert evidence["verdict"] == "inconclusive" and evidence["totals"]["not_applicable"] == 1
+    junit = (run_dir / "junit.xml").read_text()
+    assert '<property name="opsproof.verdict" value="not_applicable"' in junit
+    (allure_result,) = (run_dir / "allure-results").glob("*-result.json")
+    labels = json.loads(allure_result.read_text())["labels"]
+    assert {"name": "opsproof.verdict", "value": "not_applicable"} in labels
 
 
 def test_evidence_records_outcomes_controls_and_figures(
