@@ -26,6 +26,8 @@ class Verdict(StrEnum):
     """A chaos experiment whose steady state did not hold before the fault: nothing injected."""
 
 
+Judgement = Literal["passed", "failed", "inconclusive"]
+"""What a measurement can conclude (a load threshold, an alert's detection)."""
 ExperimentVerdict = Literal["passed", "failed", "inconclusive", "not_injected"]
 """What an experiment can conclude (a subset of :class:`Verdict`, named for the schema)."""
 CheckVerdict = Literal[

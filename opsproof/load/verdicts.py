@@ -5,29 +5,31 @@ passes it), because a silent pass is how a misspelt submetric hides a broken SLO
 """
 
 from dataclasses import dataclass
-from typing import Literal
 
+from opsproof.evidence.verdict import Judgement
 from opsproof.load.health import Health
 from opsproof.load.metrics import BUILTIN
 from opsproof.load.profile import Threshold
 from opsproof.load.result import LoadResult
 
-Outcome = Literal["passed", "failed", "inconclusive"]
-
 
 @dataclass(frozen=True)
-class Verdict:
-    outcome: Outcome
+class ThresholdVerdict:
+    """One threshold judged: the outcome, why, and the value behind it."""
+
+    outcome: Judgement
     reason: str
     value: float | None = None
     samples: int = 0
     unit: str = ""
 
 
-def judge(threshold: Threshold, result: LoadResult, health: Health) -> Verdict:
+def judge(threshold: Threshold, result: LoadResult, health: Health) -> ThresholdVerdict:
     name = threshold.id
     if result.errors:
-        return Verdict("failed", f"{name}: the load run failed: {'; '.join(result.errors)}")
+        return ThresholdVerdict(
+            "failed", f"{name}: the load run failed: {'; '.join(result.errors)}"
+        )
     samples = result.metrics.samples(str(threshold.selector))
     value = (
         result.metrics.aggregate(threshold.selector, threshold.expression, result.duration_s)
@@ -36,12 +38,12 @@ def judge(threshold: Threshold, result: LoadResult, health: Health) -> Verdict:
     )
     if not health.ok:
         seen = "no samples" if value is None else f"{threshold.expression.aggregation}={value:g}"
-        return Verdict(
+        return ThresholdVerdict(
             "inconclusive", f"{name}: inconclusive ({seen}): {'; '.join(health.reasons)}",
             value, samples,
         )  # fmt: skip
     if value is None:
-        return Verdict(
+        return ThresholdVerdict(
             "failed",
             f"{name}: no samples for {threshold.selector}, so nothing was verified (k6 would "
             "pass this threshold; opsproof fails it: check the metric, tags and scenario)",
@@ -49,9 +51,11 @@ def judge(threshold: Threshold, result: LoadResult, health: Health) -> Verdict:
     unit = BUILTIN[threshold.selector.metric].unit if threshold.expression.method != "rate" else ""
     shown = f"{threshold.expression.aggregation}={value:g}{(' ' + unit) if unit else ''}"
     if threshold.expression.passes(value):
-        return Verdict("passed", f"{name}: {shown}, {samples} samples", value, samples, unit)
+        return ThresholdVerdict(
+            "passed", f"{name}: {shown}, {samples} samples", value, samples, unit
+        )
     aborted = f"; {result.aborted}" if result.aborted and result.aborted.startswith(name) else ""
-    return Verdict(
+    return ThresholdVerdict(
         "failed",
         f"{name}: {shown} does not meet {threshold.expression} ({samples} samples){aborted}",
         value,
