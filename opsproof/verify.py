@@ -33,6 +33,7 @@ class Verifier:
         self._convergence = convergence
 
     def __call__(self, probe: Callable[[], Observation]) -> Observation:
+        __tracebackhide__ = True  # a verdict is reported at the check's line
         timeout, interval = self._convergence.timeout, self._convergence.interval
         observation = converge(probe, timeout, interval).observation if timeout else probe()
         for name, figure in observation.figures.items():

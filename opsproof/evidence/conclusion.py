@@ -23,6 +23,7 @@ NOT_PASSED = (Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.NOT_EVALUATE
 
 def conclude(item: pytest.Item, verdict: Verdict, reason: str) -> NoReturn:
     """End ``item`` with ``verdict`` (inconclusive, not applicable or not evaluated) and why."""
+    __tracebackhide__ = True  # the skip is reported at the caller's line, not here
     if verdict not in NOT_PASSED:
         raise ValueError(f"conclude() is for {', '.join(NOT_PASSED)}; not {verdict}")
     item.user_properties.append((VERDICT_PROPERTY, str(verdict)))
