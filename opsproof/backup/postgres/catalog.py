@@ -48,7 +48,8 @@ SELECT format('column %I.%I #%s %I %s%s%s', n.nspname, c.relname,
               a.attname, format_type(a.atttypid, a.atttypmod),
               CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
               coalesce(' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid), '')) AS line,
-       CASE WHEN ad.adbin IS NOT NULL AND a.attgenerated = '' THEN 'default' END AS kind,
+       CASE WHEN ad.adbin IS NULL THEN NULL WHEN a.attgenerated = '' THEN 'default'
+            ELSE 'generated' END AS kind,
        n.nspname::text AS table_schema, c.relname::text AS table_name, a.attname::text AS target,
        pg_get_expr(ad.adbin, ad.adrelid) AS definition
 FROM pg_attribute a
@@ -102,10 +103,27 @@ WHERE c.relkind IN ('v', 'm') AND {_USER_SCHEMAS}
   AND {_NOT_FROM_EXTENSION.format(catalog="pg_class", oid="c.oid")}
 """
 
-_WORDED = (_COLUMNS, _CONSTRAINTS, _INDEXES, _VIEWS)
+_TRIGGERS = f"""
+SELECT 'trigger ' || x.def AS line,
+       CASE WHEN starts_with(x.def, x.head) AND strpos(x.def, x.tab) > 0 THEN 'trigger' END
+         AS kind,
+       n.nspname::text AS table_schema, c.relname::text AS table_name, t.tgname::text AS target,
+       substr(x.def, length(x.head) + 1) AS definition
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (
+  SELECT pg_get_triggerdef(t.oid) AS def, format('CREATE TRIGGER %I ', t.tgname) AS head,
+         format(' ON %I.%I ', n.nspname, c.relname) AS tab
+) x
+WHERE NOT t.tgisinternal AND {_USER_SCHEMAS}
+"""
+"""A trigger's definition is what follows ``CREATE TRIGGER name``: its events, table, WHEN
+clause and function (constraint triggers are compared as text)."""
+
+_WORDED = (_COLUMNS, _CONSTRAINTS, _INDEXES, _VIEWS, _TRIGGERS)
 """Objects whose line holds a definition PostgreSQL words itself (pg_get_expr,
-pg_get_constraintdef, pg_get_indexdef, pg_get_viewdef): columns with their defaults,
-constraints, indexes, views."""
+pg_get_constraintdef, pg_get_indexdef, pg_get_viewdef, pg_get_triggerdef): columns with their
+defaults or generation expressions, constraints, indexes, views, triggers."""
 
 DEFINITIONS = (
     "SELECT line, kind, table_schema, table_name, target, definition,"
@@ -114,9 +132,10 @@ DEFINITIONS = (
     + ") worded WHERE kind IS NOT NULL ORDER BY 1"
 )
 """The definitions a restoring server may word differently, each with the line it is part of
-and what a replay needs: its kind (``check``, ``default``, ``index``, ``unique index``,
-``view``), the table's (or view's) schema and name, the column, constraint, index or view
-name, and the definition as its line ends with it (a view's as its md5)."""
+and what a replay needs: its kind (``check``, ``default``, ``generated``, ``index``,
+``unique index``, ``view``, ``trigger``), the table's (or view's) schema and name, the column,
+constraint, index, view or trigger name, and the definition as its line ends with it (a view's
+as its md5)."""
 
 SCHEMA = (
     "".join(f"SELECT line FROM ({part}) worded UNION ALL\n" for part in _WORDED)
@@ -131,11 +150,6 @@ SELECT format('function %I.%I(%s) %s', n.nspname, p.proname,
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prokind IN ('f', 'p') AND {_USER_SCHEMAS}
   AND {_NOT_FROM_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
-UNION ALL
-SELECT 'trigger ' || pg_get_triggerdef(t.oid)
-FROM pg_trigger t
-JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT t.tgisinternal AND {_USER_SCHEMAS}
 UNION ALL
 SELECT format('type %I.%I %s', n.nspname, t.typname,
               (SELECT string_agg(quote_literal(e.enumlabel), ',' ORDER BY e.enumsortorder)

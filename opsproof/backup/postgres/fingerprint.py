@@ -34,7 +34,9 @@ class TablePrint(BaseModel):
     """How the rows were hashed (see ``catalog.TABLE_PRINT``); both sides must agree."""
 
 
-DefinitionKind = Literal["check", "default", "index", "unique index", "view"]
+DefinitionKind = Literal[
+    "check", "default", "generated", "index", "unique index", "view", "trigger"
+]
 
 
 class Definition(BaseModel):
@@ -51,7 +53,8 @@ class Definition(BaseModel):
     """The column, constraint, index or view name, unquoted."""
     text: str
     """As printed by pg_get_expr, pg_get_constraintdef, pg_get_viewdef, or what follows
-    ``USING`` in pg_get_indexdef; its line ends with it (a view's line with its md5)."""
+    ``USING`` in pg_get_indexdef or the name in pg_get_triggerdef; its line ends with it (a
+    view's line with its md5)."""
 
     def head(self, line: str) -> str:
         """``line`` without this definition: what a replay's wording is appended to."""
