@@ -13,6 +13,7 @@ import pytest
 
 from opsproof.errors import OpsproofError
 from opsproof.faults.experiment import ChaosRun
+from opsproof.faults.feasibility import check_chaos_plan
 from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.faults.rollback import Reverted, revert_leftovers
 from opsproof.faults.safety import chaos_plan
@@ -37,14 +38,17 @@ def _refuse(error: OpsproofError) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse the whole run, before anything is collected or touched, when the environment
-    did not opt in to chaos."""
+    """Refuse the whole run, dry run included, before anything is collected or touched, when
+    the environment did not opt in to chaos or a planned fault could not be undone here
+    (``opsproof.faults.feasibility``: file, line, key and fix for each).
+
+    A usage error is printed once, one line per problem; ``pytest.exit`` would print it twice
+    (on stderr and again as the session's interruption)."""
     context = session.config.stash[CONTEXT_KEY]
     try:
-        loaded = context.load()
-        chaos_plan(loaded.name, loaded.environment)
+        check_chaos_plan(context.load(), context.state_dir)
     except OpsproofError as error:
-        _refuse(error)
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -60,6 +60,7 @@ class OpsContext:
 
 
 CONTEXT_KEY = pytest.StashKey[OpsContext]()
+_REFUSAL = pytest.StashKey[pytest.UsageError]()
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,22 @@ def _context(config: pytest.Config) -> OpsContext:
 
 
 def _load_or_exit(config: pytest.Config) -> LoadedEnvironment:
+    """For fixtures: a config error ends the session with one line (raised outside the
+    ``except``, so no chained traceback)."""
     try:
         return _context(config).load()
     except ConfigError as error:
-        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+        message = str(error)
+    pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _load_or_refuse(config: pytest.Config) -> LoadedEnvironment:
+    """For collection hooks: a config error is a usage error, reported once (see
+    ``pytest_pycollect_makeitem``)."""
+    try:
+        return _context(config).load()
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -211,7 +224,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         targets_of = TARGET_FIXTURES.get(fixture)
         if targets_of is None:
             continue
-        loaded = _load_or_exit(metafunc.config)
+        loaded = _load_or_refuse(metafunc.config)
         targets = targets_of(loaded.environment)
         if targets:
             metafunc.parametrize(fixture, targets, ids=[t.id for t in targets])
@@ -222,11 +235,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, object, object]:
+    """Remember a usage error raised while parametrizing (a config error, a suite's refusal):
+    pytest would report it as a collection error of every module, each with a traceback."""
+    try:
+        return (yield)
+    except pytest.UsageError as refusal:
+        collector.config.stash[_REFUSAL] = refusal
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_make_collect_report(
     collector: pytest.Collector,
 ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
-    """An unknown control id (or a bad severity or owner) is a collection error naming it."""
+    """A usage error met while collecting ends the session, printed once by pytest; an unknown
+    control id (or a bad severity or owner) is a collection error naming it."""
     report = yield
+    if (refusal := collector.config.stash.get(_REFUSAL, None)) is not None:
+        raise refusal
     marks = collector.config.stash[MARKS_KEY]
     if report.passed:
         problems = [

@@ -93,7 +93,7 @@ class Plan:
 
 def plan(run: ChaosRun, experiment: ChaosExperiment) -> Plan:
     """Authorise the experiment and describe it; raises SafetyError when it is not allowed."""
-    authorize(run.environment_name, run.environment, experiment)
+    authorize(run.environment_name, run.environment, experiment, run.state_dir)
     assert run.environment.chaos_plan is not None
     fault_id = uuid.uuid4().hex[:12]
     fault = build_fault(

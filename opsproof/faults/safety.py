@@ -1,52 +1,30 @@
 """Who may be hit: environments opt in (``chaos: allowed``) and list the services faults may
-act on; everything else is refused before anything is touched."""
+act on; everything else is refused before anything is touched. The checks themselves live in
+``opsproof.faults.feasibility``, which also asks whether each fault can be undone."""
 
-from opsproof.config.models import ChaosExperiment, ChaosPlan, Environment, NetworkFault
-from opsproof.errors import SafetyError
+from pathlib import Path
+
+from opsproof.config.models import ChaosExperiment, ChaosPlan, Environment
+from opsproof.faults.feasibility import experiment_problems, refusal
+from opsproof.faults.feasibility.references import opt_in_problems, plan_name_problems
 
 
 def chaos_plan(name: str, environment: Environment) -> ChaosPlan:
-    """The environment's plan, if it opted in; a SafetyError that says how to opt in if not."""
-    where = f"environments.{name}"
-    if environment.chaos != "allowed":
-        raise SafetyError(
-            f"refused: environment {name!r} does not allow chaos ({where}.chaos is "
-            f"{environment.chaos!r}); set {where}.chaos: allowed to opt in"
-        )
-    if environment.chaos_plan is None:
-        raise SafetyError(
-            f"environment {name!r} declares no experiments: add {where}.chaos_plan with "
-            "may_hit and experiments"
-        )
-    plan = environment.chaos_plan
-    for key, names in (("may_hit", plan.may_hit), ("steady_state", plan.steady_state or [])):
-        unknown = [s for s in names if s not in environment.services]
-        if unknown:
-            raise SafetyError(
-                f"{where}.chaos_plan.{key} names {unknown}, which are not services of {name!r} "
-                f"(services: {', '.join(environment.services)})"
-            )
-    return plan
+    """The environment's plan, if it opted in and names only its own services; a SafetyError
+    that says how to fix it if not."""
+    problems = opt_in_problems(name, environment)
+    if not problems and environment.chaos_plan is not None:
+        problems = plan_name_problems(environment, environment.chaos_plan)
+    if problems or environment.chaos_plan is None:
+        raise refusal(name, problems)
+    return environment.chaos_plan
 
 
-def authorize(name: str, environment: Environment, experiment: ChaosExperiment) -> None:
-    """Raise SafetyError unless ``experiment`` may run against this environment."""
-    plan = chaos_plan(name, environment)
-    fault = experiment.fault
-    if fault.service not in plan.may_hit:
-        raise SafetyError(
-            f"refused: experiment {experiment.name!r} would hit {fault.service!r}, which is not "
-            f"in environments.{name}.chaos_plan.may_hit ({', '.join(plan.may_hit) or 'empty'}); "
-            "add it there to allow faults on it"
-        )
-    if isinstance(fault, NetworkFault) and fault.dependency not in environment.services:
-        raise SafetyError(
-            f"experiment {experiment.name!r}: dependency {fault.dependency!r} is not a service "
-            f"of {name!r} (services: {', '.join(environment.services)})"
-        )
-    for expectation in experiment.expect:
-        if expectation.service not in environment.services:
-            raise SafetyError(
-                f"experiment {experiment.name!r}: expect names service "
-                f"{expectation.service!r}, which {name!r} does not declare"
-            )
+def authorize(
+    name: str, environment: Environment, experiment: ChaosExperiment, state_dir: Path | None = None
+) -> None:
+    """Raise SafetyError unless ``experiment`` may run against this environment and, given the
+    state directory, its fault can be injected and undone here."""
+    problems = experiment_problems(name, environment, experiment, state_dir)
+    if problems:
+        raise refusal(name, problems)

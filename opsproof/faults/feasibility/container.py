@@ -1,0 +1,78 @@
+"""The way back for faults on a container: an engine that answers and a container it can
+start again (one started with ``--rm`` is deleted by the engine once it stops)."""
+
+import docker
+import requests
+from docker.errors import DockerException, NotFound
+
+from opsproof.config import models as cfg
+from opsproof.config.problems import KeyPath
+from opsproof.faults.feasibility.problem import Infeasible
+from opsproof.faults.feasibility.process import needs_start
+from opsproof.runtimes.docker_engine import EngineUnavailable, connect, engine_address
+
+ENGINE_TIMEOUT = 5.0
+
+
+class Engine:
+    """One connection for all experiments of a check, made only when a container is planned."""
+
+    def __init__(self) -> None:
+        self._client: docker.DockerClient | None = None
+        self._error: str | None = None
+
+    def client(self) -> docker.DockerClient | str:
+        """The client, or why there is none."""
+        if self._client is None and self._error is None:
+            try:
+                self._client = connect(timeout=ENGINE_TIMEOUT)
+            except EngineUnavailable as error:
+                self._error = str(error)
+        return self._client if self._client is not None else str(self._error)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def container_problems(
+    service: str,
+    spec: cfg.DockerRuntime,
+    fault: cfg.Fault,
+    experiment: str,
+    fault_path: KeyPath,
+    engine: Engine,
+) -> list[Infeasible]:
+    where: KeyPath = ("services", service, "runtime", "docker")
+    if isinstance(fault, cfg.NetworkFault):
+        message = (
+            f"services.{service} runs in a container, and network faults act on local "
+            "processes only; use kill, stop, restart, pause, memory or cpu on it"
+        )
+        return [Infeasible((*fault_path, "action"), message)]
+    client = engine.client()
+    if isinstance(client, str):
+        return [Infeasible(where, f"experiment {experiment!r} acts through the engine: {client}")]
+    try:
+        attrs = client.api.inspect_container(spec.container)
+    except NotFound:
+        message = (
+            f"no container {spec.container!r} on the engine at {engine_address()}, so experiment "
+            f"{experiment!r} could neither act on it nor start it again; fix the name "
+            "(docker ps -a lists them)"
+        )
+        return [Infeasible((*where, "container"), message)]
+    except (DockerException, requests.RequestException) as error:
+        message = f"the engine could not inspect container {spec.container!r}: {error}"
+        return [Infeasible((*where, "container"), message)]
+    verb = needs_start(fault)
+    if verb in ("kills", "stops", "lets the OOM killer kill") and attrs.get("HostConfig", {}).get(
+        "AutoRemove"
+    ):
+        message = (
+            f"experiment {experiment!r} {verb} container {spec.container!r}, which was started "
+            "with --rm: the engine deletes it once it stops, so nothing could start it again; "
+            "run it without --rm (with a restart policy, as in production)"
+        )
+        return [Infeasible((*where, "container"), message)]
+    return []
