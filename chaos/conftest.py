@@ -1,8 +1,9 @@
 """The chaos suite's machinery: one item per experiment, leftovers first, a watchdog, a ledger.
 
 Before any experiment, faults left open by an earlier run that died are reverted and reported;
-a watchdog process is started for this run; with ``--dry-run`` each experiment's plan is
-printed and nothing at all is touched.
+against a reference stack with a dead component every experiment fails (a revert would start
+it again and repair the stack unseen); a watchdog process is started for this run; with
+``--dry-run`` each experiment's plan is printed and nothing at all is touched.
 """
 
 import os
@@ -19,6 +20,7 @@ from opsproof.faults.rollback import Reverted, revert_leftovers
 from opsproof.faults.safety import chaos_plan
 from opsproof.faults.watchdog import start_watchdog
 from opsproof.plugin import CONTEXT_KEY
+from opsproof.stack.status import not_whole
 
 LEFTOVERS_KEY = pytest.StashKey[list[Reverted]]()
 WATCHDOG_STOP_TIMEOUT = 5.0
@@ -90,6 +92,10 @@ def chaos_run(pytestconfig: pytest.Config, dry_run: bool) -> Iterator[ChaosRun]:
                 f"{busy[0].fault}; wait for it, or stop it and run `opsproof revert`"
             )
         )
+    # After the leftovers' reverts (a component they started again is not a dead one). Each
+    # experiment fails with the reason, so the evidence names the dead component too.
+    if loaded.environment.stack and (why := not_whole(context.state_dir, "chaos")):
+        pytest.fail(why, pytrace=False)
     watchdog = start_watchdog(ledger, os.getpid())
     yield run
     if not ledger.open_faults():  # otherwise it keeps retrying the failed reverts

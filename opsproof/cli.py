@@ -131,7 +131,8 @@ def stack_down(state_dir: Path | None, runtime: str | None, keep_volumes: bool) 
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @_friendly_errors
 def stack_status_command(state_dir: Path | None, runtime: str | None, as_json: bool) -> None:
-    """Show each component with its URL or port, PID and whether it is alive.
+    """Show each component with its URL or port, PID (and container) and whether it is alive:
+    the core five, then Prometheus, Alertmanager and the exporters.
 
     Exit status 0 when every component is alive, 1 otherwise, 3 when no stack is recorded.
     """
@@ -150,8 +151,9 @@ def stack_status_command(state_dir: Path | None, runtime: str | None, as_json: b
         for component in status.components:
             where = component.url or (f"127.0.0.1:{component.port}" if component.port else "-")
             alive = "alive" if component.alive else "DEAD"
-            click.echo(f"{component.name:<10} {alive:<6} pid {component.pid:<8} {where}")
-    sys.exit(0 if all(c.alive for c in status.components) else 1)
+            container = f"{component.container:<18} " if component.container else ""
+            click.echo(f"{component.name:<17} {alive:<5} pid {component.pid:<8} {container}{where}")
+    sys.exit(0 if status.running else 1)
 
 
 @main.command(
@@ -160,7 +162,11 @@ def stack_status_command(state_dir: Path | None, runtime: str | None, as_json: b
 )
 @click.argument("kind", type=click.Choice([ALL, *sorted(SUITES)]))
 @click.option(
-    "--env", "environment", default=None, help="Environment in the config (default: reference)."
+    "--env",
+    "environment",
+    default=None,
+    help="Environment in the config (default: reference, or reference-docker when the "
+    "recorded stack runs as containers).",
 )
 @click.option(
     "--config",
@@ -200,16 +206,20 @@ def run(
                each with its own evidence; exit status of the first suite that failed
 
     Arguments after -- go to pytest unchanged, e.g. `opsproof run gate -- -k redis -x`.
-    With neither --env nor --config, the reference environment is verified; the reference
-    stack is started if it is not running and stopped afterwards only if this run started it.
+    With neither --env nor --config, the reference environment is verified (reference-docker
+    when the recorded stack runs as containers). The reference stack is started if none is
+    running and stopped afterwards only if this run started it; a stack with dead components
+    is judged as it is, never restarted: `opsproof stack up` replaces it.
     """
-    from opsproof.runner import RunRequest, execute
+    from opsproof.runner import RunRequest, choose_environment, execute
 
+    config = find_config(config, Path.cwd(), os.environ.get("OPSPROOF_CONFIG"))
+    state_dir = state_dir or default_state_dir()
     request = RunRequest(
         kind=kind,
-        environment=environment or "reference",
-        config=find_config(config, Path.cwd(), os.environ.get("OPSPROOF_CONFIG")),
-        state_dir=state_dir or default_state_dir(),
+        environment=environment or choose_environment(config, state_dir, _progress),
+        config=config,
+        state_dir=state_dir,
         reports_dir=reports_dir,
         workers=workers,
         extra_args=pytest_args,

@@ -6,7 +6,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsproof.errors import StackError
@@ -33,41 +32,17 @@ from opsproof.stack.monitoring import (
     stop_monitoring,
     wait_monitoring_ready,
 )
+from opsproof.stack.monitoring import recorded as recorded_monitoring
 from opsproof.stack.ports import free_ports
 from opsproof.stack.postgres import bootstrap, initdb
 from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
 from opsproof.stack.readiness import CHECKS, wait_healthy
 from opsproof.stack.state import STATE_FILE, ComponentState, StackState
+from opsproof.stack.status import ComponentStatus, StackStatus
 
 Progress = Callable[[str], None]
 ROOT_PREFIX = "opsproof-stack-"
 CLEANUP_TIMEOUT = 15.0
-
-
-@dataclass(frozen=True)
-class ComponentStatus:
-    name: str
-    pid: int
-    alive: bool
-    port: int | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class StackStatus:
-    root: str
-    started_at: str
-    state_file: str
-    components: list[ComponentStatus]
-
-    @property
-    def running(self) -> bool:
-        """Every component's process is alive (paused counts as alive)."""
-        return all(c.alive for c in self.components)
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain data for ``opsproof stack status --json``."""
-        return {"running": self.running, **asdict(self)}
 
 
 def _quiet(message: str) -> None:
@@ -189,23 +164,39 @@ def start_stack(
     progress: Progress | None = None,
     tls_days: int = DEFAULT_DAYS,
     monitoring: bool = True,
+    keep_partial: bool = False,
 ) -> tuple[StackState, bool]:
     """The stack recorded in ``state_dir`` if all its processes are alive, with False; else
     (after cleaning up a dead or half-dead one) a newly started stack, with True.
+    ``keep_partial`` returns a half-dead stack as it is, with False: a run judges the stack it
+    finds and must not repair it (only a stack with nothing alive is replaced).
     ``monitoring`` adds Prometheus, Alertmanager and exporters (opsproof.stack.monitoring);
     tests that do not look at them pass False and start faster.
     Raises StackError naming the component that failed, with the tail of its log."""
     say = progress or _quiet
     with state_lock(state_dir, timeout):
-        recorded = StackState.load(state_dir)
-        if recorded is not None:
-            complete = set(recorded.components) == set(START_ORDER)
-            complete = complete and (not monitoring or monitoring_running(state_dir))
-            if complete and all(is_alive(c) for c in recorded.components.values()):
-                say(f"reference stack already running: {recorded.values['api.url']}")
-                return recorded, False
-            say(f"recorded stack in {recorded.root} is not (all) running: cleaning it up")
-            _teardown(state_dir, recorded, CLEANUP_TIMEOUT)
+        found = StackState.load(state_dir)
+        if found is not None:
+            status = _status(state_dir, found)
+            missing = [name for name in START_ORDER if name not in found.components]
+            if monitoring and not monitoring_running(state_dir):
+                have = {c.name for c in recorded_monitoring(state_dir)}
+                missing += [name for name in (*EARLY, *AFTER_POSTGRES) if name not in have]
+            if status.running and not missing:
+                say(f"reference stack already running: {found.values['api.url']}")
+                return found, False
+            if keep_partial and status.any_alive:
+                damage = [f"dead: {status.dead_names()}"] if status.dead else []
+                damage += [f"never started: {', '.join(missing)}"] if missing else []
+                say(
+                    f"the reference stack in {found.root} is not all running "
+                    f"({'; '.join(damage)}): this run judges it as it is and restarts nothing; "
+                    "`opsproof stack up` replaces it with a new one"
+                )
+                return found, False
+            alive = "not (all) running" if status.any_alive else "not running (nothing alive)"
+            say(f"recorded stack in {found.root} is {alive}: cleaning it up")
+            _teardown(state_dir, found, CLEANUP_TIMEOUT)
         return _start(state_dir, timeout, say, tls_days, monitoring), True
 
 
@@ -217,20 +208,21 @@ def stop_stack(state_dir: Path, *, timeout: float = 15.0) -> list[str]:
         return [] if state is None else _teardown(state_dir, state, timeout)
 
 
-def stack_status(state_dir: Path) -> StackStatus | None:
-    """What is recorded in ``state_dir`` and which processes are alive; None without a stack."""
-    state = StackState.load(state_dir)
-    if state is None:
-        return None
+def _status(state_dir: Path, state: StackState) -> StackStatus:
+    everything = [*state.components.values(), *recorded_monitoring(state_dir)]
     return StackStatus(
         root=state.root,
         started_at=state.started_at,
         state_file=str(state_dir / STATE_FILE),
-        components=[
-            ComponentStatus(c.name, c.pid, is_alive(c), c.port, c.url)
-            for c in state.components.values()
-        ],
+        components=[ComponentStatus(c.name, c.pid, is_alive(c), c.port, c.url) for c in everything],
     )
+
+
+def stack_status(state_dir: Path) -> StackStatus | None:
+    """What is recorded in ``state_dir`` (the core components, then the monitoring ones) and
+    which processes are alive; None without a stack."""
+    state = StackState.load(state_dir)
+    return None if state is None else _status(state_dir, state)
 
 
 def _recorded(state_dir: Path, name: str) -> tuple[StackState, ComponentState]:

@@ -57,7 +57,12 @@ def test_stop_leaves_no_process_and_no_files(
     assert stop_stack(tmp_path) == []
 
 
-def test_dead_recorded_stack_is_cleaned_and_replaced(tmp_path: Path, eventually) -> None:
+@pytest.mark.parametrize("keep_partial", [False, True], ids=["stack up", "a run"])
+def test_dead_recorded_stack_is_cleaned_and_replaced(
+    tmp_path: Path, eventually, keep_partial: bool
+) -> None:
+    """Nothing of it alive (a reboot): a stale record, replaced even by a run, which then
+    judges a stack it started, as with none recorded."""
     old, _ = start_stack(tmp_path, monitoring=False)
     try:
         # the machine "crashed": every process is gone, the state file and root dir remain
@@ -68,11 +73,45 @@ def test_dead_recorded_stack_is_cleaned_and_replaced(tmp_path: Path, eventually)
         status = stack_status(tmp_path)
         assert status is not None and not any(c.alive for c in status.components)
 
-        new, started = start_stack(tmp_path, monitoring=False)
+        new, started = start_stack(tmp_path, monitoring=False, keep_partial=keep_partial)
 
         assert started
         assert new.root != old.root
         assert not Path(old.root).exists()
+        status = stack_status(tmp_path)
+        assert status is not None and status.running
+    finally:
+        stop_stack(tmp_path)
+
+
+def test_partly_dead_stack_is_kept_for_a_run_and_replaced_by_stack_up(tmp_path: Path) -> None:
+    old, _ = start_stack(tmp_path, monitoring=False)
+    try:
+        redis = old.components["redis"]
+        os.kill(redis.pid, signal.SIGKILL)
+        psutil.Process(redis.pid).wait(10)  # our child: reaped
+        said: list[str] = []
+
+        kept, started = start_stack(
+            tmp_path, monitoring=False, keep_partial=True, progress=said.append
+        )
+
+        assert not started and kept.root == old.root
+        assert said == [
+            f"the reference stack in {old.root} is not all running (dead: redis (pid "
+            f"{redis.pid})): this run judges it as it is and restarts nothing; "
+            "`opsproof stack up` replaces it with a new one"
+        ]
+        status = stack_status(tmp_path)
+        assert status is not None
+        assert [c.name for c in status.dead] == ["redis"]
+        assert {c.name: c.pid for c in status.components} == {
+            name: c.pid for name, c in old.components.items()
+        }
+
+        new, started = start_stack(tmp_path, monitoring=False)
+
+        assert started and new.root != old.root
         status = stack_status(tmp_path)
         assert status is not None and status.running
     finally:

@@ -27,7 +27,10 @@ def test_every_component_is_alive_and_answers(
 ) -> None:
     status = stack_status(reference_stack_dir)
     assert status is not None and status.running
-    assert [c.name for c in status.components] == ["redis", "postgres", "api", "worker", "nginx"]
+    assert [c.name for c in status.components] == [
+        *("redis", "postgres", "api", "worker", "nginx"),
+        *("redis-exporter", "node-exporter", "alertmanager", "prometheus", "postgres-exporter"),
+    ]
     state = StackState.load(reference_stack_dir)
     assert state is not None
     for name, component in state.components.items():

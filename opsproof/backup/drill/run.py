@@ -1,6 +1,7 @@
 """The DR drill on the reference stack, end to end, as one auditable record.
 
-steady state → acknowledged writes start → back up Redis and PostgreSQL → verify both backups
+steady state (every component alive: the drill starts again what it stops, so a dead one would
+be repaired unseen) → acknowledged writes start → back up Redis and PostgreSQL → verify both backups
 on scratch servers (nothing is destroyed unless they verify) → disaster: service stopped, data
 directories wiped → restore Redis, verify → restore PostgreSQL, verify → start the service →
 healthy. RTO runs from the first restore step to the moment a system is verified (the service:
@@ -35,6 +36,7 @@ from opsproof.evidence.records import DrillIssue, DrillRecord, IntegrityResult, 
 from opsproof.probes.result import Figure, Observation
 from opsproof.stack.readiness import wait_healthy
 from opsproof.stack.state import StackState
+from opsproof.stack.status import not_whole
 
 SCENARIO = "reference stack: the disks of Redis and PostgreSQL are lost"
 FIRST_RESTORE = "restore redis"
@@ -89,7 +91,11 @@ def _recover(
         state.values["api.url"], state.values["tls.ca_file"], source_redis, secrets.token_hex(4)
     )
     try:
-        with timeline.phase("steady state", "/health/deep answers 200 through nginx"):
+        with timeline.phase(
+            "steady state", "every component alive, /health/deep answers 200 through nginx"
+        ):
+            if why := not_whole(state_dir, "the drill"):
+                raise BackupError(why)
             wait_healthy(state, STEADY_TIMEOUT)
         started = datetime.now(UTC)
         writer.start()

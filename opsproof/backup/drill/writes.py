@@ -123,8 +123,10 @@ class Writer(threading.Thread):
         return sum(1 for ack in list(self.log.postgres) if ack.at > moment)
 
     def stop(self, timeout: float) -> None:
+        """Stop writing; harmless when never started (the drill's steady state failed)."""
         self._stopping.set()
-        self.join(timeout)
+        if self.ident is not None:
+            self.join(timeout)
 
     def wait_for_acks_after(self, moment: datetime, count: int, timeout: float) -> None:
         """Until ``count`` jobs were acknowledged after ``moment`` (writes the backup missed),

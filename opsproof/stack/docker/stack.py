@@ -35,12 +35,12 @@ from opsproof.stack.docker import containers
 from opsproof.stack.docker.images import Images, ensure_images
 from opsproof.stack.docker.readiness import wait_ready
 from opsproof.stack.docker.rootfs import NOBODY, POSTGRES_UID
-from opsproof.stack.launcher import ComponentStatus, StackStatus
 from opsproof.stack.lock import state_lock
 from opsproof.stack.ports import free_ports
 from opsproof.stack.postgres import bootstrap
 from opsproof.stack.readiness import wait_healthy
 from opsproof.stack.state import STATE_FILE, ComponentState, StackState
+from opsproof.stack.status import ComponentStatus, StackStatus
 
 Progress = Callable[[str], None]
 RUNTIME = "docker"
@@ -265,9 +265,12 @@ def start_docker_stack(
     timeout: float = 180.0,
     progress: Progress | None = None,
     tls_days: int = DEFAULT_DAYS,
+    keep_partial: bool = False,
 ) -> tuple[StackState, bool]:
     """The docker stack recorded in ``state_dir`` if all its containers run, with False; else
     (after removing what is left of an earlier one) a newly started stack, with True.
+    ``keep_partial`` returns a stack with some containers running as it is, with False: a run
+    judges the stack it finds and must not repair it (only one with nothing running is replaced).
     Images are built first when missing. Raises StackError naming the failed container."""
     say = progress or _quiet
     client = connect()
@@ -281,6 +284,15 @@ def start_docker_stack(
         if recorded is not None and _all_running(client, state_dir):
             say(f"docker reference stack already running: {recorded.values['api.url']}")
             return recorded, False
+        if recorded is not None and keep_partial:
+            status = _status(client, state_dir, recorded)
+            if status.any_alive:
+                say(
+                    f"the docker reference stack of {state_dir} is not all running "
+                    f"(not running: {status.dead_names()}): this run judges it as it is and "
+                    "restarts nothing; `opsproof stack up` replaces it with a new one"
+                )
+                return recorded, False
         if recorded is not None or _ours(client, state_dir):
             say("an earlier docker stack of this state dir is not running: removing it")
             _teardown(client, state_dir, recorded, keep_volumes=False)
@@ -308,18 +320,25 @@ def stop_docker_stack(
         return _teardown(client, state_dir, state if is_docker_state(state) else None, keep_volumes)
 
 
+def _status(client: docker.DockerClient, state_dir: Path, state: StackState) -> StackStatus:
+    found = {c.labels.get("opsproof.component"): c for c in _ours(client, state_dir)}
+    components = []
+    for name, component in state.components.items():
+        container = found.get(name)
+        alive = container is not None and container.status in ("running", "paused")
+        pid = int(container.attrs["State"]["Pid"]) if container is not None else 0
+        where = state.values.get(f"{name}.container")
+        components.append(
+            ComponentStatus(name, pid, alive, component.port, component.url, container=where)
+        )
+    return StackStatus(
+        state.root, state.started_at, str(state_dir / STATE_FILE), components, runtime=RUNTIME
+    )
+
+
 def docker_stack_status(state_dir: Path) -> StackStatus | None:
     """The recorded docker stack with each container's state; None without one."""
     state = StackState.load(state_dir)
-    if not is_docker_state(state):
+    if state is None or not is_docker_state(state):
         return None
-    assert state is not None
-    client = connect()
-    running = {c.labels.get("opsproof.component"): c for c in _ours(client, state_dir)}
-    components = []
-    for name, component in state.components.items():
-        container = running.get(name)
-        alive = container is not None and container.status in ("running", "paused")
-        pid = int(container.attrs["State"]["Pid"]) if container is not None else 0
-        components.append(ComponentStatus(name, pid, alive, component.port, component.url))
-    return StackStatus(state.root, state.started_at, str(state_dir / STATE_FILE), components)
+    return _status(connect(), state_dir, state)
