@@ -4,6 +4,7 @@ Registered only on the xdist controller (or a plain run), so it sees every worke
 once and is the only writer of the run directory.
 """
 
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,6 +174,11 @@ class EvidenceCollector:
         # junit.xml is written by pytest's junitxml plugin at session finish and allure-results
         # by allure-pytest during the run: both carry failure messages, so both are redacted
         # before the manifest records every file's hash.
+        if self.run is None:
+            # refused before the session started (a chaos plan that may not run): nothing was
+            # judged, so nothing enters the history or the chain
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            return
         settings = self._settings
         seal(self.run_dir, settings.kind, self._loaded.name, self._redactor, settings.signing_key)
 

@@ -178,6 +178,8 @@ def test_a_kill_without_a_start_command_is_refused_before_anything_runs(
     assert "During handling" not in output and "Traceback" not in output, output
     assert "undo:" not in output  # no plan was printed as if it could run
     assert_untouched(foreign_redis, pids, state_dir)
+    runs = tmp_path / "runs"
+    assert not runs.exists() or not any(runs.iterdir()), "a refused run entered the history"
 
 
 def test_with_a_start_command_the_same_kill_runs_and_is_undone(
