@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from opsproof.evidence import charts, formatting
 from opsproof.evidence.catalogue import Catalogue
+from opsproof.evidence.experiment_chart import experiment_timeline
 from opsproof.evidence.history import MissedRuns, RunSummary, by_series, series_trends
 from opsproof.evidence.model import CheckRecord, RunRecord
 from opsproof.evidence.records import DrillRecord
@@ -85,6 +86,7 @@ def render_html(run: RunRecord, context: ReportContext) -> str:
         trends=series_trends(context.history),
         trend_chart=charts.trend_chart,
         timeline=charts.phase_timeline,
+        experiment_timeline=experiment_timeline,
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import field
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, ConfigDict, NonNegativeFloat
+from pydantic import AwareDatetime, ConfigDict, NonNegativeFloat, NonNegativeInt
 from pydantic.dataclasses import dataclass
 
 from opsproof.evidence.verdict import ExperimentVerdict
@@ -21,7 +21,14 @@ _STRICT = ConfigDict(extra="forbid")
 
 @dataclass(frozen=True, config=_STRICT)
 class ExperimentRecord:
-    """One chaos experiment: steady state, inject, observe, revert, recover."""
+    """One chaos experiment: steady state, inject, observe, revert, recover.
+
+    One steady-state poller (every ``poll_interval_s``, monotonic clock) runs from before the
+    injection until recovery is decided; impact, outage and recovery are what it observed.
+    ``*_offset_s`` are monotonic seconds from ``started_at``; the UTC moments are ``started_at``
+    plus the offset. Everything about the fault's effect is None when nothing was injected
+    (``injected_at`` is None): never read as "not recovered".
+    """
 
     name: str
     hypothesis: str
@@ -32,13 +39,58 @@ class ExperimentRecord:
     """inconclusive: the fault had no observable effect; not_injected: the steady state failed
     before it, so nothing was injected."""
     target: str = ""
+    started_at: AwareDatetime | None = None
+    """When the experiment began (its first steady-state check): the origin of the offsets."""
     injected_at: AwareDatetime | None = None
+    """When the fault went in; None: nothing was injected."""
+    injected_offset_s: NonNegativeFloat | None = None
+    reverted_at: AwareDatetime | None = None
+    """When the revert began (opsproof's undo, whatever ended the outage)."""
+    reverted_offset_s: NonNegativeFloat | None = None
+    held_s: NonNegativeFloat | None = None
+    """How long the fault was in place: from the injection to the start of its revert."""
     time_to_impact_s: NonNegativeFloat | None = None
-    """From injection to the first failed steady-state probe; None: no observable impact."""
+    """From injection to the first observed degradation: a failed steady-state check, or an
+    expected error answer seen; None: no degradation was observed (or nothing injected)."""
+    outage_s: NonNegativeFloat | None = None
+    """From the first failed steady-state check (from the injection for a fault that acts at
+    once, as a kill) to the first passing check after it, both observed by the poller; 0: every
+    check passed; None: nothing injected, or the service was not seen back while observed."""
+    outage_offset_s: NonNegativeFloat | None = None
+    """When that outage began; None: there was none."""
+    outages: NonNegativeInt | None = None
+    """Separate outages seen while observed; more than 1: the service flapped."""
+    outage_allowed: bool | None = None
+    """Whether the expectations allow an outage (an expected error answer, or a fault that takes
+    down a service no expectation says keeps answering); False: any outage failed the
+    experiment."""
+    restored_by: Literal["revert", "supervisor", "service"] | None = None
+    """Who ended the outage: opsproof's revert; a supervisor (Docker restart policy) that
+    restarted the service before the revert; the service itself before the revert, with no
+    restart seen. None: no outage, or not seen back."""
     recovery_s: NonNegativeFloat | None = None
-    """From revert until steady state held again; None: it did not recover."""
+    """From the revert until steady state held again (the first of ``consecutive`` passes);
+    None: not recovered (when ``injected_at`` is set)."""
     recovery_target_s: NonNegativeFloat | None = None
+    poll_interval_s: NonNegativeFloat | None = None
+    """The steady-state poller's interval: the resolution of impact, outage and recovery."""
     reason: str = ""
+
+    @property
+    def injected(self) -> bool:
+        """False when nothing was injected: the verdict says so, or the record has neither a
+        time of injection nor any figure of the fault's effect (an experiment refused before
+        its fault); reports then show no recovery rather than "not recovered"."""
+        if self.verdict == "not_injected":
+            return False
+        effect = (self.injected_at, self.time_to_impact_s, self.outage_s, self.recovery_s)
+        return any(value is not None for value in effect)
+
+    @property
+    def observed(self) -> bool:
+        """Impact and outage were observed by opsproof's poller (absent: none was seen), not
+        left out by a hand-made record (absent: not measured)."""
+        return self.poll_interval_s is not None
 
     def recovered_in_time(self) -> bool | None:
         """None when there is no target or no recovery to judge."""

@@ -109,16 +109,34 @@ def _sections(run: RunRecord) -> list[str]:
 
 
 def _experiment_table(run: RunRecord) -> list[str]:
+    """One row per experiment: how long the fault was held, the outage users saw (observed
+    through the fault window) and the recovery after the revert, which are not the same."""
     if not run.experiments:
         return []
+
+    def seconds_or(value: float | None, absent: str) -> str:
+        return absent if value is None else formatting.seconds(value)
+
     lines = ["", "## Chaos experiments", "",
-             "| experiment | fault | impact after | recovery | verdict |",
-             "|---|---|---|---|---|"]  # fmt: skip
-    return lines + [
-        f"| {_cell(e.name)} | {_cell(e.fault)} | {formatting.seconds(e.time_to_impact_s)} "
-        f"| {formatting.seconds(e.recovery_s)} | {e.verdict} |"
-        for e in run.experiments
-    ]
+             "| experiment | fault | held | impact after | outage | recovery after revert "
+             "| ended by | verdict |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for e in run.experiments:
+        cells = ["—", "—", "not injected", "—", "—"]
+        if e.injected:
+            ongoing = "not seen to end" if e.outage_offset_s is not None else "—"
+            outage = "none" if e.outage_s == 0 else seconds_or(e.outage_s, ongoing)
+            if e.outage_allowed is False and e.outage_s != 0:
+                outage += " (none allowed)"
+            cells = [
+                seconds_or(e.held_s, "—"),
+                seconds_or(e.time_to_impact_s, "none" if e.observed else "—"),
+                outage,
+                seconds_or(e.recovery_s, "not recovered"),
+                e.restored_by or "—",
+            ]
+        lines.append(f"| {_cell(e.name)} | {_cell(e.fault)} | {' | '.join(cells)} | {e.verdict} |")
+    return lines
 
 
 def render_markdown(run: RunRecord) -> str:

@@ -1,41 +1,42 @@
 """The experiment runner: steady state → inject → expected degradation → revert → recovery.
 
-Verdicts are never a silent pass: *inconclusive* when the steady state did not hold before
-(nothing is injected then) or when the fault had no observable effect; *failed* when the
-service did not degrade as promised, did not recover in time, or a revert failed.
+One steady-state poller runs from before the injection until recovery is decided, so impact,
+outage and recovery are observed on one clock. Verdicts are never a silent pass (see
+``judgement``): *not_injected* when the steady state did not hold before (nothing is injected
+then); *inconclusive* when the fault had no observable effect; *failed* when the service did
+not degrade as promised, had an outage its expectations do not allow, did not recover in time,
+or a revert failed.
 """
 
-import statistics
 import threading
 import time
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from opsproof.config.models import (
-    ChaosExperiment,
-    Environment,
-    Expectation,
-    HttpService,
-    RecoveryTarget,
-    SmokeStep,
-)
-from opsproof.evidence.verdict import ExperimentVerdict
+from opsproof.config.models import ChaosExperiment, Environment, HttpService, RecoveryTarget
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
+from opsproof.faults.judgement import Observed, judge, outage_allowance
 from opsproof.faults.ledger import Ledger
-from opsproof.faults.recovery import Recovery, measure_recovery
+from opsproof.faults.outage import STOP_TIMEOUT, SteadyPoller
+from opsproof.faults.recovery import Sample, recovery_from
+from opsproof.faults.result import Result
 from opsproof.faults.safety import authorize
 from opsproof.faults.signals import sigterm_interrupts
 from opsproof.faults.steady import SteadyState, steady_state
+from opsproof.faults.supervisor import RestartCount, restart_count
 from opsproof.faults.transaction import RevertFailed, injected
+from opsproof.faults.watch import Watch, describe, update, watch
 from opsproof.monitoring.detection import AlertWatch, Detection
 from opsproof.probes.http import http_client, run_smoke_step
-from opsproof.probes.result import Figure, Observation
+from opsproof.probes.result import Figure
+
+__all__ = ["ChaosRun", "Plan", "Result", "plan", "run_experiment"]
 
 
 @dataclass(frozen=True)
@@ -46,33 +47,6 @@ class ChaosRun:
     environment: Environment
     state_dir: Path
     ledger: Ledger
-
-
-@dataclass
-class Result:
-    name: str
-    verdict: ExperimentVerdict
-    reason: str
-    fault: str
-    target: str
-    hypothesis: str
-    recovery_target_s: float
-    injected_at: datetime | None = None
-    time_to_impact_s: float | None = None
-    recovery_s: float | None = None
-    figures: dict[str, Figure] = field(default_factory=dict)
-
-
-@dataclass
-class _Watch:
-    """One expectation being polled during the fault."""
-
-    expectation: Expectation
-    step: SmokeStep
-    impact_s: float | None = None
-    problem: str | None = None
-    done: bool = False
-    latencies_ms: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,10 +74,12 @@ def plan(run: ChaosRun, experiment: ChaosExperiment) -> Plan:
         experiment.fault, run.environment, run.state_dir, fault_id, experiment.deadline
     )
     target = experiment.recovery or run.environment.chaos_plan.recovery
-    during = "; ".join(_describe(e) for e in experiment.expect) or "no degradation declared"
+    during = "; ".join(describe(e) for e in experiment.expect) or "no degradation declared"
+    allowed, why = outage_allowance(experiment)
+    outage = f"an outage is allowed ({why})" if allowed else f"no outage ({why})"
     hypothesis = (
-        f"steady state holds; during the fault: {during}; after the revert the steady state "
-        f"returns within {target.within:g} s ({target.consecutive} passes in a row)"
+        f"steady state holds; during the fault: {during}; {outage}; after the revert the "
+        f"steady state returns within {target.within:g} s ({target.consecutive} passes in a row)"
     )
     if experiment.alerts:
         hypothesis += "; alerts: " + ", ".join(
@@ -120,8 +96,10 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
     fault = planned.fault
     result = Result(
         experiment.name, "inconclusive", "", fault.description, fault.target,
-        planned.hypothesis, planned.recovery.within,
+        planned.hypothesis, planned.recovery.within, planned.recovery.interval,
+        outage_allowance(experiment)[0],
     )  # fmt: skip
+    origin, result.started_at = time.monotonic(), datetime.now(UTC)
     with ExitStack() as stack:
         steady = steady_state(run.environment, run.environment.chaos_plan.steady_state, stack)
         before = steady.check()
@@ -134,7 +112,7 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
             return result
         with sigterm_interrupts():
             try:
-                _inject_and_recover(run, experiment, planned, steady, stack, result)
+                _inject_and_recover(run, experiment, planned, steady, stack, result, origin)
             except RevertFailed as exc:
                 result.verdict, result.reason = "failed", f"revert failed: {exc}"
     return result
@@ -147,9 +125,10 @@ def _inject_and_recover(
     steady: SteadyState,
     stack: ExitStack,
     result: Result,
+    origin: float,
 ) -> None:
     fault, target = planned.fault, planned.recovery
-    watches = [_watch(e, i) for i, e in enumerate(experiment.expect)]
+    watches = [watch(e, i) for i, e in enumerate(experiment.expect)]
     clients = {
         name: stack.enter_context(http_client(svc))
         for name, svc in run.environment.services_of(HttpService).items()
@@ -159,49 +138,59 @@ def _inject_and_recover(
     if refusal is not None:
         result.verdict, result.reason = refusal.verdict, refusal.reason
         return
-    with injected(
-        fault, run.ledger, planned.fault_id, experiment.name, experiment.deadline
-    ) as active:
-        result.injected_at = datetime.now(UTC)
+    restarts = restart_count(run.environment, experiment.fault.service)
+    restarts_before = restarts() if restarts else None
+    assert result.started_at is not None
+    # one poller from before the injection until recovery is decided: the outage is observed
+    with SteadyPoller(steady.check, target.interval) as poller:
+        with injected(
+            fault, run.ledger, planned.fault_id, experiment.name, experiment.deadline
+        ) as active:
+            result.injected_at = result.started_at + timedelta(seconds=active.injected_at - origin)
+            if alerts:
+                alerts.start(active.injected_at, result.injected_at)
+            effects = [fault.effect()]
+            _observe(
+                run.environment,
+                watches,
+                clients,
+                active.injected_at,
+                experiment.duration,
+                target.interval,
+            )
+            if alerts:
+                alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
+            effects.append(fault.effect())
+            restarted = _restarted(restarts, restarts_before)
         if alerts:
-            alerts.start(active.injected_at, result.injected_at)
-        effects = [fault.effect()]
-        _observe(
-            run.environment,
-            watches,
-            clients,
-            active.injected_at,
-            experiment.duration,
-            target.interval,
-        )
-        if alerts:
-            alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
-        effects.append(fault.effect())
-    if alerts:
-        alerts.reverted(active.revert_started)
-    recovery = measure_recovery(
-        steady.check, active.revert_started,
-        within=target.within, consecutive=target.consecutive, interval=target.interval,
+            alerts.reverted(active.revert_started)
+
+        def decided(samples: list[Sample]) -> bool:
+            since = active.revert_started
+            return (
+                recovery_from(samples, since, within=target.within, consecutive=target.consecutive)
+                is not None
+            )
+
+        poller.wait_until(decided, active.revert_started + target.within + STOP_TIMEOUT)
+    seen = Observed(
+        origin, result.started_at, active.injected_at, active.revert_started,
+        poller.samples(), watches, effects, restarted,
     )  # fmt: skip
-    _judge(result, watches, effects, recovery, target)
+    judge(result, experiment, seen, target)
     if alerts:
         alerts.wait_resolved()
         _judge_alerts(result, alerts.detection())
 
 
-def _watch(expectation: Expectation, index: int) -> _Watch:
-    step = SmokeStep(
-        name=f"expectation {index + 1}",
-        service=expectation.service,
-        request=expectation.request,
-        expect=expectation.expect,
-    )
-    return _Watch(expectation, step)
+def _restarted(count: RestartCount | None, before: int | None) -> bool | None:
+    after = count() if count else None
+    return None if before is None or after is None else after > before
 
 
 def _observe(
     environment: Environment,
-    watches: list[_Watch],
+    watches: list[Watch],
     clients: dict[str, httpx.Client],
     since: float,
     duration: float,
@@ -212,13 +201,13 @@ def _observe(
     ``duration`` has passed."""
     stop = threading.Event()
 
-    def poll(watch: _Watch) -> None:
-        service = environment.services[watch.step.service]
+    def poll(watched: Watch) -> None:
+        service = environment.services[watched.step.service]
         assert isinstance(service, HttpService)
-        while not watch.done and not stop.is_set():
+        while not watched.done and not stop.is_set():
             began = time.monotonic()
-            observation = run_smoke_step(service, watch.step, clients[watch.step.service])
-            _update(watch, observation, since, time.monotonic())
+            observation = run_smoke_step(service, watched.step, clients[watched.step.service])
+            update(watched, observation, time.monotonic() - since)
             stop.wait(max(0.0, began + interval - time.monotonic()))
 
     threads = [threading.Thread(target=poll, args=(w,), daemon=True) for w in watches]
@@ -235,73 +224,6 @@ def _observe(
         stop.set()
 
 
-def _update(watch: _Watch, observation: Observation, since: float, now: float) -> None:
-    expectation, elapsed = watch.expectation, now - since
-    latency = observation.figures.get("latency_ms")
-    if latency is not None and isinstance(latency.value, float | int):
-        watch.latencies_ms.append(float(latency.value))
-    if observation.ok and watch.impact_s is None:
-        watch.impact_s = round(elapsed, 4)
-        if elapsed > expectation.within:
-            watch.problem = f"{_describe(expectation)}: showed only after {elapsed:.2f} s"
-            watch.done = True
-    elif not observation.ok and watch.impact_s is not None:
-        held = elapsed - watch.impact_s
-        watch.problem = (
-            f"{_describe(expectation)}: stopped holding after {held:.2f} s: {observation.reason}"
-        )
-        watch.done = True
-    elif not observation.ok and elapsed > expectation.within:
-        watch.problem = (
-            f"{_describe(expectation)}: not seen within {expectation.within:g} s; "
-            f"last: {observation.reason}"
-        )
-        watch.done = True
-    if watch.impact_s is not None and elapsed - watch.impact_s >= expectation.hold:
-        watch.done = True
-
-
-def _judge(
-    result: Result,
-    watches: list[_Watch],
-    effects: list[Observation],
-    recovery: Recovery,
-    target: RecoveryTarget,
-) -> None:
-    effect = next((e for e in effects if e.ok), effects[-1])
-    result.figures.update({f"fault.{k}": v for k, v in effect.figures.items()})
-    impacts = [w.impact_s for w in watches if w.impact_s is not None]
-    result.time_to_impact_s = max(impacts) if impacts and len(impacts) == len(watches) else None
-    result.recovery_s = recovery.recovered_s
-    result.figures.update(
-        {
-            "time_to_impact_s": Figure(result.time_to_impact_s, "s"),
-            "recovery_first_success_s": Figure(recovery.first_success_s, "s"),
-            "recovery_s": Figure(recovery.recovered_s, "s", f"<= {target.within:g}"),
-            "recovery_stable_s": Figure(recovery.stable_s, "s"),
-        }
-    )
-    for index, watch in enumerate(watches, 1):
-        if len(watch.latencies_ms) >= 2:
-            p95 = statistics.quantiles(watch.latencies_ms, n=20, method="inclusive")[-1]
-            result.figures[f"expect{index}.latency_p95_ms"] = Figure(round(p95, 1), "ms")
-    if not effect.ok:
-        result.verdict = "inconclusive"
-        result.reason = f"the fault had no observable effect: {effect.reason}"
-        return
-    problems = [w.problem for w in watches if w.problem]
-    if recovery.recovered_s is None:
-        problems.append(
-            f"not recovered within {target.within:g} s of the revert "
-            f"({target.consecutive} passes in a row needed): {recovery.last.reason}"
-        )
-    result.verdict = "failed" if problems else "passed"
-    result.reason = "; ".join(problems) or (
-        f"{effect.reason}; degraded as expected; recovered {recovery.recovered_s:.2f} s after "
-        "the revert"
-    )
-
-
 def _judge_alerts(result: Result, detection: Detection) -> None:
     """Detection figures beside impact and recovery; an alert not delivered or not resolved in
     time fails the experiment."""
@@ -313,15 +235,3 @@ def _judge_alerts(result: Result, detection: Detection) -> None:
         result.verdict, result.reason = "failed", "; ".join([*earlier, *detection.problems])
     else:
         result.reason += f"; {detection.summary}"
-
-
-def _describe(expectation: Expectation) -> str:
-    request, expect = expectation.request, expectation.expect
-    words = [f"{request.method} {request.path} on {expectation.service} answers {expect.status}"]
-    if expect.json_fields:
-        words.append("with " + ", ".join(f"{k}={v}" for k, v in expect.json_fields.items()))
-    if expect.max_latency is not None:
-        words.append(f"in <= {expect.max_latency * 1000:g} ms")
-    held = f", held {expectation.hold:g} s" if expectation.hold else ""
-    words.append(f"(seen <= {expectation.within:g} s after injection{held})")
-    return " ".join(words)

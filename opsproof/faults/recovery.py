@@ -1,7 +1,11 @@
-"""Recovery measured, not assumed: poll at <= 100 ms on the monotonic clock."""
+"""Recovery measured, not assumed: poll at <= 100 ms on the monotonic clock.
+
+The same rule judges a check polled here (``measure_recovery``) and the samples of the
+experiment's steady-state poller, which runs through the fault window (``recovery_from``).
+"""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from opsproof.probes.result import Observation
@@ -20,6 +24,56 @@ class Recovery:
     last: Observation
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One check on the monotonic clock: when it was asked and when its answer arrived."""
+
+    started: float
+    answered: float
+    observation: Observation
+
+
+class _Streak:
+    """Checks in order after ``since``: recovered at ``consecutive`` passes in a row, given up
+    on at the first check answered at or after the deadline. A pass counts at the moment its
+    answer arrived, so a probe that waited on a frozen service counts when it thawed."""
+
+    def __init__(self, since: float, within: float, consecutive: int) -> None:
+        self.since, self.deadline, self.consecutive = since, since + within, consecutive
+        self.first: float | None = None
+        self.start: float | None = None
+        self.streak = self.checks = 0
+        self.last: Observation | None = None
+
+    def add(self, observation: Observation, answered: float) -> Recovery | None:
+        """The verdict once this check decides it, else None."""
+        self.checks += 1
+        self.last = observation
+        if observation.ok:
+            self.streak += 1
+            self.first = answered if self.first is None else self.first
+            self.start = answered if self.streak == 1 else self.start
+            if self.streak >= self.consecutive:
+                assert self.first is not None and self.start is not None
+                return Recovery(
+                    round(self.first - self.since, 4),
+                    round(self.start - self.since, 4),
+                    round(answered - self.since, 4),
+                    self.checks,
+                    observation,
+                )
+        else:
+            self.streak, self.start = 0, None
+        if answered >= self.deadline:
+            return self.give_up()
+        return None
+
+    def give_up(self) -> Recovery:
+        first_s = None if self.first is None else round(self.first - self.since, 4)
+        last = self.last or Observation(False, "steady state", "no check answered")
+        return Recovery(first_s, None, None, self.checks, last)
+
+
 def measure_recovery(
     check: Callable[[], Observation],
     since: float,
@@ -29,33 +83,38 @@ def measure_recovery(
     interval: float,
 ) -> Recovery:
     """Poll ``check`` every ``interval`` until ``consecutive`` passes in a row or ``within``
-    seconds after ``since`` (a ``time.monotonic()`` instant). A pass counts at the moment its
-    answer arrived, so a probe that waited on a frozen service counts when it thawed."""
-    deadline = since + within
-    first = streak_start = None
-    streak = checks = 0
+    seconds after ``since`` (a ``time.monotonic()`` instant)."""
+    streak = _Streak(since, within, consecutive)
     while True:
         began = time.monotonic()
         observation = check()
         now = time.monotonic()
-        checks += 1
-        if observation.ok:
-            streak += 1
-            first = now if first is None else first
-            streak_start = now if streak == 1 else streak_start
-            if streak >= consecutive:
-                assert first is not None and streak_start is not None
-                return Recovery(
-                    round(first - since, 4),
-                    round(streak_start - since, 4),
-                    round(now - since, 4),
-                    checks,
-                    observation,
-                )
-        else:
-            streak, streak_start = 0, None
-        if now >= deadline:
-            first_s = None if first is None else round(first - since, 4)
-            return Recovery(first_s, None, None, checks, observation)
+        decided = streak.add(observation, now)
+        if decided is not None:
+            return decided
         # keep the cadence: the next check starts ``interval`` after this one started
-        time.sleep(max(0.0, min(began + interval, deadline) - now))
+        time.sleep(max(0.0, min(began + interval, streak.deadline) - now))
+
+
+def recovery_from(
+    samples: Iterable[Sample],
+    since: float,
+    *,
+    within: float,
+    consecutive: int,
+    final: bool = False,
+) -> Recovery | None:
+    """Recovery after ``since`` (the revert) judged from a poller's samples, as
+    ``measure_recovery`` would have polled it; None while undecided, unless ``final`` (the
+    poller has stopped: then not recovered).
+
+    A check asked before ``since`` counts only when it passed: a probe that hung on the frozen
+    service and answered once it thawed; one that failed says nothing about the time after."""
+    streak = _Streak(since, within, consecutive)
+    for sample in samples:
+        ok = sample.observation.ok
+        if sample.started >= since or (ok and sample.answered >= since):
+            decided = streak.add(sample.observation, sample.answered)
+            if decided is not None:
+                return decided
+    return streak.give_up() if final else None

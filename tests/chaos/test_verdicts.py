@@ -132,6 +132,7 @@ def test_failed_steady_state_is_not_injected_and_injects_nothing(
     result = run_experiment(run, only(run))  # type: ignore[arg-type]
     assert result.verdict == "not_injected"
     assert result.reason.startswith("steady state did not hold before injection; nothing injected")
+    assert result.recovery_s is None and result.outage_s is None and result.injected_at is None
     assert len(run.ledger.records()) == records  # no ledger entry: nothing was injected
     state = StackState.load(stack_dir)
     assert state is not None and state.components["redis"].pid == redis_pid
