@@ -6,6 +6,7 @@ machine without the controller gets a SafetyError that says what is missing.
 
 import subprocess
 import time
+from collections.abc import Collection
 from contextlib import suppress
 from pathlib import Path
 
@@ -76,8 +77,43 @@ def members(path: Path) -> list[int]:
         return []
 
 
+def alone_in(controller: str, pids: Collection[int]) -> str | None:
+    """The cgroup ``pids`` share when nothing else runs in it or below it (a systemd unit's,
+    a container's), else None. Never the root, nor a scope opsproof made."""
+    homes = {current(controller, pid) for pid in pids}
+    if len(homes) != 1:
+        return None
+    home = homes.pop()
+    if home == "/" or home.startswith(f"/{SCOPE_PARENT}/"):
+        return None
+    path = hierarchy(controller) / home.lstrip("/")
+    subtree = [path, *(sub for sub in path.rglob("*") if (sub / "cgroup.procs").is_file())]
+    found = {pid for cgroup in subtree for pid in members(cgroup)}
+    return home if found and found <= set(pids) else None
+
+
+def moves_charges(path: Path) -> bool:
+    """Make ``path`` take the memory of the processes moved into it along with them (cgroup v1
+    ``memory.move_charge_at_immigrate``: 1 anonymous, 2 mapped files; set on the destination,
+    before the move). False where the kernel refuses it: Linux 6.x removed charge moving, and
+    a moved process then leaves every page it already has charged to its old cgroup."""
+    try:
+        write(path, "memory.move_charge_at_immigrate", "3")
+    except OSError:
+        return False
+    return True
+
+
 def write(path: Path, key: str, value: str) -> None:
     (path / key).write_text(value)
+
+
+def read_number(path: Path, key: str) -> int:
+    """A one-number file (``memory.failcnt``); 0 when it cannot be read."""
+    try:
+        return int((path / key).read_text().strip())
+    except (OSError, ValueError):
+        return 0
 
 
 def read_stat(path: Path, key: str) -> dict[str, int]:

@@ -20,7 +20,7 @@ from opsproof.faults.container_inverse import (
 from opsproof.faults.inverse import InverseStep
 from opsproof.probes.result import Figure, Observation
 from opsproof.runtimes.base import apply_lifecycle_action
-from opsproof.runtimes.docker import ContainerState, DockerRuntime, DockerTarget
+from opsproof.runtimes.docker import ContainerState, DockerRuntime, DockerTarget, MemoryUse
 
 OVERRUN = 1.5
 """The memory stressor asks for this multiple of the limit: enough to be sure to hit it."""
@@ -124,7 +124,11 @@ class ContainerAction(_ContainerFault):
 class ContainerMemoryExhaustion(_ContainerFault):
     """Lower the container's memory limit, then overrun it from inside: the kernel's OOM
     killer acts in the container's cgroup and, when the service is the victim, its restart
-    policy brings it back."""
+    policy brings it back.
+
+    The limit is the container's own cgroup's, where every page of the service was charged
+    from its first byte, so it holds the working set by construction (the figures show what it
+    held); the proof of pressure is the engine's ``oom`` events for that cgroup."""
 
     def __init__(
         self, spec: MemoryFault, target: DockerTarget, fault_id: str, lifetime: float
@@ -134,6 +138,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
         self.marker = stressor_marker(fault_id)
         self.lifetime = lifetime
         self._since = 0.0
+        self._held: MemoryUse | None = None
 
     @property
     def description(self) -> str:
@@ -158,6 +163,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
     def inject(self) -> None:
         self._since = time.time()
         self.runtime.update_limits(memory_bytes=int(self.spec.limit))
+        self._held = self.runtime.memory()  # what the lowered limit holds before the stressor
         size = int(self.spec.limit * OVERRUN)
         seconds = f"{self.lifetime:g}"
         argv = ["python3", "-c", MEMORY_STRESSOR, str(size), seconds, self.spec.victim]
@@ -171,14 +177,20 @@ class ContainerMemoryExhaustion(_ContainerFault):
         died = any(e.get("status") == "die" for e in events)
         now = self.runtime.state()
         restarts = now.restart_count - before.restart_count
+        held = self._held
         figures = {
+            "charge": Figure("own cgroup"),
+            "charged_bytes": Figure(held.anonymous_bytes if held else None, "B"),
+            "limit_bytes": Figure(held.limit_bytes if held else None, "B"),
             "oom_events": Figure(ooms, target="> 0"),
             "oom_killed": Figure(now.oom_killed),
             "service_killed": Figure(died),
             "restarts_by_policy": Figure(restarts),
         }
+        charged = f"{held.anonymous_bytes / (1 << 20):.1f} MiB" if held else "its memory"
         reason = (
-            f"{ooms} OOM events in {self.target}; the container "
+            f"{charged} of {self.target} under its own cgroup's "
+            f"{self.spec.limit.human_readable()} limit; {ooms} OOM events there; the container "
             f"{'was OOM-killed' if died else 'survived'}; restart policy restarted it "
             f"{restarts} times; now {now.status}"
         )

@@ -63,6 +63,44 @@ class DissolveScope(_Step):
         return f"dissolve cgroup {self.controller}:/{cgroups.SCOPE_PARENT}/{self.name}"
 
 
+class StopStressors(_Step):
+    """Kill every process running ``program`` in a cgroup of the service's own: the stressors
+    a fault started beside it there (the service itself runs another program)."""
+
+    op: Literal["stressors"] = "stressors"
+    controller: str
+    cgroup: str
+    program: str
+
+    def apply(self) -> None:
+        path = cgroups.hierarchy(self.controller) / self.cgroup.lstrip("/")
+        for pid in cgroups.members(path):
+            with suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                if proc.exe() == self.program:
+                    proc.kill()
+
+    def describe(self) -> str:
+        return f"kill {Path(self.program).name} in cgroup {self.controller}:{self.cgroup}"
+
+
+class RestoreMemoryLimit(_Step):
+    """Put back the limit of a memory cgroup of the service's own (a limit that was lowered in
+    place, so that it holds the memory the service already had)."""
+
+    op: Literal["memory_limit"] = "memory_limit"
+    cgroup: str
+    limit: int
+
+    def apply(self) -> None:
+        path = cgroups.hierarchy("memory") / self.cgroup.lstrip("/")
+        if path.is_dir():
+            cgroups.write(path, "memory.limit_in_bytes", str(self.limit))
+
+    def describe(self) -> str:
+        return f"memory limit of cgroup memory:{self.cgroup} back to {self.limit}"
+
+
 class RestoreOomScore(_Step):
     op: Literal["oom_score"] = "oom_score"
     pid: int
@@ -122,6 +160,8 @@ InverseStep = Annotated[
     StartService
     | ResumeService
     | DissolveScope
+    | StopStressors
+    | RestoreMemoryLimit
     | RestoreOomScore
     | DeleteRules
     | KillHelper

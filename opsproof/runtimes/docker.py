@@ -84,6 +84,16 @@ class Limits:
         return self.cpu_quota_us / self.cpu_period_us
 
 
+@dataclass(frozen=True)
+class MemoryUse:
+    """The container's memory cgroup as the engine reports it (``docker stats``)."""
+
+    usage_bytes: int
+    limit_bytes: int
+    anonymous_bytes: int
+    """Anonymous memory charged to the container (v1 ``total_rss``, v2 ``anon``)."""
+
+
 def docker_target(environment: Environment, name: str) -> DockerTarget | None:
     """The container of service ``name`` when it declares the docker runtime, else None."""
     runtime = getattr(environment.services[name], "runtime", None)
@@ -260,6 +270,17 @@ class DockerRuntime:
         rss = int((memory.get("stats") or {}).get("rss", memory.get("usage", 0)))
         cpu_ns = int(((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage", 0))
         return Resources(tuple(self.find()), rss, round(cpu_ns / 1e9, 3))
+
+    def memory(self) -> MemoryUse:
+        """Its memory cgroup's usage, limit and anonymous memory, as the engine reports them."""
+        memory = self.container().stats(stream=False, one_shot=True).get("memory_stats") or {}
+        stats = memory.get("stats") or {}
+        anonymous = stats.get("total_rss", stats.get("anon", 0))
+        return MemoryUse(
+            usage_bytes=int(memory.get("usage", 0)),
+            limit_bytes=int(memory.get("limit", 0)),
+            anonymous_bytes=int(anonymous),
+        )
 
     def throttled_periods(self) -> int:
         """CFS periods in which the container was throttled by its CPU quota, so far."""

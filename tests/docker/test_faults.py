@@ -48,6 +48,11 @@ def test_oom_kill_through_the_memory_limit_and_the_restart_policy_brings_it_back
     )
     effect = fault.effect()
     assert effect.ok, effect.reason
+    # the limit was the container's own cgroup's: it held the working set from the start
+    assert effect.figures["charge"].value == "own cgroup"
+    assert effect.figures["limit_bytes"].value == 32 << 20
+    charged = effect.figures["charged_bytes"].value
+    assert isinstance(charged, int) and 0 < charged < 32 << 20
     assert effect.figures["oom_killed"].value is True
     assert effect.figures["service_killed"].value is True
     assert effect.figures["restarts_by_policy"].value >= 1
