@@ -5,11 +5,13 @@ never read as "down for 2.1 s"."""
 
 from markupsafe import Markup, escape
 
+from opsproof.evidence import formatting
 from opsproof.evidence.records import ExperimentRecord
 
-_WIDTH = 560
-_LABEL_W = 96
-_RIGHT = 16
+_WIDTH = 640
+_LABEL_W = 84
+_VALUE_W = 190
+"""A column of its own for each row's figure, so no text ever overlaps a bar."""
 _TOP = 24
 _ROW_H = 22
 _BOTTOM = 20
@@ -22,7 +24,7 @@ _BY = {"revert": "opsproof's revert", "supervisor": "the supervisor", "service":
 
 
 def _s(value: float) -> str:
-    return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
+    return formatting.seconds(value)
 
 
 def experiment_timeline(experiment: ExperimentRecord) -> Markup | None:
@@ -39,7 +41,8 @@ def experiment_timeline(experiment: ExperimentRecord) -> Markup | None:
     if outage_start is not None:
         outage_end = outage_start + e.outage_s if e.outage_s is not None else observed
     span = max(reverted, observed, outage_end or 0.0, e.time_to_impact_s or 0.0) or 1.0
-    inner_w = _WIDTH - _LABEL_W - _RIGHT
+    inner_w = _WIDTH - _LABEL_W - _VALUE_W - 8
+    values_x = _WIDTH - _VALUE_W
     height = _TOP + 3 * _ROW_H + _BOTTOM
 
     def x(at: float) -> float:
@@ -67,17 +70,19 @@ def experiment_timeline(experiment: ExperimentRecord) -> Markup | None:
     ]  # fmt: skip
     for index, (label, start, end, colour, text, faint) in enumerate(rows):
         y = _TOP + index * _ROW_H
-        parts.append(f'<text x="0" y="{y + 14}" font-size="12" fill="{_INK}">{label}</text>')
+        parts += [
+            f'<text x="0" y="{y + 14}" font-size="12" fill="{_INK}">{label}</text>',
+            f'<text x="{values_x}" y="{y + 14}" font-size="11" fill="{_MUTED}">'
+            f"{escape(text)}</text>",
+        ]
         if start is None or end is None:
-            parts.append(_label(x(0), x(0) - 4, y + 14, text))
             continue
         left, width = x(start), max(x(end) - x(start), 2.0)
         opacity = ' fill-opacity="0.35"' if faint else ""
-        parts += [
+        parts.append(
             f'<rect x="{left:.1f}" y="{y + 4}" width="{width:.1f}" height="{_ROW_H - 8}" rx="2" '
-            f'fill="{colour}"{opacity}><title>{escape(label)}: {escape(text)}</title></rect>',
-            _label(left + width + 4, left - 4, y + 14, text),
-        ]
+            f'fill="{colour}"{opacity}><title>{escape(label)}: {escape(text)}</title></rect>'
+        )
     if e.time_to_impact_s is not None:
         at = x(e.time_to_impact_s)
         parts.append(
@@ -88,7 +93,7 @@ def experiment_timeline(experiment: ExperimentRecord) -> Markup | None:
     axis_y = _TOP + 3 * _ROW_H + 14
     parts += [
         f'<text x="{x(0):.1f}" y="{axis_y}" font-size="10" fill="{_MUTED}">0 s</text>',
-        f'<text x="{_WIDTH - _RIGHT}" y="{axis_y}" font-size="10" text-anchor="end" '
+        f'<text x="{x(span * 1.04):.1f}" y="{axis_y}" font-size="10" text-anchor="end" '
         f'fill="{_MUTED}">{_s(span)}</text>',
         "</svg>",
     ]
@@ -104,12 +109,3 @@ def _outage_row(
         return ("outage", start, end, _OUTAGE, "not seen to end", True)
     allowed = "" if e.outage_allowed is not False else " (not allowed)"
     return ("outage", start, end, _OUTAGE, f"{_s(e.outage_s)}{allowed}", False)
-
-
-def _label(after: float, before: float, baseline: float, text: str) -> str:
-    """After the bar, or before it when the bar reaches the right edge."""
-    x, anchor = (after, "start") if after + 6.5 * len(text) < _WIDTH else (before, "end")
-    return (
-        f'<text x="{x:.1f}" y="{baseline}" font-size="11" text-anchor="{anchor}" '
-        f'fill="{_MUTED}">{escape(text)}</text>'
-    )

@@ -13,7 +13,7 @@ from opsproof.config.models import ChaosExperiment, MemoryFault, RecoveryTarget
 from opsproof.faults.outage import Outage, first_outage
 from opsproof.faults.recovery import Recovery, Sample, recovery_from
 from opsproof.faults.result import RestoredBy, Result
-from opsproof.faults.watch import Watch, describe
+from opsproof.faults.watch import Watch
 from opsproof.probes.result import Figure, Observation
 
 _ENDED_BY = {
@@ -38,7 +38,9 @@ def outage_allowance(experiment: ChaosExperiment) -> tuple[bool, str]:
     to ride the fault out and any outage fails the experiment."""
     degraded = [e for e in experiment.expect if e.expect.status >= 400]
     if degraded:
-        return True, f"an expectation describes an error answer: {describe(degraded[0])}"
+        e = degraded[0]
+        answer = f"{e.expect.status} to {e.request.method} {e.request.path} on {e.service}"
+        return True, f"an expectation describes an error answer: {answer}"
     fault = experiment.fault
     down = acts_at_once(experiment) or (
         isinstance(fault, MemoryFault) and fault.victim == "service"

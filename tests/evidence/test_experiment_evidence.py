@@ -90,7 +90,7 @@ def test_the_timeline_puts_fault_outage_and_recovery_on_one_axis() -> None:
     svg = experiment_timeline(KILLED)
     assert svg is not None
     assert "held 1.05 s" in svg and "3.08 s" in svg and "2.03 s after the revert" in svg
-    assert "first degradation observed 0.03 s after the injection" in svg
+    assert "first degradation observed 30 ms after the injection" in svg
     assert experiment_timeline(NOT_INJECTED) is None
     ongoing = experiment_timeline(replace(KILLED, outage_s=None, recovery_s=None, restored_by=None))
     assert ongoing is not None and "not seen to end" in ongoing and "not recovered" in ongoing
