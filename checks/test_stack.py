@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from opsproof.errors import ConfigError
+from opsproof.evidence.conclusion import verdict_marks
+from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
 from opsproof.probes.stack import component_running
 from opsproof.stack.status import recorded_status
@@ -26,8 +28,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     status = recorded_status(context.state_dir) if loaded.environment.stack else None
     if status is None:
         where = f"environment {loaded.name!r} runs no reference stack (stack:)"
-        skip = pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {where}")
-        metafunc.parametrize("stack_component", [pytest.param(None, marks=skip, id="none")])
+        marks = verdict_marks(Verdict.NOT_APPLICABLE, f"{NOT_APPLICABLE}: {where}")
+        metafunc.parametrize("stack_component", [pytest.param(None, marks=marks, id="none")])
         return
     names = [component.name for component in status.components]
     metafunc.parametrize("stack_component", names, ids=names)
