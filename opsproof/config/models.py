@@ -36,6 +36,20 @@ def _require_scheme(url: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
+DEFAULT_MAX_BODY = 4 << 20
+"""The largest response body (after decompression) a probe reads unless ``max_body`` says."""
+
+MaxBody = Annotated[
+    ByteSize,
+    Field(
+        gt=0,
+        le=1 << 30,
+        description="largest response body a probe reads, counted after decompression "
+        "(default 4MiB, at most 1GiB); a longer body fails the check",
+    ),
+]
+
+
 class ProcessRuntime(StrictModel):
     """A service running as a local process: how to find it and how to start it again."""
 
@@ -124,6 +138,7 @@ class HttpService(ServiceBase):
     headers: dict[str, str] = Field(
         default_factory=dict, description="sent with every request; values are treated as secrets"
     )
+    max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
 
     @field_validator("url")
     @classmethod
@@ -181,6 +196,7 @@ class PrometheusService(ServiceBase):
         default_factory=list, description="scrape jobs that must have every target up"
     )
     critical_severities: list[str] = Field(default_factory=lambda: ["critical"])
+    max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
 
     @field_validator("url")
     @classmethod
@@ -477,6 +493,7 @@ class AlertmanagerConfig(StrictModel):
         default_factory=list, description="receivers that must exist, each with an integration"
     )
     timeout: Duration = Field(default=3.0, description="deadline for every call to it")
+    max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
 
     @field_validator("url")
     @classmethod

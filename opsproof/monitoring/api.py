@@ -1,35 +1,41 @@
-"""JSON from the Prometheus and Alertmanager HTTP APIs, within a deadline."""
+"""JSON from the Prometheus and Alertmanager HTTP APIs, within one deadline and a body cap.
+
+Reads go through the probes' bounded client (:mod:`opsproof.probes._fetch`): a server that
+trickles, floods or bombs fails the call with a worded :class:`ApiError`, never a hang.
+"""
 
 import json
 
-import httpx
-
+from opsproof.config.models import DEFAULT_MAX_BODY
 from opsproof.evidence.redact import redact_url
-from opsproof.probes._common import describe_error, one_line
+from opsproof.probes._client import BoundedClient, ReadLimits
+from opsproof.probes._fetch import FetchError, fetch
+from opsproof.probes._text import one_line
 
 
 class ApiError(Exception):
     """The server did not answer, or answered something else than a success; worded."""
 
 
-def get_json(base: str, path: str, timeout: float) -> object:
+def get_json(base: str, path: str, timeout: float, max_body: int = DEFAULT_MAX_BODY) -> object:
     """The decoded answer of ``GET base+path``; Prometheus's ``{"status": "success", "data"}``
     envelope is unwrapped. Raises ApiError naming the URL (without its password)."""
     shown = redact_url(base).rstrip("/") + path
     try:
-        with httpx.Client(trust_env=False, timeout=timeout) as client:
-            answer = client.get(base.rstrip("/") + path)
-    except httpx.HTTPError as exc:
-        raise ApiError(f"GET {shown}: {describe_error(exc, timeout)}") from exc
-    if answer.status_code != 200:
-        raise ApiError(f"GET {shown}: HTTP {answer.status_code} {one_line(answer.text)}")
+        with BoundedClient(limits=ReadLimits(max_body=max_body)) as client:
+            answer = fetch(client, "GET", base.rstrip("/") + path, timeout)
+    except FetchError as exc:
+        raise ApiError(f"GET {shown}: {exc}") from exc
+    if answer.status != 200:
+        raise ApiError(f"GET {shown}: HTTP {answer.status} {answer.excerpt()}")
     try:
-        document = answer.json()
-    except json.JSONDecodeError as exc:
-        raise ApiError(f"GET {shown}: not JSON: {one_line(answer.text)}") from exc
+        document = json.loads(answer.body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the stack
+        raise ApiError(f"GET {shown}: not JSON: {answer.excerpt()}") from exc
     if isinstance(document, dict) and "status" in document and "data" in document:
         if document["status"] != "success":
-            raise ApiError(f"GET {shown}: {document.get('error', document['status'])}")
+            error = one_line(str(document.get("error", document["status"])))
+            raise ApiError(f"GET {shown}: {error}")
         return document["data"]
     return document
 

@@ -60,12 +60,19 @@ def _same(expected: object, actual: object) -> bool:
     return expected == actual
 
 
+def _quoted(value: object) -> str:
+    try:
+        return one_line(json.dumps(value), 120)
+    except (ValueError, RecursionError):
+        return "a value nested too deep to quote"
+
+
 def json_mismatches(document: object, expected: Mapping[str, JsonValue]) -> list[str]:
     """One ``expected X, got Y`` line per dotted path whose value differs or is missing."""
     failures = []
     for path, want in expected.items():
         got = _lookup(document, path)
-        seen = "nothing (no such field)" if got is _MISSING else one_line(json.dumps(got), 120)
+        seen = "nothing (no such field)" if got is _MISSING else _quoted(got)
         if got is _MISSING or not _same(want, got):
             failures.append(f"expected {path} = {json.dumps(want)}, got {seen}")
     return failures

@@ -1,7 +1,6 @@
-"""Plumbing every probe shares: timing, readable error causes, and secret-free target ids."""
+"""Plumbing every probe shares: timing, printable text, and readable error causes."""
 
 import functools
-import re
 import socket
 import ssl
 import time
@@ -9,14 +8,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
-from opsproof.probes.result import Observation
+from opsproof.probes._text import one_line, printable
+from opsproof.probes.result import Figure, Observation
+
+__all__ = ["cause_of", "describe_error", "one_line", "printable", "timed"]
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=Observation | None)
+E = TypeVar("E", bound=BaseException)
 
 
 def timed(probe: Callable[P, R]) -> Callable[P, R]:
-    """Fill ``elapsed_s`` of the probe's observation with its wall time on a monotonic clock."""
+    """Fill ``elapsed_s`` of the probe's observation with its wall time on a monotonic clock,
+    and make its text printable: whatever a peer managed to put in a reason, a target or a
+    figure (a certificate's names, a server's error) reaches the evidence escaped."""
 
     @functools.wraps(probe)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -24,10 +29,30 @@ def timed(probe: Callable[P, R]) -> Callable[P, R]:
         result = probe(*args, **kwargs)
         if result is None:
             return result
-        elapsed: R = replace(result, elapsed_s=time.monotonic() - start)
-        return elapsed
+        finished: R = replace(
+            result,
+            target=printable(result.target),
+            reason=printable(result.reason),
+            figures={name: _printable(figure) for name, figure in result.figures.items()},
+            elapsed_s=time.monotonic() - start,
+        )
+        return finished
 
     return wrapper
+
+
+def _printable(figure: Figure) -> Figure:
+    if isinstance(figure.value, str) and not figure.value.isprintable():
+        return replace(figure, value=printable(figure.value))
+    return figure
+
+
+def cause_of(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of ``kind`` in ``exc``'s chain of causes, if any."""
+    for cause in _causes(exc):
+        if isinstance(cause, kind):
+            return cause
+    return None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -55,9 +80,3 @@ def describe_error(exc: BaseException, timeout: float) -> str:
         if isinstance(cause, socket.gaierror):
             return f"DNS lookup failed: {cause.strerror}"
     return one_line(str(exc)) or type(exc).__name__
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """Whitespace collapsed and cut to ``limit`` characters, for quoting answers in reasons."""
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

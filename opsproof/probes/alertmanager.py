@@ -9,6 +9,7 @@ from opsproof.config.models import AlertmanagerConfig, PrometheusService
 from opsproof.evidence.redact import redact_url
 from opsproof.monitoring.api import ApiError, dicts, get_json, labels_of
 from opsproof.probes._common import timed
+from opsproof.probes._text import one_line
 from opsproof.probes.result import Figure, Observation
 
 
@@ -27,7 +28,9 @@ def receivers_valid(alertmanager: AlertmanagerConfig) -> Observation:
     black hole (a receiver without integration drops every alert routed to it)."""
     target = f"alertmanager {redact_url(alertmanager.url)}"
     try:
-        status = get_json(alertmanager.url, "/api/v2/status", alertmanager.timeout)
+        status = get_json(
+            alertmanager.url, "/api/v2/status", alertmanager.timeout, int(alertmanager.max_body)
+        )
     except ApiError as exc:
         return Observation(False, target, f"{target}: not reachable: {exc}")
     config = status.get("config") if isinstance(status, dict) else None
@@ -63,7 +66,9 @@ def prometheus_sends_alerts(
     without one, rules fire and nobody is told."""
     target = f"{redact_url(prometheus.url)} alertmanagers"
     try:
-        data = get_json(prometheus.url, "/api/v1/alertmanagers", prometheus.timeout)
+        data = get_json(
+            prometheus.url, "/api/v1/alertmanagers", prometheus.timeout, int(prometheus.max_body)
+        )
     except ApiError as exc:
         return Observation(False, target, f"{target}: {exc}")
     found = data.get("activeAlertmanagers") if isinstance(data, dict) else None
@@ -85,7 +90,9 @@ def alert_fate(alertmanager: AlertmanagerConfig, name: str, labels: dict[str, st
     inhibited, or active and routed to which receivers."""
     path = "/api/v2/alerts?filter=" + quote(f'alertname="{name}"')
     try:
-        alerts = dicts(get_json(alertmanager.url, path, alertmanager.timeout))
+        alerts = dicts(
+            get_json(alertmanager.url, path, alertmanager.timeout, int(alertmanager.max_body))
+        )
     except ApiError as exc:
         return f"Alertmanager could not be asked: {exc}"
     matching = [a for a in alerts if labels.items() <= labels_of(a).items()]
@@ -104,7 +111,7 @@ def alert_fate(alertmanager: AlertmanagerConfig, name: str, labels: dict[str, st
         if inhibited:
             state += f", inhibited by alert {', '.join(inhibited)}"
         words.append(f"{state}, routed to receivers {', '.join(receivers) or 'none'}")
-    return "; ".join(dict.fromkeys(words))
+    return one_line("; ".join(dict.fromkeys(words)), 600)  # Alertmanager's words, made printable
 
 
 def _strings(value: object) -> list[str]:
@@ -113,7 +120,12 @@ def _strings(value: object) -> list[str]:
 
 def _silence(alertmanager: AlertmanagerConfig, silence_id: str) -> str:
     try:
-        silence = get_json(alertmanager.url, f"/api/v2/silence/{silence_id}", alertmanager.timeout)
+        silence = get_json(
+            alertmanager.url,
+            f"/api/v2/silence/{silence_id}",
+            alertmanager.timeout,
+            int(alertmanager.max_body),
+        )
     except ApiError:
         return silence_id
     if not isinstance(silence, dict):

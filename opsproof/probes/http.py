@@ -8,8 +8,8 @@ from pydantic import JsonValue
 
 from opsproof.config.models import HttpCheck, HttpService, SmokeExpect, SmokeStep
 from opsproof.probes._body import has_signature, json_mismatches, sniff
-from opsproof.probes._common import describe_error, timed
-from opsproof.probes._fetch import Answer, fetch_from, http_client
+from opsproof.probes._common import timed
+from opsproof.probes._fetch import Answer, FetchError, fetch_from, http_client
 from opsproof.probes.result import Figure, Observation
 
 __all__ = ["check_endpoint", "endpoint_url", "http_client", "run_smoke_step"]
@@ -24,26 +24,32 @@ def endpoint_url(service: HttpService, path: str) -> str:
 def check_endpoint(
     service: HttpService, check: HttpCheck, client: httpx.Client | None = None
 ) -> Observation:
-    """GET a health endpoint: expected status and JSON fields within ``check.timeout``.
+    """GET a health endpoint: expected status and JSON fields within ``check.timeout``
+    (one deadline for the whole answer) and the service's read limits.
 
     Pass a ``client`` from :func:`http_client` to reuse connections across probes.
     """
     url = endpoint_url(service, check.path)
     target = f"GET {url}"
     try:
-        answer = fetch_from(service, client, "GET", url, check.timeout)
-    except (httpx.HTTPError, OSError) as exc:
-        return Observation(False, target, f"{target}: {describe_error(exc, check.timeout)}")
+        answer = fetch_from(
+            service, client, "GET", url, check.timeout,
+            follow_redirects=not _is_redirect(check.expect_status),
+        )  # fmt: skip
+    except FetchError as exc:
+        return Observation(False, target, f"{target}: {exc}")
     failures = _status_failure(answer, check.expect_status)
     if check.expect_json:
         failures += _json_failures(answer, check.expect_json)
     figures = {
         "status": Figure(answer.status, target=f"== {check.expect_status}"),
         "latency_ms": Figure(round(answer.latency_s * 1000, 1), "ms"),
+        **_redirect_figure(answer),
     }
     if failures:
         return Observation(False, target, f"{target}: " + "; ".join(failures), figures)
-    return Observation(True, target, f"{target}: {answer.status} as expected", figures)
+    reason = f"{target}: {answer.status} as expected{answer.followed()}"
+    return Observation(True, target, reason, figures)
 
 
 @timed
@@ -64,21 +70,31 @@ def run_smoke_step(
             headers=request.headers,
             json=request.json_body,
             content=None if request.body is None else request.body.encode(),
+            follow_redirects=not _is_redirect(expect.status),
         )
-    except (httpx.HTTPError, OSError) as exc:
-        return Observation(False, target, f"{target}: {describe_error(exc, service.timeout)}")
+    except FetchError as exc:
+        return Observation(False, target, f"{target}: {exc}")
     failures = _expectation_failures(answer, expect)
     latency_ms = round(answer.latency_s * 1000, 1)
     budget = None if expect.max_latency is None else f"<= {expect.max_latency * 1000:g}"
     figures = {
         "status": Figure(answer.status, target=f"== {expect.status}"),
         "latency_ms": Figure(latency_ms, "ms", budget),
+        **_redirect_figure(answer),
     }
     if failures:
         return Observation(False, target, f"{target}: " + "; ".join(failures), figures)
-    return Observation(
-        True, target, f"{target}: every expectation met in {latency_ms:g} ms", figures
-    )
+    reason = f"{target}: every expectation met in {latency_ms:g} ms{answer.followed()}"
+    return Observation(True, target, reason, figures)
+
+
+def _is_redirect(status: int) -> bool:
+    """A check that expects a redirect judges the redirect itself, so it is not followed."""
+    return 300 <= status < 400
+
+
+def _redirect_figure(answer: Answer) -> dict[str, Figure]:
+    return {"redirects": Figure(len(answer.redirects))} if answer.redirects else {}
 
 
 def _status_failure(answer: Answer, expected: int) -> list[str]:
@@ -90,7 +106,7 @@ def _status_failure(answer: Answer, expected: int) -> list[str]:
 def _json_failures(answer: Answer, expected: Mapping[str, JsonValue]) -> list[str]:
     try:
         document = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         return [f"expected a JSON body, got {answer.excerpt()}"]
     return json_mismatches(document, expected)
 

@@ -4,8 +4,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from opsproof.config.models import HttpService, MetricsCheck
-from opsproof.probes._common import describe_error, one_line, timed
-from opsproof.probes._fetch import fetch_from
+from opsproof.probes._common import one_line, timed
+from opsproof.probes._fetch import FetchError, fetch_from
 from opsproof.probes.http import endpoint_url
 from opsproof.probes.result import Figure, Observation
 
@@ -23,8 +23,8 @@ def metrics_exposed(
     target = f"GET {url}"
     try:
         answer = fetch_from(service, client, "GET", url, service.timeout)
-    except (httpx.HTTPError, OSError) as exc:
-        return Observation(False, target, f"{target}: {describe_error(exc, service.timeout)}")
+    except FetchError as exc:
+        return Observation(False, target, f"{target}: {exc}")
     if answer.status != 200:
         reason = f"{target}: expected status 200, got {answer.status} {answer.excerpt()}"
         return Observation(False, target, reason)

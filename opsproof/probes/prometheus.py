@@ -2,12 +2,11 @@
 
 import json
 
-import httpx
-
 from opsproof.config.models import PrometheusService
 from opsproof.evidence.redact import redact_url
-from opsproof.probes._common import describe_error, timed
-from opsproof.probes._fetch import fetch
+from opsproof.probes._client import BoundedClient, ReadLimits
+from opsproof.probes._common import timed
+from opsproof.probes._fetch import FetchError, fetch
 from opsproof.probes.result import Figure, Observation
 
 
@@ -25,13 +24,13 @@ def _api(service: PrometheusService, path: str) -> dict[str, object]:
     url = service.url.rstrip("/") + path
     shown = _base(service) + path
     try:
-        with httpx.Client(trust_env=False, timeout=service.timeout) as client:
+        with BoundedClient(limits=ReadLimits(max_body=int(service.max_body))) as client:
             answer = fetch(client, "GET", url, service.timeout)
-    except (httpx.HTTPError, OSError) as exc:
-        raise _Unanswered(f"GET {shown}: {describe_error(exc, service.timeout)}") from exc
+    except FetchError as exc:
+        raise _Unanswered(f"GET {shown}: {exc}") from exc
     try:
         document = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if (
         answer.status != 200

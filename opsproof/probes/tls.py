@@ -2,11 +2,13 @@
 
 The certificate is fetched without verification so that a broken certificate can still be
 inspected and named; the chain is then verified in a separate handshake by OpenSSL itself.
+Connections go through the probes' bounded connection layer: one deadline (the service's
+``timeout``) covers every connect and handshake of a probe, so a peer that accepts and never
+handshakes, or trickles its handshake, fails within it.
 """
 
 import ipaddress
 import math
-import socket
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +17,9 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from opsproof.config.models import HttpService, TlsCheck
-from opsproof.probes._common import describe_error, timed
+from opsproof.probes._common import cause_of, timed
+from opsproof.probes._deadline import Deadline
+from opsproof.probes._fetch import FetchError, peer_certificate
 from opsproof.probes.result import Figure, Observation
 
 # OpenSSL verify codes worth a plain-words name in front of OpenSSL's own message.
@@ -39,19 +43,13 @@ class _Endpoint:
         self.port = parts.port or 443
         self.https = parts.scheme == "https"
         self.name = self.tls.hostname or self.host
-        self.timeout = service.timeout
+        self.deadline = Deadline.after(service.timeout)
         self.target = f"https://{parts.netloc.rpartition('@')[2]}"
 
     def handshake(self, context: ssl.SSLContext) -> bytes:
-        """Connect, complete a handshake and return the peer's DER certificate."""
-        with (
-            socket.create_connection((self.host, self.port), timeout=self.timeout) as sock,
-            context.wrap_socket(sock, server_hostname=self.name) as tls,
-        ):
-            der = tls.getpeercert(binary_form=True)
-        if der is None:
-            raise ssl.SSLError("the server sent no certificate")
-        return der
+        """Connect, complete a handshake and return the peer's DER certificate, within what is
+        left of the probe's deadline; :class:`FetchError` says why not."""
+        return peer_certificate(self.host, self.port, context, self.name, self.deadline)
 
     def certificate(self) -> x509.Certificate:
         """The peer certificate, fetched without verifying it."""
@@ -66,7 +64,7 @@ class _Endpoint:
             return self.not_https()
         try:
             return self.certificate()
-        except (OSError, ValueError) as exc:
+        except (FetchError, ValueError) as exc:
             return self.unreachable(exc)
 
     def not_https(self) -> Observation:
@@ -74,8 +72,9 @@ class _Endpoint:
         return Observation(False, self.target, reason)
 
     def unreachable(self, exc: Exception) -> Observation:
-        reason = f"{self.target}: TLS handshake failed: {describe_error(exc, self.timeout)}"
-        return Observation(False, self.target, reason)
+        why = str(exc)
+        failed = "" if why.startswith("TLS") else "TLS handshake failed: "
+        return Observation(False, self.target, f"{self.target}: {failed}{why}")
 
 
 @timed
@@ -142,9 +141,10 @@ def chain_valid(service: HttpService) -> Observation:
         return Observation(False, end.target, reason)
     try:
         end.handshake(context)
-    except ssl.SSLCertVerificationError as exc:
-        return Observation(False, end.target, _chain_failure(end, anchor, exc))
-    except (OSError, ValueError) as exc:
+    except FetchError as exc:
+        refused = cause_of(exc, ssl.SSLCertVerificationError)
+        if refused is not None:
+            return Observation(False, end.target, _chain_failure(end, anchor, refused))
         return end.unreachable(exc)
     return Observation(True, end.target, f"{end.target}: chain verifies against {anchor}")
 
@@ -161,7 +161,7 @@ def _chain_failure(end: _Endpoint, anchor: str, exc: ssl.SSLCertVerificationErro
     reason = f"{end.target}: chain does not verify against {anchor}: {why}"
     try:
         cert = end.certificate()
-    except (OSError, ValueError):
+    except (FetchError, ValueError):
         return reason
     return f"{reason}; certificate {_subject(cert)} issued by {cert.issuer.rfc4514_string()}"
 

@@ -1,10 +1,12 @@
 """Real servers for the probe tests, on free 127.0.0.1 ports, each stopped by its fixture.
 
 Redis, PostgreSQL (a primary and its streaming replica), an HTTP app (plain, and behind TLS with
-certificates generated here) and a TCP server that never answers.
+certificates generated here), a TCP server that never answers, and hostile peers (hostile.py):
+trickles, floods, bombs and lies, and TLS ports that never finish a handshake.
 """
 
 import contextlib
+import importlib.util
 import ipaddress
 import json
 import os
@@ -14,6 +16,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -469,3 +473,43 @@ def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
 def unused_port() -> int:
     """A port nothing listens on: what a stopped service looks like from the network."""
     return free_port()
+
+
+def _sibling(name: str) -> ModuleType:
+    """A module beside this conftest (the importlib import mode puts no test dir on sys.path)."""
+    spec = importlib.util.spec_from_file_location(
+        f"opsproof_tests_{name}", Path(__file__).with_name(f"{name}.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+hostile_peers = _sibling("hostile")
+HostileServer = hostile_peers.HostileServer
+SilentTls = hostile_peers.SilentTls
+TricklingTls = hostile_peers.TricklingTls
+
+
+@pytest.fixture(scope="session")
+def hostile() -> Iterator[HostileServer]:
+    """The hostile HTTP peer (tests/probes/hostile.py): one pathological answer per path."""
+    server = HostileServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent_tls() -> Iterator[SilentTls]:
+    listener = SilentTls()
+    yield listener
+    listener.stop()
+
+
+@pytest.fixture
+def trickling_tls() -> Iterator[TricklingTls]:
+    listener = TricklingTls()
+    yield listener
+    listener.stop()
