@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,8 @@ def holder(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Holder]:
     if cgroup is not None:
         wait_for(lambda: not cgroups.members(cgroup), 10, "holder's cgroup empty")
         cgroup.rmdir()
+        with suppress(OSError):  # another test's holder may still be in it
+            cgroup.parent.rmdir()
 
 
 def memory_fault(holder: Holder, tmp_path: Path, victim: str, limit: int) -> MemoryExhaustion:
