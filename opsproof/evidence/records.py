@@ -23,8 +23,9 @@ _STRICT = ConfigDict(extra="forbid")
 class ExperimentRecord:
     """One chaos experiment: steady state, inject, observe, revert, recover.
 
-    One steady-state poller (every ``poll_interval_s``, monotonic clock) runs from before the
-    injection until recovery is decided; impact, outage and recovery are what it observed.
+    Each steady-state probe is polled on its own (every ``poll_interval_s``, monotonic clock)
+    from before the injection until recovery is decided; impact, outage and recovery are what
+    the pollers observed.
     ``*_offset_s`` are monotonic seconds from ``started_at``; the UTC moments are ``started_at``
     plus the offset. Everything about the fault's effect is None when nothing was injected
     (``injected_at`` is None): never read as "not recovered".
@@ -53,9 +54,11 @@ class ExperimentRecord:
     """From injection to the first observed degradation: a failed steady-state check, or an
     expected error answer seen; None: no degradation was observed (or nothing injected)."""
     outage_s: NonNegativeFloat | None = None
-    """From the first failed steady-state check (from the injection for a fault that acts at
-    once, as a kill) to the first passing check after it, both observed by the poller; 0: every
-    check passed; None: nothing injected, or the service was not seen back while observed."""
+    """From the first failed steady-state check to the first passing one after it (for a fault
+    that acts at once, as a kill, from when it took effect: the middle of the window between the
+    injection's start or the last passing answer and the injection's return or the first failed
+    check; the figure ``outage_start_window_s`` says how wide); 0: every check passed; None:
+    nothing injected, or the service was not seen back while observed."""
     outage_offset_s: NonNegativeFloat | None = None
     """When that outage began; None: there was none."""
     outages: NonNegativeInt | None = None

@@ -141,11 +141,13 @@ def _inject_and_recover(
     restarts = restart_count(run.environment, experiment.fault.service)
     restarts_before = restarts() if restarts else None
     assert result.started_at is not None
-    # one poller from before the injection until recovery is decided: the outage is observed
-    with SteadyPoller(steady.check, target.interval) as poller:
+    # each probe polled from before the injection until recovery is decided: the outage is
+    # observed, and a probe hung on a frozen dependency does not blind the others
+    with SteadyPoller(steady.probes or [steady.check], target.interval) as poller:
         with injected(
             fault, run.ledger, planned.fault_id, experiment.name, experiment.deadline
         ) as active:
+            injected_until = time.monotonic()
             result.injected_at = result.started_at + timedelta(seconds=active.injected_at - origin)
             if alerts:
                 alerts.start(active.injected_at, result.injected_at)
@@ -167,15 +169,16 @@ def _inject_and_recover(
 
         def decided(samples: list[Sample]) -> bool:
             since = active.revert_started
-            return (
-                recovery_from(samples, since, within=target.within, consecutive=target.consecutive)
-                is not None
+            within, consecutive = target.within, target.consecutive
+            recovery = recovery_from(
+                samples, since, within=within, consecutive=consecutive, probes=poller.probes
             )
+            return recovery is not None
 
         poller.wait_until(decided, active.revert_started + target.within + STOP_TIMEOUT)
     seen = Observed(
-        origin, result.started_at, active.injected_at, active.revert_started,
-        poller.samples(), watches, effects, restarted,
+        origin, result.started_at, active.injected_at, injected_until, active.revert_started,
+        poller.samples(), poller.probes, watches, effects, restarted,
     )  # fmt: skip
     judge(result, experiment, seen, target)
     if alerts:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from opsproof.config.models import ChaosExperiment, MemoryFault, RecoveryTarget
-from opsproof.faults.outage import Outage, first_outage
+from opsproof.faults.outage import Outage, first_outage, steady_states
 from opsproof.faults.recovery import Recovery, Sample, recovery_from
 from opsproof.faults.result import RestoredBy, Result
 from opsproof.faults.watch import Watch
@@ -61,8 +61,13 @@ class Observed:
     """The monotonic instant of ``started_at``: the experiment's first steady-state check."""
     started_at: datetime
     injected: float
+    """When the injection began."""
+    injected_until: float
+    """When the injection returned (the fault confirmed in place)."""
     reverted: float
     samples: list[Sample]
+    """Every steady-state probe's answers."""
+    probes: int
     watches: list[Watch]
     effects: list[Observation]
     restarted: bool | None
@@ -75,14 +80,19 @@ def judge(
     """Fill ``result``'s timeline, figures, verdict and reason."""
     recovery = recovery_from(
         seen.samples, seen.reverted,
-        within=target.within, consecutive=target.consecutive, final=True,
+        within=target.within, consecutive=target.consecutive, probes=seen.probes, final=True,
     )  # fmt: skip
     assert recovery is not None  # final: decided either way
-    outage = first_outage(seen.samples, seen.injected, at_once=acts_at_once(experiment))
+    states = steady_states(seen.samples, seen.probes)
+    outage = first_outage(
+        states, seen.injected, at_once=acts_at_once(experiment), injected_until=seen.injected_until
+    )
     _timeline(result, seen, outage, recovery)
     effect = next((e for e in seen.effects if e.ok), seen.effects[-1])
     result.figures.update({f"fault.{k}": v for k, v in effect.figures.items()})
     _figures(result, seen, recovery, target)
+    if outage is not None and acts_at_once(experiment):
+        result.figures["outage_start_window_s"] = Figure(round(outage.window, 4), "s")
     if not effect.ok:
         result.verdict = "inconclusive"
         result.reason = f"the fault had no observable effect: {effect.reason}"

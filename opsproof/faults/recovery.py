@@ -1,7 +1,9 @@
 """Recovery measured, not assumed: poll at <= 100 ms on the monotonic clock.
 
 The same rule judges a check polled here (``measure_recovery``) and the samples of the
-experiment's steady-state poller, which runs through the fault window (``recovery_from``).
+experiment's steady-state probes, each polled on its own through the fault window
+(``recovery_from``): recovered once every probe has passed ``consecutive`` times in a row with
+no failure of any probe in between.
 """
 
 import time
@@ -31,29 +33,34 @@ class Sample:
     started: float
     answered: float
     observation: Observation
+    probe: int = 0
+    """Which of the steady state's probes answered (each is polled on its own)."""
 
 
 class _Streak:
-    """Checks in order after ``since``: recovered at ``consecutive`` passes in a row, given up
-    on at the first check answered at or after the deadline. A pass counts at the moment its
-    answer arrived, so a probe that waited on a frozen service counts when it thawed."""
+    """Answers in order after ``since``: recovered once every one of ``probes`` probes has
+    passed ``consecutive`` times in a row with no failure of any probe in between; given up on
+    at the first answer at or after the deadline. A pass counts at the moment its answer
+    arrived, so a probe that waited on a frozen service counts when it thawed."""
 
-    def __init__(self, since: float, within: float, consecutive: int) -> None:
+    def __init__(self, since: float, within: float, consecutive: int, probes: int = 1) -> None:
         self.since, self.deadline, self.consecutive = since, since + within, consecutive
         self.first: float | None = None
         self.start: float | None = None
-        self.streak = self.checks = 0
+        self.passes = [0] * probes
+        self.checks = 0
         self.last: Observation | None = None
 
-    def add(self, observation: Observation, answered: float) -> Recovery | None:
-        """The verdict once this check decides it, else None."""
+    def add(self, observation: Observation, answered: float, probe: int = 0) -> Recovery | None:
+        """The verdict once this answer decides it, else None."""
         self.checks += 1
         self.last = observation
         if observation.ok:
-            self.streak += 1
-            self.first = answered if self.first is None else self.first
-            self.start = answered if self.streak == 1 else self.start
-            if self.streak >= self.consecutive:
+            self.passes[probe] += 1
+            if min(self.passes) >= 1:  # every probe has passed since the last failure
+                self.first = answered if self.first is None else self.first
+                self.start = answered if self.start is None else self.start
+            if min(self.passes) >= self.consecutive:
                 assert self.first is not None and self.start is not None
                 return Recovery(
                     round(self.first - self.since, 4),
@@ -63,7 +70,7 @@ class _Streak:
                     observation,
                 )
         else:
-            self.streak, self.start = 0, None
+            self.passes, self.start = [0] * len(self.passes), None
         if answered >= self.deadline:
             return self.give_up()
         return None
@@ -102,19 +109,20 @@ def recovery_from(
     *,
     within: float,
     consecutive: int,
+    probes: int = 1,
     final: bool = False,
 ) -> Recovery | None:
-    """Recovery after ``since`` (the revert) judged from a poller's samples, as
-    ``measure_recovery`` would have polled it; None while undecided, unless ``final`` (the
-    poller has stopped: then not recovered).
+    """Recovery after ``since`` (the revert) judged from the answers of ``probes`` probes, in
+    the order they arrived; None while undecided, unless ``final`` (polling has stopped: then
+    not recovered).
 
     A check asked before ``since`` counts only when it passed: a probe that hung on the frozen
     service and answered once it thawed; one that failed says nothing about the time after."""
-    streak = _Streak(since, within, consecutive)
-    for sample in samples:
+    streak = _Streak(since, within, consecutive, probes)
+    for sample in sorted(samples, key=lambda s: s.answered):
         ok = sample.observation.ok
         if sample.started >= since or (ok and sample.answered >= since):
-            decided = streak.add(sample.observation, sample.answered)
+            decided = streak.add(sample.observation, sample.answered, sample.probe)
             if decided is not None:
                 return decided
     return streak.give_up() if final else None

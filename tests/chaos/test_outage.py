@@ -4,6 +4,7 @@ observed is reported, and an outage the expectations do not allow fails the expe
 Pure units over samples on a made-up monotonic clock; the end-to-end accuracy against a real
 service is in ``test_outage_accuracy.py`` and ``bench/outage.py``."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from opsproof.config.models import ChaosExperiment, RecoveryTarget
 from opsproof.faults.judgement import Observed, judge, outage_allowance
-from opsproof.faults.outage import first_outage
+from opsproof.faults.outage import first_outage, steady_states
 from opsproof.faults.recovery import Sample, recovery_from
 from opsproof.faults.result import Result
 from opsproof.faults.watch import update, watch
@@ -49,17 +50,25 @@ def test_every_check_passed_means_no_outage() -> None:
     assert first_outage(polled((9.9, 16, True)), INJECTED, at_once=True) is None
 
 
-def test_a_fault_that_acts_at_once_starts_the_outage_at_the_injection() -> None:
+def test_a_fault_that_acts_at_once_starts_the_outage_while_it_was_injected() -> None:
+    """In the middle of the window it is known to lie in: after the injection began, before
+    the injection returned and the first failed check was asked."""
     samples = polled((9.9, 10.0, True), (10.03, 13.5, False), (13.5, 15, True))
-    outage = first_outage(samples, INJECTED, at_once=True)
-    assert outage is not None and outage.started == INJECTED and outage.count == 1
+    outage = first_outage(samples, INJECTED, at_once=True, injected_until=10.01)
+    assert outage is not None and outage.started == pytest.approx(10.005) and outage.count == 1
+    assert outage.window == pytest.approx(0.01)
     assert outage.ended == pytest.approx(13.51) and outage.impact == pytest.approx(10.03)
+    asked_first = first_outage(samples, INJECTED, at_once=True, injected_until=10.2)
+    assert asked_first is not None and asked_first.started == pytest.approx(10.015)
+    not_at_once = first_outage(samples, INJECTED, at_once=False, injected_until=10.01)
+    assert not_at_once is not None and not_at_once.started == pytest.approx(10.03)
 
 
 def test_a_check_in_flight_at_the_injection_saw_the_fault_when_it_answered() -> None:
     in_flight = Sample(9.98, 10.02, Observation(False, "s", "connection reset"))
     outage = first_outage([in_flight, *polled((10.05, 11, True))], INJECTED, at_once=True)
-    assert outage is not None and outage.impact == 10.02 and outage.started == INJECTED
+    assert outage is not None and outage.impact == 10.02
+    assert outage.started == pytest.approx(10.01)  # between the injection and that answer
 
 
 def test_a_later_failure_starts_the_outage_when_it_was_asked_or_last_answered() -> None:
@@ -67,9 +76,9 @@ def test_a_later_failure_starts_the_outage_when_it_was_asked_or_last_answered() 
     asked = first_outage(samples, INJECTED, at_once=False)
     assert asked is not None and asked.started == pytest.approx(11.0)
     assert asked.duration == pytest.approx(1.41)
-    # a kill that took 1 s to land (finding the processes): not before the last pass arrived
-    answered = first_outage(samples, INJECTED, at_once=True)
-    assert answered is not None and answered.started == pytest.approx(10.96)
+    # a kill ridden out for 1 s: after the last pass arrived, before the first failure
+    answered = first_outage(samples, INJECTED, at_once=True, injected_until=10.01)
+    assert answered is not None and answered.started == pytest.approx(10.98)
 
 
 def test_a_flapping_service_shows_each_outage_and_one_not_seen_to_end_has_no_duration() -> None:
@@ -91,6 +100,30 @@ def test_recovery_counts_a_check_that_thawed_but_not_one_that_failed_during_the_
     assert gave_up is not None and gave_up.recovered_s is None
 
 
+def test_a_probe_hung_on_a_frozen_dependency_does_not_hide_another_probes_failure() -> None:
+    """Redis paused for 1 s: its PING hangs until the thaw and then passes (within its
+    timeout), while the API's deep health, polled on its own, answers 503 throughout."""
+    deep = [
+        replace(s, probe=0)
+        for s in polled((9.9, 10.0, True), (10.0, 11.0, False), (11.0, 12, True))
+    ]
+    ping = [Sample(9.95, 11.02, Observation(True, "redis", "PONG after the thaw"), probe=1)]
+    states = steady_states([*deep, *ping], probes=2)
+    outage = first_outage(states, INJECTED, at_once=True)
+    assert outage is not None and outage.started == INJECTED
+    assert outage.ended == pytest.approx(11.01) and "ok=False" in outage.first_failure
+
+
+def test_recovery_needs_every_probe_to_pass_in_a_row() -> None:
+    fast = [replace(s, probe=0) for s in polled((12.0, 13.0, True))]
+    slow = [Sample(12.0, 12.5, Observation(False, "pg", "refused"), probe=1),
+            Sample(12.5, 12.6, Observation(True, "pg", "ok"), probe=1),
+            Sample(12.6, 12.7, Observation(True, "pg", "ok"), probe=1)]  # fmt: skip
+    recovery = recovery_from([*fast, *slow], REVERTED, within=5, consecutive=2, probes=2)
+    assert recovery is not None and recovery.recovered_s == pytest.approx(0.6)
+    assert recovery.stable_s == pytest.approx(0.7)  # pg's second pass, fast had passed twice
+
+
 def judged(spec: ChaosExperiment, samples: list[Sample], seen_ok_at: list[float] = ()) -> Result:  # type: ignore[assignment]
     allowed, _ = outage_allowance(spec)
     result = Result("e", "inconclusive", "", "SIGKILL process://svc", "process://svc", "h", 5,
@@ -98,8 +131,8 @@ def judged(spec: ChaosExperiment, samples: list[Sample], seen_ok_at: list[float]
     watches = [watch(e, i) for i, e in enumerate(spec.expect)]
     for elapsed in seen_ok_at:
         update(watches[0], Observation(True, "GET /", "ok"), elapsed)
-    seen = Observed(9.0, datetime(2026, 1, 1, tzinfo=UTC), INJECTED, REVERTED, samples, watches,
-                    [EFFECT], None)  # fmt: skip
+    seen = Observed(9.0, datetime(2026, 1, 1, tzinfo=UTC), INJECTED, INJECTED, REVERTED,
+                    samples, 1, watches, [EFFECT], None)  # fmt: skip
     judge(result, spec, seen, TARGET)
     return result
 
