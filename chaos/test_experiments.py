@@ -3,7 +3,7 @@
 Each runs like the runbook step it replaces:
 
 1. check the steady state with the gate's own probes — if it does not hold, inject nothing
-   (verdict *inconclusive*);
+   (the experiment is *not injected*, the item *inconclusive*: never a pass);
 2. write the fault and its undo to the ledger, then inject it;
 3. watch the service degrade the way the config promises (e.g. ``/health/deep`` answers 503
    naming Redis within 1 s, ``POST /api/jobs`` fails fast);
