@@ -24,9 +24,14 @@ if TYPE_CHECKING:
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports" / "runs"
 ALLURE_TIMEOUT = 300.0
 
-INTACT, TAMPERED, UNVERIFIABLE, BAD_SIGNATURE, BROKEN_CHAIN = 0, 1, 2, 3, 4
-_EXIT_BY_KIND = {"signature": BAD_SIGNATURE, "files": TAMPERED, "chain": BROKEN_CHAIN}
-_SEVERITY = (UNVERIFIABLE, BAD_SIGNATURE, TAMPERED, BROKEN_CHAIN)
+INTACT, TAMPERED, UNVERIFIABLE, BAD_SIGNATURE, BROKEN_CHAIN, BAD_OSCAL = 0, 1, 2, 3, 4, 5
+_EXIT_BY_KIND = {
+    "signature": BAD_SIGNATURE,
+    "files": TAMPERED,
+    "chain": BROKEN_CHAIN,
+    "oscal": BAD_OSCAL,
+}
+_SEVERITY = (UNVERIFIABLE, BAD_SIGNATURE, TAMPERED, BROKEN_CHAIN, BAD_OSCAL)
 """When several problems are found, the exit status names the first of these."""
 ALLURE_MISSING = 3
 
@@ -70,11 +75,12 @@ def _exit_status(statuses: Sequence[int]) -> int:
 )
 @click.option("--require-signature", is_flag=True, help="Fail on an unsigned manifest.")
 def verify(dirs: tuple[Path, ...], public_key: Path | None, require_signature: bool) -> None:
-    """Check sealed runs: files, signature and chain.
+    """Check sealed runs: files, signature, chain and OSCAL documents.
 
     Compares every file with its sha256 in manifest.json (modified, missing or added files),
-    checks the Ed25519 signature, and the hash chain to the previous run of the same kind and
-    environment. DIR may be a run directory or a directory of runs.
+    checks the Ed25519 signature, the hash chain to the previous run of the same kind and
+    environment, and validates oscal/ with compliance-trestle's OSCAL models (imports resolve,
+    pinned hashes match). DIR may be a run directory or a directory of runs.
 
     \b
     Exit status (the first that applies, in this order):
@@ -82,6 +88,7 @@ def verify(dirs: tuple[Path, ...], public_key: Path | None, require_signature: b
       3  bad signature, signed by another key, or unsigned when a signature is required
       1  a file was modified, removed or added
       4  the chain is broken: the previous run is missing or was changed
+      5  an OSCAL document is not valid OSCAL or its references do not resolve
       0  every run is intact
     """
     from opsproof.evidence.integrity import UnverifiableError, verify_run
@@ -222,6 +229,50 @@ def allure(run_dir: Path, output: Path | None, allure_bin: str) -> None:
     click.echo(f"Allure report: {output / 'index.html'}")
 
 
+@report.command("export")
+@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["oscal"]),
+    required=True,
+    help="oscal: NIST OSCAL 1.1.3 assessment results, plan, SSP, profile and catalog (JSON).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the documents go (default: reports/oscal/<run> beside reports/runs).",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The config file the run used (default: the one its evidence.json names): the "
+    "services' names and kinds, and your own controls.",
+)
+def export(run_dir: Path, format_: str, output: Path | None, config: Path | None) -> None:
+    """Export a past run for auditors' and GRC tools.
+
+    Runs sealed since opsproof writes OSCAL already hold the documents in oscal/; this writes
+    them for older runs, or again, elsewhere: the sealed run directory is never touched. The run
+    must verify intact (the documents pin its files by its manifest's hashes).
+
+    Exit status: 0 written, 1 the run does not verify or its evidence is unreadable.
+    """
+    from opsproof.evidence.oscal.export import ExportRefused, default_output, export_run
+
+    target = output or default_output(run_dir)
+    try:
+        written = export_run(run_dir, target, config)
+    except ExportRefused as error:
+        click.echo(f"opsproof: {error}", err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @report.command("keygen")
 @click.argument("keyfile", type=click.Path(path_type=Path, dir_okay=False))
 def keygen(keyfile: Path) -> None:
@@ -247,14 +298,29 @@ def keygen(keyfile: Path) -> None:
 
 @report.command("controls")
 @click.option("--kind", default=None, help="Only the controls in scope for this kind of run.")
-def controls(kind: str | None) -> None:
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also your own controls, from the file its 'controls:' names "
+    "(default: $OPSPROOF_CONFIG, ./opsproof.yaml, or the shipped one).",
+)
+def controls(kind: str | None, config: Path | None) -> None:
     """List the control ids a check may name.
 
     Each line: the id for @pytest.mark.control(...), its title, the run kinds it is in scope for.
     """
-    from opsproof.evidence.catalogue import load_catalogue
+    import os
 
-    catalogue = load_catalogue()
+    from opsproof.errors import ConfigError
+    from opsproof.evidence.custom_controls import load_run_catalogue
+    from opsproof.paths import find_config
+
+    path = find_config(config, Path.cwd(), os.environ.get("OPSPROOF_CONFIG"))
+    try:
+        catalogue = load_run_catalogue(path)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
     ids = catalogue.in_scope(kind) if kind else list(catalogue.controls)
     for control in ids:
         scope = [k for k, members in catalogue.scope.items() if control in members]

@@ -1,4 +1,9 @@
-"""The shipped control catalogue: which control ids exist, their titles, and each kind's scope."""
+"""The control catalogue: which control ids exist, their titles, and each kind's scope.
+
+The shipped catalogue (``data/catalogue.yaml``) may be extended by a team's own file
+(``controls:`` in opsproof.yaml, read by ``custom_controls.py``); both end up in one
+:class:`Catalogue`, so every report and the OSCAL export see the same ids.
+"""
 
 from importlib import resources
 
@@ -23,6 +28,8 @@ class Catalogue(BaseModel):
     """Control id → short title."""
     scope: dict[str, list[str]]
     """Run kind → the controls such a run is meant to evidence."""
+    extension: str | None = None
+    """The team's own catalogue file these controls were extended with, if any."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "Catalogue":
@@ -46,9 +53,14 @@ class Catalogue(BaseModel):
                 f"(frameworks: {', '.join(self.frameworks)}; e.g. SOC2:CC7.2)"
             )
         hint = did_you_mean(control, list(self.controls))
+        where = (
+            f"opsproof's catalogue nor in {self.extension}"
+            if self.extension
+            else ("opsproof's catalogue")
+        )
         return (
             f"unknown control id {control!r}{hint} "
-            "(not in opsproof's catalogue; list it with: opsproof report controls)"
+            f"(not in {where}; list them with: opsproof report controls)"
         )
 
     def title(self, control: str) -> str:
@@ -56,6 +68,9 @@ class Catalogue(BaseModel):
 
     def in_scope(self, kind: str) -> list[str]:
         return list(self.scope.get(kind, []))
+
+    def framework_of(self, control: str) -> str:
+        return control.partition(_FRAMEWORK_SEPARATOR)[0]
 
 
 def load_catalogue() -> Catalogue:

@@ -17,6 +17,8 @@ from opsproof.evidence.bundle import seal, write_reports
 from opsproof.evidence.catalogue import Catalogue
 from opsproof.evidence.model import CheckRecord, RunRecord, Selection
 from opsproof.evidence.options import EvidenceSettings
+from opsproof.evidence.oscal.system import describe_environment
+from opsproof.evidence.oscal.write import OscalSource
 from opsproof.evidence.properties import ItemEvidence, read_properties
 from opsproof.evidence.redact import Redactor
 from opsproof.evidence.signing import key_id, public_key_text
@@ -88,6 +90,7 @@ class EvidenceCollector:
         self._selected: set[str] = set()
         self._deselected = 0
         self.run: RunRecord | None = None
+        self._oscal: OscalSource | None = None
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self._deselected += len(items)
@@ -105,6 +108,7 @@ class EvidenceCollector:
         if record is None:
             record = self._checks[report.nodeid] = CheckRecord(report.nodeid, "passed", 0.0)
         record.duration_s = round(record.duration_s + report.duration, 4)
+        record.collected_at = datetime.fromtimestamp(report.stop, UTC)
         evidence = read_properties(report.user_properties)
         verdict = _verdict(report, evidence)
         if report.when == "call" or (verdict and verdict != "passed"):
@@ -167,7 +171,9 @@ class EvidenceCollector:
             schedule_interval_s=settings.schedule_interval_s,
             catalogue_version=self._catalogue.version,
         )
-        write_reports(run, self.run_dir, self._catalogue, self._redactor)
+        recorded = write_reports(run, self.run_dir, self._catalogue, self._redactor)
+        system = describe_environment(self._loaded, self._redactor)
+        self._oscal = OscalSource(recorded, self._catalogue, system)
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -180,7 +186,14 @@ class EvidenceCollector:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             return
         settings = self._settings
-        seal(self.run_dir, settings.kind, self._loaded.name, self._redactor, settings.signing_key)
+        seal(
+            self.run_dir,
+            settings.kind,
+            self._loaded.name,
+            self._redactor,
+            settings.signing_key,
+            self._oscal,
+        )
 
     def pytest_report_header(self) -> list[str]:
         """What a reader needs to reproduce and trust the run: where, waivers, signing, change."""

@@ -1,4 +1,5 @@
-"""Check a sealed run directory: files against the manifest, the signature, the chain."""
+"""Check a sealed run directory: files against the manifest, the signature, the chain, and its
+OSCAL documents as an auditor's tool would read them (valid OSCAL, references that resolve)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,11 @@ from opsproof.evidence.manifest import (
     read_manifest,
     sha256_file,
 )
+from opsproof.evidence.oscal.write import OSCAL_DIR
 from opsproof.evidence.rundir import series_name
 from opsproof.evidence.signing import ALGORITHM, key_id, public_key_text, signature_valid
 
-FindingKind = Literal["files", "signature", "chain"]
+FindingKind = Literal["files", "signature", "chain", "oscal"]
 
 
 class UnverifiableError(OpsproofError):
@@ -55,7 +57,7 @@ def verify_run(
     except (OSError, ValidationError) as error:
         raise UnverifiableError(f"{run_dir}/{MANIFEST_NAME}: unreadable ({error})") from None
     findings, signed_by = _signature(manifest, public_key, require_signature or bool(public_key))
-    findings += _files(run_dir, manifest) + _chain(run_dir, manifest)
+    findings += _files(run_dir, manifest) + _chain(run_dir, manifest) + _oscal(run_dir)
     return Verification(run_dir, findings, signed_by)
 
 
@@ -103,3 +105,14 @@ def _chain(run_dir: Path, manifest: Manifest) -> list[Finding]:
     if sha256_file(previous) != link.manifest_sha256:
         return [Finding("chain", f"previous run {link.run} was changed after this run sealed")]
     return []
+
+
+def _oscal(run_dir: Path) -> list[Finding]:
+    """Runs sealed before opsproof wrote OSCAL have none; a removed ``oscal/`` is a missing
+    file to the manifest."""
+    directory = run_dir / OSCAL_DIR
+    if not directory.is_dir():
+        return []
+    from opsproof.evidence.oscal.validate import validate_oscal  # imports trestle: ~1.5 s
+
+    return [Finding("oscal", problem) for problem in validate_oscal(directory)]

@@ -54,7 +54,7 @@ def mark_problems(
     ``severity`` and ``owner`` are common mark names: outside an opsproof run they may belong
     to another plugin, so they are checked only when ``owner_and_severity`` is true."""
     problems = [
-        f"{item.nodeid}: {problem}"
+        f"{_where(item)}: {item.nodeid}: {problem}"
         for control in controls_of(item)
         if (problem := catalogue.problem(control))
     ]
@@ -68,6 +68,12 @@ def mark_problems(
     if owner is not None and not (len(owner) == 1 and isinstance(owner[0], str) and owner[0]):
         problems.append(f"{item.nodeid}: owner {_shown(owner)} must be one non-empty name")
     return problems
+
+
+def _where(item: pytest.Item) -> str:
+    """``path:line`` of the test (its first decorator), as editors jump to it."""
+    path, line, _ = item.location
+    return f"{path}:{line + 1}" if line is not None else path
 
 
 def _title(item: pytest.Item) -> str:
@@ -95,7 +101,10 @@ def mark_item(item: pytest.Item, waivers: Waivers) -> None:
     waiver = waivers.for_check(item.nodeid, controls)
     if waiver is not None:
         properties.append((WAIVER_PROPERTY, waiver.ticket))
-        reason = f"waived by {waiver.ticket} until {waiver.expires:%Y-%m-%dT%H:%M:%SZ}"
+        reason = (
+            f"waived by {waiver.ticket} until {waiver.expires:%Y-%m-%dT%H:%M:%SZ} "
+            f"(approved by {waiver.approver}; risk: {waiver.risk})"
+        )
         item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
         link = pytest.mark.allure_link(waiver.ticket, link_type="issue", name=waiver.ticket)
         item.add_marker(link)

@@ -54,6 +54,8 @@ class CheckRecord:
     """Who fixes it when it fails (``@pytest.mark.owner``)."""
     waiver: str | None = None
     """Ticket of the waiver that covered this check."""
+    collected_at: AwareDatetime | None = None
+    """When its verdict was decided (the end of its last phase); absent in older runs."""
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -83,6 +85,9 @@ class WaiverRecord:
     status: WaiverStatus
     applied: list[str] = field(default_factory=list)
     """Checks and controls it turned from failed or not evaluated into waived."""
+    risk: str = ""
+    """The accepted risk: low, medium, high, critical, or a sentence justifying it; empty in
+    runs recorded before waivers asked for it."""
 
 
 @dataclass(frozen=True, config=_STRICT)

@@ -9,8 +9,12 @@ silently. Expiries are explicit UTC timestamps: a bare date or local time is rej
       - control: SOC2:CC6.6            # or  test: "checks/test_host.py::test_private_ports*"
         justification: legacy port kept open until the migration (SEC-123)
         approver: jane.doe@example.com
+        risk: medium                     # low, medium, high, critical, or a sentence
         ticket: SEC-123
         expires: 2026-12-31T23:59:59Z
+
+A waiver is active while the run's start is strictly before its expiry: one that expires at
+``23:59:59Z`` still covers a run that starts at ``23:59:58.999999Z``, not one at ``23:59:59Z``.
 """
 
 from collections.abc import Sequence
@@ -22,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from opsproof.config.problems import Problem, config_error
+from opsproof.config.problems import Problem, config_error, did_you_mean
 from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
 from opsproof.errors import ConfigError
@@ -30,6 +34,7 @@ from opsproof.evidence.catalogue import Catalogue
 from opsproof.evidence.model import WaiverRecord
 
 _UTC_HINT = "write the expiry in UTC, e.g. 2026-12-31T23:59:59Z"
+RISK_LEVELS = ("low", "medium", "high", "critical")
 
 
 class Waiver(BaseModel):
@@ -41,6 +46,10 @@ class Waiver(BaseModel):
     test: str | None = Field(default=None, description="a test node id or fnmatch pattern")
     justification: str = Field(min_length=1, description="why the exception is acceptable")
     approver: str = Field(min_length=1, description="who accepted the risk")
+    risk: str = Field(
+        min_length=1,
+        description="the risk accepted: low, medium, high, critical, or a sentence justifying it",
+    )
     ticket: str = Field(min_length=1, description="where the exception is tracked")
     expires: datetime = Field(description="when it stops applying, in UTC")
 
@@ -60,6 +69,21 @@ class Waiver(BaseModel):
         if isinstance(value, date):
             raise ValueError(f"{value.isoformat()} is a date without a time; {_UTC_HINT}")
         return value
+
+    @field_validator("risk")
+    @classmethod
+    def _risk(cls, risk: str) -> str:
+        risk = " ".join(risk.split())
+        # one word that is not a level is a typo ("hihg"), not a justification
+        if risk.lower() in RISK_LEVELS:
+            return risk.lower()
+        if " " not in risk:
+            hint = did_you_mean(risk, RISK_LEVELS)
+            raise ValueError(
+                f"risk {risk!r} is not one of {', '.join(RISK_LEVELS)}{hint} "
+                "(or write a sentence that justifies the risk)"
+            )
+        return risk
 
     @model_validator(mode="after")
     def _one_subject(self) -> "Waiver":
@@ -81,6 +105,7 @@ class Waiver(BaseModel):
             justification=self.justification,
             approver=self.approver,
             ticket=self.ticket,
+            risk=self.risk,
             expires=self.expires,
             status="active" if self.is_active(now) else "expired",
             applied=list(applied),

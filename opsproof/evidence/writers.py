@@ -90,11 +90,14 @@ def _sections(run: RunRecord) -> list[str]:
             f"| {name} | {_ICONS[verdict]} {verdict} |" for name, verdict in run.controls.items()
         ]
     if run.waivers:
-        lines += ["", "## Waivers", "", "| waives | status | ticket | approver | expires |",
-                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += ["", "## Waivers", "",
+                  "| waives | status | risk | justification | approver | ticket | expires "
+                  "| applied to |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         lines += [
-            f"| {w.applies_to} `{_cell(w.subject)}` | {w.status} | {_cell(w.ticket)} "
-            f"| {_cell(w.approver)} | {formatting.moment(w.expires)} |"
+            f"| {w.applies_to} `{_cell(w.subject)}` | {w.status} | {_cell(w.risk or '—')} "
+            f"| {_cell(w.justification)} | {_cell(w.approver)} | {_cell(w.ticket)} "
+            f"| {formatting.moment(w.expires)} | {_cell(', '.join(w.applied) or 'nothing')} |"
             for w in run.waivers
         ]
     for verdict, title in (

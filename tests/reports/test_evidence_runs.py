@@ -24,6 +24,7 @@ waivers:
   - test: "test_lab.py::test_known_issue"
     justification: cipher list is fixed in the next release
     approver: jane@example.com
+    risk: low
     ticket: SEC-1
     expires: 2099-01-01T00:00:00Z
 """
@@ -31,6 +32,7 @@ EXPIRED = """\
   - control: SOC2:CC8.1
     justification: rendering is being rewritten
     approver: bob@example.com
+    risk: high
     ticket: SEC-2
     expires: 2020-01-01T00:00:00Z
 """
@@ -168,7 +170,7 @@ def test_a_bad_waiver_file_stops_the_run_before_anything_is_written(
     run = lab("--waivers", str(waivers))
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR
     run.result.stderr.fnmatch_lines(
-        ["*waivers.yaml:7:14: waivers[[]0[]].expires: * is not in UTC*"]
+        ["*waivers.yaml:8:14: waivers[[]0[]].expires: * is not in UTC*"]
     )
     assert run.run_dir is None
 
