@@ -155,6 +155,15 @@ def test_failed_waived_and_not_evaluated_controls_map_to_the_right_finding_state
         "jane@example.com", "medium", "SEC-1",
     )  # fmt: skip
     assert risk.characterizations[0].facets[0].value == "medium"
+    # every waiver field in every format, not only in OSCAL
+    waiver = json.loads((run.run_dir / "evidence.json").read_text())["waivers"][0]
+    assert (waiver["risk"], waiver["approver"], waiver["ticket"]) == (
+        "medium", "jane@example.com", "SEC-1",
+    )  # fmt: skip
+    for name in ("summary.md", "report.html"):
+        text = (run.run_dir / name).read_text()
+        for field in ("medium", "jane@example.com", "SEC-1", "cipher list is fixed", "2099-01-01"):
+            assert field in text, (name, field)
     # in the DR scope, nothing exercised it: never satisfied
     assert _state(findings["NIST800-53:CP-4"]) == ("not-satisfied", "not-evaluated")
     assert "no evidence that it is satisfied" in findings["NIST800-53:CP-4"].description
