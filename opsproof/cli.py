@@ -1,7 +1,7 @@
 """The ``opsproof`` command: a thin layer over pytest and the reference stack.
 
 Errors a user can cause (bad config, stack that will not start) print one clear message and
-exit 2; the exit code of ``opsproof run`` is pytest's.
+exit 2, a config error 4 as under pytest; the exit code of ``opsproof run`` is pytest's.
 """
 
 import json
@@ -17,13 +17,15 @@ import click
 from opsproof import __version__
 from opsproof.cli_chaos import revert
 from opsproof.cli_report import report
-from opsproof.errors import OpsproofError
+from opsproof.errors import ConfigError, OpsproofError
 from opsproof.paths import ALL, SUITES, find_config
 from opsproof.stack.state import default_state_dir
 
 P = ParamSpec("P")
 R = TypeVar("R")
 USAGE_ERROR = 2
+CONFIG_ERROR = 4
+"""pytest's usage error, which a config error is under pytest: one code whichever reports it."""
 
 state_dir_option = click.option(
     "--state-dir",
@@ -39,7 +41,8 @@ def _progress(message: str) -> None:
 
 
 def _friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn opsproof's own errors into one message and exit 2, never a traceback."""
+    """Turn opsproof's own errors into one message and exit 2 (4 for a config error), never a
+    traceback."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -47,7 +50,7 @@ def _friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except OpsproofError as error:
             click.echo(f"opsproof: {error}", err=True)
-            sys.exit(USAGE_ERROR)
+            sys.exit(CONFIG_ERROR if isinstance(error, ConfigError) else USAGE_ERROR)
 
     return wrapper
 
@@ -170,7 +173,8 @@ def stack_status_command(state_dir: Path | None, runtime: str | None, as_json: b
 )
 @click.option(
     "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
+    # no dir_okay=False: the loader refuses what is not a regular file as a config error (4)
+    type=click.Path(path_type=Path),
     default=None,
     help="Config file (default: $OPSPROOF_CONFIG, ./opsproof.yaml, or the shipped one).",
 )

@@ -26,7 +26,7 @@ from opsproof.evidence.redact import Redactor, environment_secrets
 from opsproof.evidence.rundir import create_run_dir
 from opsproof.evidence.verdict import Verdict
 from opsproof.evidence.waivers import Waivers, load_waivers, no_waivers
-from opsproof.paths import find_config
+from opsproof.paths import SUITES, find_config
 from opsproof.stack.state import StackState, default_state_dir
 from opsproof.targets import TARGET_FIXTURES
 from opsproof.verify import Verifier
@@ -145,6 +145,8 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     # xdist workers judge waivers at the controller's start time, so all collect the same items
     started = datetime.fromisoformat(workerinput[_STARTED]) if workerinput else datetime.now(UTC)
+    if workerinput is None and _validates_up_front(config):
+        _load_or_refuse(config)  # a config error ends the session here, before collection
     catalogue = load_catalogue()
     waivers_file = waivers_path(config)
     try:
@@ -163,6 +165,21 @@ def pytest_configure(config: pytest.Config) -> None:
     # a --collect-only run verifies nothing: it must not enter the history or the chain
     if wants_evidence and not config.option.collectonly:
         _start_evidence(config, context, config.stash[MARKS_KEY], started)
+
+
+def _validates_up_front(config: pytest.Config) -> bool:
+    """An opsproof run (``--env``) or opsproof's own suites on the command line: collecting them
+    needs the environment, so its errors are reported before collection starts — also under
+    xdist, whose workers would meet them where nobody sees them."""
+    if any(getattr(config.option, name, False) for name in ("help", "version", "markers")):
+        return False
+    if config.option.opsproof_env is not None:
+        return True
+    here = config.invocation_params.dir
+    paths = [(here / str(arg).partition("::")[0]).resolve() for arg in config.args]
+    return any(
+        path == suite or suite in path.parents for path in paths for suite in SUITES.values()
+    )
 
 
 def _start_evidence(
@@ -210,8 +227,8 @@ def _load_or_exit(config: pytest.Config) -> LoadedEnvironment:
 
 
 def _load_or_refuse(config: pytest.Config) -> LoadedEnvironment:
-    """For collection hooks: a config error is a usage error, reported once (see
-    ``pytest_pycollect_makeitem``)."""
+    """For ``pytest_configure`` and collection hooks: a config error is a usage error (exit 4),
+    reported once (see ``pytest_pycollect_makeitem``)."""
     try:
         return _context(config).load()
     except ConfigError as error:

@@ -6,7 +6,6 @@ silently ignored setting. Field docs are user documentation: the loader quotes t
 
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -20,20 +19,30 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from opsproof.config.durations import Duration
+from opsproof.config.durations import Duration, PositiveDuration
+from opsproof.config.problems import excerpt, listing
+from opsproof.config.values import (
+    Bytes,
+    FilePath,
+    Headers,
+    Hostname,
+    HttpStatus,
+    Number,
+    Port,
+    RequestPath,
+    Version,
+    Whole,
+    host_port,
+    http_url,
+    postgres_dsn,
+    redis_url,
+)
 
 
 class StrictModel(BaseModel):
     """Base of every config model: unknown keys are rejected, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _require_scheme(url: str, schemes: tuple[str, ...]) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise ValueError(f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
-    return url
 
 
 DEFAULT_MAX_BODY = 4 << 20
@@ -56,7 +65,7 @@ class ProcessRuntime(StrictModel):
     component: str | None = Field(
         default=None, description="name of a reference-stack component (api, worker, redis, ...)"
     )
-    pid_file: Path | None = Field(default=None, description="file holding the main PID")
+    pid_file: FilePath | None = Field(default=None, description="file holding the main PID")
     match: str | None = Field(
         default=None, description="substring of the command line that finds it"
     )
@@ -91,36 +100,40 @@ class RuntimeConfig(StrictModel):
 class HttpCheck(StrictModel):
     """One HTTP health endpoint and what a healthy answer looks like."""
 
-    path: str = "/health"
-    expect_status: int = 200
+    path: RequestPath = "/health"
+    expect_status: HttpStatus = 200
     expect_json: dict[str, JsonValue] = Field(
         default_factory=dict, description="dotted JSON paths and the values they must have"
     )
-    timeout: Duration = 2.0
+    timeout: PositiveDuration = 2.0
 
 
 class MetricsCheck(StrictModel):
     """A Prometheus-format metrics endpoint and the metric names it must expose."""
 
-    path: str = "/metrics"
+    path: RequestPath = "/metrics"
     names: list[str] = Field(default_factory=list)
 
 
 class TlsCheck(StrictModel):
     """Certificate checks for an https service."""
 
-    min_days: int = Field(default=14, ge=0, description="fail when the certificate expires sooner")
-    hostname: str | None = Field(
+    min_days: Whole = Field(
+        default=14, ge=0, le=3650, description="fail when the certificate expires sooner"
+    )
+    hostname: Hostname | None = Field(
         default=None, description="name the certificate must match; default: URL host"
     )
-    ca_file: Path | None = Field(
+    ca_file: FilePath | None = Field(
         default=None, description="trust anchor for the chain; default: system store"
     )
 
 
 class ServiceBase(StrictModel):
     runtime: RuntimeConfig | None = None
-    timeout: Duration = Field(default=3.0, description="deadline for every call to this service")
+    timeout: PositiveDuration = Field(
+        default=3.0, description="deadline for every call to this service"
+    )
 
 
 class HttpService(ServiceBase):
@@ -132,10 +145,10 @@ class HttpService(ServiceBase):
     deep_health: HttpCheck | None = None
     metrics: MetricsCheck | None = None
     tls: TlsCheck | None = None
-    ca_file: Path | None = Field(
+    ca_file: FilePath | None = Field(
         default=None, description="CA bundle to trust for requests (self-signed)"
     )
-    headers: dict[str, str] = Field(
+    headers: Headers = Field(
         default_factory=dict, description="sent with every request; values are treated as secrets"
     )
     max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
@@ -143,7 +156,7 @@ class HttpService(ServiceBase):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        return _require_scheme(url, ("http", "https"))
+        return http_url(url)
 
 
 class RedisService(ServiceBase):
@@ -154,7 +167,7 @@ class RedisService(ServiceBase):
     expect_role: Literal["master", "slave"] | None = Field(
         default=None, description="role INFO replication must report"
     )
-    max_memory_ratio: float = Field(
+    max_memory_ratio: Number = Field(
         default=0.9, gt=0, le=1, description="used_memory / maxmemory above this fails"
     )
     expect_eviction_policy: str | None = Field(default=None, description="e.g. allkeys-lru")
@@ -162,7 +175,7 @@ class RedisService(ServiceBase):
     @field_validator("url")
     @classmethod
     def _redis_url(cls, url: str) -> str:
-        return _require_scheme(url, ("redis", "rediss"))
+        return redis_url(url)
 
 
 class PostgresService(ServiceBase):
@@ -170,21 +183,21 @@ class PostgresService(ServiceBase):
 
     kind: Literal["postgres"]
     dsn: str = Field(description="postgresql://user:password@host:port/db")
-    max_connections_ratio: float = Field(
+    max_connections_ratio: Number = Field(
         default=0.8, gt=0, le=1, description="connections / max_connections above this fails"
     )
-    long_query_seconds: Duration = Field(
+    long_query_seconds: PositiveDuration = Field(
         default=300.0, description="an active query older than this fails"
     )
     replica_dsn: str | None = Field(
         default=None, description="a replica to check for replication lag"
     )
-    max_replication_lag: Duration = 30.0
+    max_replication_lag: PositiveDuration = 30.0
 
     @field_validator("dsn", "replica_dsn")
     @classmethod
     def _postgres_dsn(cls, dsn: str | None) -> str | None:
-        return None if dsn is None else _require_scheme(dsn, ("postgresql", "postgres"))
+        return None if dsn is None else postgres_dsn(dsn)
 
 
 class PrometheusService(ServiceBase):
@@ -201,12 +214,12 @@ class PrometheusService(ServiceBase):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        return _require_scheme(url, ("http", "https"))
+        return http_url(url)
 
 
 class DiskCheck(StrictModel):
-    path: Path
-    max_used_percent: float = Field(default=90.0, gt=0, le=100)
+    path: FilePath
+    max_used_percent: Number = Field(default=90.0, gt=0, le=100)
 
 
 class HostService(StrictModel):
@@ -215,11 +228,11 @@ class HostService(StrictModel):
     kind: Literal["host"]
     backend: str = Field(default="local://", description="a testinfra host spec")
     disks: list[DiskCheck] = Field(default_factory=lambda: [DiskCheck(path=Path("/"))])
-    max_memory_used_percent: float = Field(default=90.0, gt=0, le=100)
-    private_ports: list[int] = Field(
+    max_memory_used_percent: Number = Field(default=90.0, gt=0, le=100)
+    private_ports: list[Port] = Field(
         default_factory=list, description="ports that must not listen on all interfaces"
     )
-    secret_files: list[Path] = Field(
+    secret_files: list[FilePath] = Field(
         default_factory=list, description="files that must not be readable by others"
     )
 
@@ -232,24 +245,17 @@ Service = Annotated[
 
 class SmokeRequest(StrictModel):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    path: str
-    headers: dict[str, str] = Field(default_factory=dict)
+    path: RequestPath
+    headers: Headers = Field(default_factory=dict)
     json_body: JsonValue = Field(default=None, alias="json")
     body: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, path: str) -> str:
-        if not path.startswith("/"):
-            raise ValueError("a request path starts with '/'")
-        return path
 
 
 Signature = Literal["png", "jpeg", "gif", "pdf", "gzip", "zip"]
 
 
 class SmokeExpect(StrictModel):
-    status: int = 200
+    status: HttpStatus = 200
     content_type: str | None = Field(default=None, description="media type, parameters ignored")
     json_fields: dict[str, JsonValue] = Field(
         default_factory=dict, alias="json", description="dotted paths and expected values"
@@ -258,7 +264,7 @@ class SmokeExpect(StrictModel):
         default=None, description="binary format the body must have"
     )
     body_contains: str | None = None
-    max_latency: Duration | None = Field(
+    max_latency: PositiveDuration | None = Field(
         default=None, description="latency budget for this request"
     )
 
@@ -276,18 +282,18 @@ class Convergence(StrictModel):
     """Post-deploy convergence: retry failing checks until a deadline (goss --retry-timeout)."""
 
     timeout: Duration = Field(default=0.0, description="0 disables retrying")
-    interval: Duration = 1.0
+    interval: PositiveDuration = 1.0
 
 
 class SloTargets(StrictModel):
     """Service level targets; checks, load and DR runs report their figures against these."""
 
-    availability: float | None = Field(default=None, gt=0, le=1)
-    latency_p95: Duration | None = None
-    latency_p99: Duration | None = None
-    error_rate: float | None = Field(default=None, ge=0, le=1)
-    rto: Duration | None = None
-    rpo: Duration | None = None
+    availability: Number | None = Field(default=None, gt=0, le=1)
+    latency_p95: PositiveDuration | None = None
+    latency_p99: PositiveDuration | None = None
+    error_rate: Number | None = Field(default=None, ge=0, le=1)
+    rto: PositiveDuration | None = None
+    rpo: Duration | None = Field(default=None, description="0: no data may be lost")
 
 
 class ProcessFault(StrictModel):
@@ -303,7 +309,7 @@ class MemoryFault(StrictModel):
 
     action: Literal["memory"]
     service: str
-    limit: ByteSize = Field(default=ByteSize(48 << 20), gt=0, description="e.g. 48MiB")
+    limit: Bytes = Field(default=ByteSize(48 << 20), gt=0, description="e.g. 48MiB")
     victim: Literal["service", "stressor"] = Field(
         default="service",
         description="whom the OOM killer should prefer: the service (a leak in the service) "
@@ -316,8 +322,8 @@ class CpuFault(StrictModel):
 
     action: Literal["cpu"]
     service: str
-    workers: int = Field(default=2, ge=1, le=64, description="stress-ng CPU workers")
-    cpus: float = Field(default=1.0, gt=0, description="CPU quota of the scope, in cores")
+    workers: Whole = Field(default=2, ge=1, le=64, description="stress-ng CPU workers")
+    cpus: Number = Field(default=1.0, gt=0, le=1024, description="CPU quota of the scope, in cores")
 
 
 class DiskFault(StrictModel):
@@ -325,9 +331,9 @@ class DiskFault(StrictModel):
 
     action: Literal["disk_fill"]
     service: str
-    path: Path = Field(description="a directory the service writes to (its data directory)")
-    size: ByteSize = Field(gt=0, description="bytes to allocate, e.g. 256MiB")
-    keep_free: ByteSize = Field(
+    path: FilePath = Field(description="a directory the service writes to (its data directory)")
+    size: Bytes = Field(gt=0, description="bytes to allocate, e.g. 256MiB")
+    keep_free: Bytes = Field(
         default=ByteSize(1 << 30), description="refuse when less than this would stay free"
     )
 
@@ -339,8 +345,8 @@ class NetworkFault(StrictModel):
     service: str
     dependency: str = Field(description="the redis, postgres or http service it talks to")
     mode: Literal["latency", "loss", "reset", "blackhole"]
-    latency: Duration = Field(default=0.2, description="added one-way delay (mode latency)")
-    loss: float = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
+    latency: PositiveDuration = Field(default=0.2, description="added one-way delay (mode latency)")
+    loss: Number = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
 
 
 Fault = Annotated[
@@ -355,16 +361,20 @@ class Expectation(StrictModel):
     service: str = Field(description="the http service asked")
     request: SmokeRequest
     expect: SmokeExpect
-    within: Duration = Field(default=1.0, description="the answer must show this soon")
+    within: PositiveDuration = Field(default=1.0, description="the answer must show this soon")
     hold: Duration = Field(default=0.0, description="and keep showing for this long")
 
 
 class RecoveryTarget(StrictModel):
     """When the service counts as recovered after the fault is reverted."""
 
-    within: Duration = Field(default=30.0, description="deadline from the revert")
-    consecutive: int = Field(default=3, ge=1, description="successes in a row that count")
-    interval: Duration = Field(default=0.05, le=0.1, description="polling interval, <= 100ms")
+    within: PositiveDuration = Field(default=30.0, description="deadline from the revert")
+    consecutive: Whole = Field(
+        default=3, ge=1, le=1000, description="successes in a row that count"
+    )
+    interval: PositiveDuration = Field(
+        default=0.05, le=0.1, description="polling interval, <= 100ms"
+    )
 
 
 class AlertExpectation(StrictModel):
@@ -375,12 +385,12 @@ class AlertExpectation(StrictModel):
     labels: dict[str, str] = Field(
         default_factory=dict, description="labels the firing alert must carry"
     )
-    within: Duration = Field(
+    within: PositiveDuration = Field(
         default=30.0,
         description="from injection to the notification (to firing when no webhook is declared); "
         "less than the experiment's deadline",
     )
-    resolved_within: Duration = Field(
+    resolved_within: PositiveDuration = Field(
         default=60.0, description="from the revert to the resolved notification"
     )
 
@@ -392,7 +402,7 @@ class ChaosExperiment(StrictModel):
     fault: Fault
     expect: list[Expectation] = Field(default_factory=list)
     duration: Duration = Field(default=1.0, description="how long the fault stays once it shows")
-    deadline: Duration = Field(
+    deadline: PositiveDuration = Field(
         default=60.0, description="the watchdog reverts the fault after this, whatever happens"
     )
     recovery: RecoveryTarget | None = Field(default=None, description="default: the plan's")
@@ -434,12 +444,14 @@ class BackupSource(StrictModel):
     """A redis or postgres service the DR suite backs up, restores to scratch and compares."""
 
     service: str = Field(description="a redis or postgres service declared under services")
-    rdb_file: Path | None = Field(
+    rdb_file: FilePath | None = Field(
         default=None,
         description="redis: the RDB file the server writes, readable from here; "
         "default: asked with CONFIG GET",
     )
-    rto: Duration | None = Field(default=None, description="recovery time objective; slo.rto")
+    rto: PositiveDuration | None = Field(
+        default=None, description="recovery time objective; slo.rto"
+    )
     rpo: Duration | None = Field(default=None, description="recovery point objective; slo.rpo")
 
 
@@ -447,11 +459,13 @@ class BackupArtifacts(StrictModel):
     """Backups a team already takes: dated files of one kind, found by a glob."""
 
     kind: Literal["redis-rdb", "pg-dump", "archive"]
-    path: str = Field(description="glob of the backup files, e.g. /backup/app/*/redis-*.rdb")
+    path: str = Field(
+        min_length=1, description="glob of the backup files, e.g. /backup/app/*/redis-*.rdb"
+    )
     source: str | None = Field(
         default=None, description="the backup source they are of (its rpo applies)"
     )
-    max_age: Duration | None = Field(
+    max_age: PositiveDuration | None = Field(
         default=None, description="the newest must be younger; default: its source's rpo, slo.rpo"
     )
     fingerprints: Literal["if-present", "required"] = Field(
@@ -464,13 +478,13 @@ class BackupConfig(StrictModel):
     """What the DR suite backs up and verifies, which existing backups it validates, and
     whether it may run a drill that destroys and restores the data."""
 
-    store: Path | None = Field(
+    store: FilePath | None = Field(
         default=None,
         description="where the suite writes its backups (dated, with .sha256 and "
         ".fingerprint.json beside each); default: a temporary directory",
     )
     sources: dict[str, BackupSource] = Field(default_factory=dict)
-    files: dict[str, Path] = Field(
+    files: dict[str, FilePath] = Field(
         default_factory=dict, description="name: directory archived with a sha256 manifest"
     )
     artifacts: dict[str, BackupArtifacts] = Field(default_factory=dict)
@@ -478,7 +492,9 @@ class BackupConfig(StrictModel):
         default="forbidden",
         description="allowed: the DR drill may wipe and restore the data (reference stack only)",
     )
-    timeout: Duration = Field(default=1800.0, description="deadline for each backup or restore")
+    timeout: PositiveDuration = Field(
+        default=1800.0, description="deadline for each backup or restore"
+    )
 
 
 class AlertmanagerConfig(StrictModel):
@@ -486,19 +502,19 @@ class AlertmanagerConfig(StrictModel):
     delivered (silenced, inhibited, routed elsewhere)."""
 
     url: str
-    config_file: Path | None = Field(
+    config_file: FilePath | None = Field(
         default=None, description="its alertmanager.yml, checked with amtool check-config"
     )
     receivers: list[str] = Field(
         default_factory=list, description="receivers that must exist, each with an integration"
     )
-    timeout: Duration = Field(default=3.0, description="deadline for every call to it")
+    timeout: PositiveDuration = Field(default=3.0, description="deadline for every call to it")
     max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        return _require_scheme(url, ("http", "https"))
+        return http_url(url)
 
 
 class WebhookConfig(StrictModel):
@@ -510,10 +526,7 @@ class WebhookConfig(StrictModel):
     @field_validator("listen")
     @classmethod
     def _host_port(cls, listen: str) -> str:
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("expected host:port, e.g. 127.0.0.1:9099")
-        return listen
+        return host_port(listen)
 
 
 class MonitoringConfig(StrictModel):
@@ -523,7 +536,7 @@ class MonitoringConfig(StrictModel):
     prometheus: str | None = Field(
         default=None, description="the prometheus service experiments ask for firing alerts"
     )
-    config_file: Path | None = Field(
+    config_file: FilePath | None = Field(
         default=None, description="prometheus.yml, checked with promtool check config"
     )
     rule_files: list[str] = Field(
@@ -546,7 +559,7 @@ class MonitoringConfig(StrictModel):
         default_factory=dict,
         description="service: the alert that fires when it is down; default: found in the rules",
     )
-    poll_interval: Duration = Field(
+    poll_interval: PositiveDuration = Field(
         default=0.1, gt=0, le=1, description="how often experiments ask Prometheus for alerts"
     )
 
@@ -583,12 +596,16 @@ class Environment(StrictModel):
         names: set[str] = set()
         for index, step in enumerate(self.smoke):
             if step.service not in http:
-                choices = ", ".join(http) or "none declared"
-                message = f"{step.service!r} is not an http service here (http services: {choices})"
+                choices = listing(http) or "none declared"
+                message = (
+                    f"{excerpt(step.service)} is not an http service here (http services: "
+                    f"{choices})"
+                )
                 problems.append(_located(("smoke", index, "service"), step.service, message))
             if step.name in names:
                 message = (
-                    f"{step.name!r} is used twice; smoke step names are test ids, make them unique"
+                    f"{excerpt(step.name)} is used twice; smoke step names are test ids, make "
+                    "them unique"
                 )
                 problems.append(_located(("smoke", index, "name"), step.name, message))
             names.add(step.name)
@@ -607,15 +624,17 @@ class Environment(StrictModel):
         problems: list[InitErrorDetails] = []
         for name, source in self.backup.sources.items():
             if source.service not in data:
-                choices = ", ".join(data) or "none declared"
-                message = f"{source.service!r} is not a redis or postgres service here ({choices})"
+                choices = listing(data) or "none declared"
+                message = (
+                    f"{excerpt(source.service)} is not a redis or postgres service here ({choices})"
+                )
                 problems.append(
                     _located(("backup", "sources", name, "service"), source.service, message)
                 )
         for name, artifacts in self.backup.artifacts.items():
             if artifacts.source is not None and artifacts.source not in self.backup.sources:
-                choices = ", ".join(self.backup.sources) or "none declared"
-                message = f"{artifacts.source!r} is not a backup source ({choices})"
+                choices = listing(self.backup.sources) or "none declared"
+                message = f"{excerpt(artifacts.source)} is not a backup source ({choices})"
                 problems.append(
                     _located(("backup", "artifacts", name, "source"), artifacts.source, message)
                 )
@@ -631,13 +650,15 @@ class Environment(StrictModel):
         if monitoring is not None:
             name = monitoring.prometheus
             if name is not None and name not in prometheus:
-                choices = ", ".join(prometheus) or "none declared"
-                message = f"{name!r} is not a prometheus service here ({choices})"
+                choices = listing(prometheus) or "none declared"
+                message = f"{excerpt(name)} is not a prometheus service here ({choices})"
                 problems.append(_located(("monitoring", "prometheus"), name, message))
             for key in ("scrape_jobs", "down_alerts"):
                 for service in getattr(monitoring, key):
                     if service not in self.services:
-                        message = f"{service!r} is not a service here ({', '.join(self.services)})"
+                        message = (
+                            f"{excerpt(service)} is not a service here ({listing(self.services)})"
+                        )
                         problems.append(_located(("monitoring", key, service), service, message))
         experiments = self.chaos_plan.experiments if self.chaos_plan else []
         for index, experiment in enumerate(experiments):
@@ -665,5 +686,5 @@ def _located(loc: tuple[str | int, ...], value: str, message: str) -> InitErrorD
 class ConfigFile(StrictModel):
     """The whole file: a version and named environments."""
 
-    version: Literal[1] = 1
+    version: Version = 1
     environments: dict[str, Environment]

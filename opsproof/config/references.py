@@ -121,3 +121,36 @@ def interpolate(
         )
         problems.append(Problem(parsed.locate(at), at, message))
     return Interpolated(filled, problems, unresolved)
+
+
+def holds_reference(value: object) -> bool:
+    """Whether interpolation could change ``value``: a string with a ``$`` in it, anywhere."""
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, dict):
+        return any(holds_reference(item) for item in value.values())
+    if isinstance(value, list):
+        return any(holds_reference(item) for item in value)
+    return False
+
+
+def template_problems(data: object, path: KeyPath, parsed: ParsedFile) -> list[Problem]:
+    """The ``${...}`` syntax errors in ``data``, without filling anything in: what can be told
+    about an environment that is not the one being loaded."""
+    problems: list[Problem] = []
+
+    def check(value: object, at: KeyPath) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check(item, (*at, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                check(item, (*at, i))
+        elif isinstance(value, str) and "$" in value:
+            try:
+                parse_template(value)
+            except ValueError as exc:
+                problems.append(Problem(parsed.locate(at), at, str(exc)))
+
+    check(data, path)
+    return problems

@@ -7,7 +7,10 @@ from urllib.parse import unquote
 from opsproof.config.models import Environment, HttpService
 
 _SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|AUTH|CREDENTIAL", re.IGNORECASE)
-_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^\s/?#]*)@")
+# anchored on "://", not on the scheme: a scheme pattern tried at every letter of a long value
+# rescans the whole run of letters each time (80 KB took seconds); userinfo holds no "/", so
+# the scans from successive "://" never overlap and the whole search is linear
+_URL_USERINFO = re.compile(r"://([^\s/?#]*)@")
 
 
 def looks_secret(name: str) -> bool:
@@ -16,7 +19,8 @@ def looks_secret(name: str) -> bool:
 
 
 def url_passwords(data: object) -> set[str]:
-    """Passwords written into URLs and DSNs (``scheme://user:PASSWORD@host``) anywhere in data."""
+    """Passwords written into URLs and DSNs (``scheme://user:PASSWORD@host``) anywhere in data;
+    linear in the length of the text."""
     found: set[str] = set()
     for text in _strings(data):
         for userinfo in _URL_USERINFO.findall(text):
@@ -24,6 +28,23 @@ def url_passwords(data: object) -> set[str]:
             if colon and password:
                 found |= {password, unquote(password)}
     return found
+
+
+def written_secrets(data: object) -> set[str]:
+    """Before validation: URL passwords, and the header values ``header_secrets`` would count
+    (every value of a service's headers, secret-looking names elsewhere), as written."""
+    found = url_passwords(data)
+    for mapping in _mappings(data):
+        headers = mapping.get("headers")
+        if isinstance(headers, dict):
+            every = "kind" in mapping  # a service's headers, not a request's
+            found |= {
+                value
+                for name, value in headers.items()
+                if isinstance(value, str) and (every or looks_secret(str(name)))
+            }
+    # a reference names where the secret comes from; it is not the secret
+    return {secret for secret in found if "${" not in secret}
 
 
 def header_secrets(environment: Environment) -> set[str]:
@@ -36,6 +57,16 @@ def header_secrets(environment: Environment) -> set[str]:
     for step in environment.smoke:
         found |= {value for name, value in step.request.headers.items() if looks_secret(name)}
     return found
+
+
+def _mappings(data: object) -> Iterator[dict[object, object]]:
+    if isinstance(data, dict):
+        yield data
+        for value in data.values():
+            yield from _mappings(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _mappings(item)
 
 
 def _strings(data: object) -> Iterator[str]:

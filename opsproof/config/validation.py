@@ -2,12 +2,15 @@
 
 pydantic locates an error by field names, aliases and union tags (``services.redis.redis.url``
 for a tagged union member); walking the model's declared types beside the location tells
-which parts are keys in the file, which model owns an unknown key, and which values a
-``Literal`` allows.
+which parts are keys in the file, which model owns an unknown key, which field tells a union's
+members apart (``kind`` of a service, ``action`` of a fault) and which values a ``Literal``
+allows. A value is quoted as a short excerpt with secrets masked.
 """
 
 import difflib
+import functools
 import types
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal, TypeGuard, Union, get_args, get_origin
@@ -15,13 +18,22 @@ from typing import Annotated, Literal, TypeGuard, Union, get_args, get_origin
 from pydantic import BaseModel, JsonValue, ValidationError
 from pydantic_core import ErrorDetails
 
-from opsproof.config.problems import KeyPath, Problem, did_you_mean, dotted
+from opsproof.config.problems import (
+    MAX_LOCATED,
+    KeyPath,
+    Problem,
+    did_you_mean,
+    dotted,
+    excerpt,
+    listing,
+)
 from opsproof.config.source import ParsedFile
 
 _EXPECTED = {
     "int_type": "expected a whole number",
     "int_parsing": "expected a whole number",
     "int_from_float": "expected a whole number",
+    "int_parsing_size": "expected a whole number of a sensible size",
     "float_type": "expected a number",
     "float_parsing": "expected a number",
     "bool_type": "expected true or false",
@@ -46,20 +58,58 @@ class _Site:
     """The declared type at the location, when known."""
     data: object
     """The value at the location, when it was written."""
+    key: bool = False
+    """The error is about a mapping key itself (a header name), not its value."""
 
 
 def validation_problems(
-    exc: ValidationError, model: type[BaseModel], data: object, prefix: KeyPath, parsed: ParsedFile
+    exc: ValidationError,
+    model: type[BaseModel],
+    data: object,
+    prefix: KeyPath,
+    parsed: ParsedFile,
+    *,
+    secrets: Collection[str] = (),
+    unless: Callable[[object], bool] | None = None,
 ) -> list[Problem]:
-    """One problem per error of validating ``data`` (at ``prefix`` in ``parsed``) as ``model``."""
-    return [
-        _problem(error, _site(model, error["loc"], data), prefix, parsed) for error in exc.errors()
+    """One problem per error of validating ``data`` (at ``prefix`` in ``parsed``) as ``model``.
+
+    ``secrets`` are masked wherever a value is quoted; an error whose value satisfies
+    ``unless`` (one that interpolation could still change) is left out. Past ``MAX_LOCATED``
+    errors, the rest are counted in one problem after the last."""
+    errors = exc.errors()
+    sites = [(error, _site(model, error["loc"], data)) for error in errors[:MAX_LOCATED]]
+    problems = [
+        _problem(error, site, prefix, parsed, secrets)
+        for error, site in sites
+        if unless is None or not unless(_judged(error, site))
     ]
+    if len(errors) > MAX_LOCATED and problems:
+        last = max(problem.position for problem in problems)
+        message = f"{len(errors) - MAX_LOCATED:,} more problems, not located"
+        problems.append(Problem(last, prefix, message, weight=len(errors) - MAX_LOCATED))
+    return problems
 
 
-def _problem(error: ErrorDetails, site: _Site, prefix: KeyPath, parsed: ParsedFile) -> Problem:
+def _judged(error: ErrorDetails, site: _Site) -> object:
+    """The part of the file an error judges: nothing for a key that is unknown or missing (a
+    value beside it changes nothing), the tag of a union's unknown tag, else the value."""
+    kind = error["type"]
+    if kind in ("extra_forbidden", "missing", "union_tag_not_found"):
+        return None
+    if kind == "union_tag_invalid" and isinstance(site.data, dict):
+        return site.data.get(_tag_field(site.annotation) or "kind")
+    return site.data
+
+
+def _problem(
+    error: ErrorDetails, site: _Site, prefix: KeyPath, parsed: ParsedFile, secrets: Collection[str]
+) -> Problem:
     path = (*prefix, *site.path)
     kind = error["type"]
+    if site.key:
+        message = error["msg"].removeprefix("Value error, ")
+        return Problem(parsed.locate(path, key=True), path, message)
     if kind == "extra_forbidden":
         allowed = _field_names(site.owner)
         hint = did_you_mean(str(path[-1]), allowed + _field_names(site.owner, aliases=False))
@@ -68,23 +118,32 @@ def _problem(error: ErrorDetails, site: _Site, prefix: KeyPath, parsed: ParsedFi
     if kind == "missing":
         return Problem(parsed.locate(path), path, _missing(site, path))
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return _kind_problem(site, path, parsed)
-    return Problem(parsed.locate(path), path, _wrong_value(error, site))
+        return _tag_problem(site, path, parsed, secrets)
+    return Problem(parsed.locate(path), path, _wrong_value(error, site, secrets))
 
 
-def _kind_problem(site: _Site, path: KeyPath, parsed: ParsedFile) -> Problem:
-    """A service whose ``kind`` is unknown, missing, or written under a misspelt key."""
-    kinds = _tags(site.annotation)
+def _tag_problem(
+    site: _Site, path: KeyPath, parsed: ParsedFile, secrets: Collection[str]
+) -> Problem:
+    """A service's ``kind`` or a fault's ``action`` that is unknown, missing, or written under a
+    misspelt key."""
+    field = _tag_field(site.annotation) or "kind"
+    tags = _tags(site.annotation)
     written = site.data if isinstance(site.data, dict) else {}
-    if "kind" in written:
-        tag = str(written["kind"])
-        message = f"unknown kind {tag!r}{did_you_mean(tag, kinds)} (kinds: {', '.join(kinds)})"
-        return Problem(parsed.locate((*path, "kind")), (*path, "kind"), message)
-    if misspelt := difflib.get_close_matches("kind", list(written), n=1, cutoff=0.5):
-        message = f"unknown key; did you mean 'kind'? (one of: {', '.join(kinds)})"
+    if field in written:
+        tag = written[field]
+        hint = did_you_mean(tag, tags) if isinstance(tag, str) else ""
+        message = f"unknown {field} {_quoted(tag, secrets)}{hint} ({field}s: {listing(tags)})"
+        return Problem(parsed.locate((*path, field)), (*path, field), message)
+    keys = [key for key in written if isinstance(key, str) and len(key) < 2 * len(field) + 8]
+    # a key spelt like the tag field, or one holding a tag under another name (kind: kill)
+    misspelt = difflib.get_close_matches(field, keys, n=1, cutoff=0.5)
+    misspelt = misspelt or [k for k in keys if isinstance(written[k], str) and written[k] in tags]
+    if misspelt:
+        message = f"unknown key; did you mean {field!r}? (one of: {listing(tags)})"
         return Problem(parsed.locate((*path, misspelt[0]), key=True), (*path, misspelt[0]), message)
-    message = f"missing required key; add 'kind: ' with one of: {', '.join(kinds)}"
-    return Problem(parsed.locate((*path, "kind")), (*path, "kind"), message)
+    message = f"missing required key; add '{field}: ' with one of: {listing(tags)}"
+    return Problem(parsed.locate((*path, field)), (*path, field), message)
 
 
 def _missing(site: _Site, path: KeyPath) -> str:
@@ -98,9 +157,9 @@ def _missing(site: _Site, path: KeyPath) -> str:
     return f"missing required key; add '{name}: ...' {parent}{about}"
 
 
-def _wrong_value(error: ErrorDetails, site: _Site) -> str:
+def _wrong_value(error: ErrorDetails, site: _Site, secrets: Collection[str]) -> str:
     kind, value = error["type"], error["input"]
-    got = f"got {_describe(value)}"
+    got = f"got {_describe(value, secrets)}"
     if kind == "literal_error":
         choices = [str(choice) for choice in _literals(site.annotation)]
         expected = choices[0] if len(choices) == 1 else f"one of: {', '.join(choices)}"
@@ -111,22 +170,32 @@ def _wrong_value(error: ErrorDetails, site: _Site) -> str:
         return f"{expected}; {got}"
     # a validator's own words, which quote the value where it helps
     message = error["msg"].removeprefix("Value error, ")
-    quoted = isinstance(value, dict | list) or repr(value) in message
-    return message if quoted else f"{message}; {got}"
+    quoted = isinstance(value, dict | list) or excerpt(value) in message
+    # a value that is all secret (a header's) says nothing once masked
+    return message if quoted or got == "got '***'" else f"{message}; {got}"
 
 
-def _describe(value: object) -> str:
+def _quoted(value: object, secrets: Collection[str]) -> str:
+    """A short excerpt of ``value``, secrets masked before it is cut (a cut secret would no
+    longer be found and masked)."""
+    if isinstance(value, str):
+        for secret in sorted((s for s in secrets if len(s) > 3 and s in value), key=len)[::-1]:
+            value = value.replace(secret, "***")
+    return excerpt(value)
+
+
+def _describe(value: object, secrets: Collection[str] = ()) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
-        return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false; quote it for text)"
+        return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false)"
     if isinstance(value, date):
         return f"{value.isoformat()} (YAML reads this as a date; quote it for text)"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return _quoted(value, secrets)
 
 
 def _site(model: type[BaseModel], loc: tuple[int | str, ...], data: object) -> _Site:
@@ -135,6 +204,8 @@ def _site(model: type[BaseModel], loc: tuple[int | str, ...], data: object) -> _
     current: object = model
     after_tag = False
     for element in loc:
+        if element == "[key]":  # pydantic's marker: the key before it failed, not its value
+            return _Site(tuple(path), owner, current, data, key=True)
         current = _strip(current)
         if element in _tags(current):
             current = _tagged(current)[str(element)]  # a union tag is not a key in the file
@@ -190,15 +261,47 @@ def _non_null(annotation: object) -> list[object]:
     return [member for member in get_args(annotation) if member is not type(None)]
 
 
-def _tagged(annotation: object) -> dict[str, type[BaseModel]]:
-    """Members of a union of models told apart by their ``kind`` literal, by kind."""
+def _tag_field(annotation: object) -> str | None:
+    """The field that tells a union's models apart: a ``Literal`` field every member has."""
     annotation = _strip(annotation)
     if not _is_union(annotation):
+        return None
+    members = _non_null(annotation)
+    models = [member for member in members if _is_model(member)]
+    if not models or len(models) != len(members):
+        return None
+    names = [name for name, field in models[0].model_fields.items() if _literals(field.annotation)]
+    return next(
+        (
+            name
+            for name in names
+            if all(
+                name in m.model_fields and _literals(m.model_fields[name].annotation)
+                for m in models
+            )
+        ),
+        None,
+    )
+
+
+def _tagged(annotation: object) -> dict[str, type[BaseModel]]:
+    """Members of a tagged union of models (services by kind, faults by action), by tag."""
+    try:
+        return _tagged_once(annotation)
+    except TypeError:  # an unhashable annotation: work it out again
+        return _tagged_once.__wrapped__(annotation)
+
+
+# asked at every step of every error's location: 10,000 bad ports took seconds unmemoised
+@functools.cache
+def _tagged_once(annotation: object) -> dict[str, type[BaseModel]]:
+    field = _tag_field(annotation)
+    if field is None:
         return {}
     members: dict[str, type[BaseModel]] = {}
-    for member in _non_null(annotation):
-        if _is_model(member) and (kind := member.model_fields.get("kind")):
-            members.update({str(tag): member for tag in _literals(kind.annotation)})
+    for member in _non_null(_strip(annotation)):
+        if _is_model(member) and (tag_field := member.model_fields.get(field)):
+            members.update({str(tag): member for tag in _literals(tag_field.annotation)})
     return members
 
 
