@@ -19,6 +19,7 @@ from opsproof.evidence.bundle import ALLURE_RESULTS, JUNIT
 from opsproof.evidence.catalogue import Catalogue, load_catalogue
 from opsproof.evidence.collector import EvidenceCollector
 from opsproof.evidence.conclusion import mark_verdict, verdict_marks
+from opsproof.evidence.custom_controls import load_run_catalogue
 from opsproof.evidence.marking import MARKERS, expired_waiver_items, mark_item, mark_problems
 from opsproof.evidence.options import add_evidence_options, evidence_settings, waivers_path
 from opsproof.evidence.recorder import EvidenceRecorder
@@ -147,13 +148,13 @@ def pytest_configure(config: pytest.Config) -> None:
     started = datetime.fromisoformat(workerinput[_STARTED]) if workerinput else datetime.now(UTC)
     if workerinput is None and _validates_up_front(config):
         _load_or_refuse(config)  # a config error ends the session here, before collection
-    catalogue = load_catalogue()
+    active = env_name is not None or bool(config.option.opsproof_evidence)
     waivers_file = waivers_path(config)
     try:
+        catalogue = _catalogue(context.config_path, active)
         waivers = load_waivers(waivers_file, catalogue, started) if waivers_file else None
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
-    active = env_name is not None or bool(config.option.opsproof_evidence)
     config.stash[MARKS_KEY] = EvidenceMarks(catalogue, waivers or no_waivers(started), active)
     if workerinput is not None:
         if getattr(config.option, "allure_report_dir", None) is None and workerinput[_ALLURE_DIR]:
@@ -180,6 +181,19 @@ def _validates_up_front(config: pytest.Config) -> bool:
     return any(
         path == suite or suite in path.parents for path in paths for suite in SUITES.values()
     )
+
+
+def _catalogue(config_path: Path, active: bool) -> Catalogue:
+    """The shipped catalogue and the team's own controls (``controls:`` in the config file).
+
+    Outside an opsproof run the config file may belong to nobody here: its problems then leave
+    the shipped catalogue, and a custom id fails collection as unknown."""
+    try:
+        return load_run_catalogue(config_path)
+    except ConfigError:
+        if active:
+            raise
+        return load_catalogue()
 
 
 def _start_evidence(

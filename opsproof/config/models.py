@@ -687,4 +687,9 @@ class ConfigFile(StrictModel):
     """The whole file: a version and named environments."""
 
     version: Version = 1
+    controls: Path | None = Field(
+        default=None,
+        description="your own frameworks and control ids (a catalogue extension file, "
+        "relative to this file)",
+    )
     environments: dict[str, Environment]
