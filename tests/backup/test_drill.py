@@ -13,6 +13,7 @@ from opsproof.backup.drill.run import SCENARIO, judge
 from opsproof.evidence.records import DrillRecord, IntegrityResult, RecoveryObjective
 from opsproof.paths import PROJECT_ROOT
 from opsproof.stack.launcher import start_stack, stop_stack
+from tests.reports.test_oscal import load_oscal
 
 pytestmark = pytest.mark.stack
 RUN_TIMEOUT = 240.0
@@ -54,6 +55,10 @@ def test_opsproof_run_dr_passes_on_the_reference_stack(drill_stack: Path, tmp_pa
     assert all(result["passed"] for result in drill["integrity"])
     figures = {f["name"] for c in evidence["checks"] for f in c["figures"]}
     assert {"rto_service_s", "rpo_redis_s", "rpo_postgres_s", "backup_age_s"} <= figures
+    # the drill's evidence as an auditor's tool reads it (compliance-trestle's OSCAL models)
+    results = load_oscal(run_dir / "oscal")["assessment-results.json"].results[0]
+    states = {f.target.title: f.target.status.state.value for f in results.findings}
+    assert states["SOC2:A1.3"] == "satisfied" and len(results.observations) == len(outcomes)
 
 
 def test_a_drill_that_misses_its_objectives_fails_naming_them() -> None:

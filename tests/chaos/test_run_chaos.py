@@ -9,6 +9,7 @@ from pathlib import Path
 from opsproof.evidence.verdict import INCONCLUSIVE_EXIT
 from opsproof.stack.ports import free_ports
 from opsproof.stack.state import StackState
+from tests.reports.test_oscal import load_oscal
 
 WriteConfig = Callable[..., Path]
 PLAN = """\
@@ -45,6 +46,10 @@ def test_run_chaos_writes_experiment_evidence(
     (check,) = evidence["checks"]
     figures = {f["name"]: f for f in check["figures"]}
     assert figures["recovery_s"]["target"] == "<= 15"
+    # the experiment as an auditor's tool reads it (compliance-trestle's OSCAL models)
+    results = load_oscal(run_dir / "oscal")["assessment-results.json"].results[0]
+    states = {f.target.title: f.target.status.state.value for f in results.findings}
+    assert states["SOC2:A1.2"] == "satisfied" and len(results.observations) == 1
 
 
 STEADY_FAILS = """\
