@@ -16,7 +16,7 @@ from opsproof.errors import OpsproofError
 from opsproof.faults.experiment import ChaosRun
 from opsproof.faults.feasibility import check_chaos_plan
 from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.faults.rollback import Reverted, revert_leftovers
+from opsproof.faults.rollback import Reverted, revert_leftovers, revert_own
 from opsproof.faults.safety import chaos_plan
 from opsproof.faults.watchdog import start_watchdog
 from opsproof.plugin import CONTEXT_KEY
@@ -98,6 +98,9 @@ def chaos_run(pytestconfig: pytest.Config, dry_run: bool) -> Iterator[ChaosRun]:
         pytest.fail(why, pytrace=False)
     watchdog = start_watchdog(ledger, os.getpid())
     yield run
+    # a fault of this run still open here met an interrupt where no block could revert it
+    for reverted in revert_own(ledger):
+        print(f"\nopsproof: reverted as the run ended: {reverted.describe()}")
     if not ledger.open_faults():  # otherwise it keeps retrying the failed reverts
         watchdog.terminate()
         watchdog.wait(WATCHDOG_STOP_TIMEOUT)

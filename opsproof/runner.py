@@ -56,6 +56,9 @@ def pytest_command(request: RunRequest) -> list[str]:
         "--stack-state-dir", str(request.state_dir),
         "--run-kind", request.kind,
         "-p", "no:cacheprovider",
+        # no suite uses it, and it imports hypothesis for its summary: the largest part of the
+        # work left after a Ctrl-C (assertion-rewritten on every run without bytecode caching)
+        "-p", "no:hypothesispytest",
     ]  # fmt: skip
     if request.reports_dir is not None:
         command += ["--reports-dir", str(request.reports_dir)]

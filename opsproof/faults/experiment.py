@@ -27,7 +27,7 @@ from opsproof.faults.outage import STOP_TIMEOUT, SteadyPoller
 from opsproof.faults.recovery import Sample, recovery_from
 from opsproof.faults.result import Result
 from opsproof.faults.safety import authorize
-from opsproof.faults.signals import sigterm_interrupts
+from opsproof.faults.signals import interrupts
 from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.supervisor import RestartCount, restart_count
 from opsproof.faults.transaction import RevertFailed, injected
@@ -110,7 +110,7 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
                 f"steady state did not hold before injection; nothing injected: {before.reason}"
             )
             return result
-        with sigterm_interrupts():
+        with interrupts():
             try:
                 _inject_and_recover(run, experiment, planned, steady, stack, result, origin)
             except RevertFailed as exc:

@@ -1,9 +1,11 @@
 """Reverting ledgered faults: by the run itself, its watchdog, the next run or by hand."""
 
+import os
 from dataclasses import dataclass
 
 from opsproof.faults.inverse import revert
-from opsproof.faults.ledger import Injection, Ledger, RevertedBy
+from opsproof.faults.ledger import Injection, Ledger, Reversal, RevertedBy
+from opsproof.faults.signals import deferred_signals
 
 
 @dataclass(frozen=True)
@@ -39,4 +41,19 @@ def revert_leftovers(ledger: Ledger, by: RevertedBy, *, live_owners: bool) -> li
         if injection.owner_alive() and not live_owners:
             continue
         done.append(Reverted(injection, revert_fault(ledger, injection, by)))
+    return done
+
+
+def revert_own(ledger: Ledger) -> list[Reverted]:
+    """Revert the faults this process injected that nothing tried to revert yet, signals held
+    until each is done: the last line inside a run, for an interrupt that landed where no block
+    could revert (a failed revert is left to the watchdog, which retries it)."""
+    tried = {record.id for record in ledger.records() if isinstance(record, Reversal)}
+    done = []
+    for injection in ledger.open_faults():
+        if injection.id in tried or injection.owner_pid != os.getpid():
+            continue
+        if injection.owner_alive():
+            with deferred_signals():
+                done.append(Reverted(injection, revert_fault(ledger, injection, "run")))
     return done

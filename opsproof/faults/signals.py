@@ -1,10 +1,12 @@
-"""Signals during a fault: SIGTERM interrupts like Ctrl-C, and neither interrupts a revert."""
+"""Signals during a fault: SIGINT and SIGTERM interrupt, and neither interrupts a revert."""
 
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _main_thread() -> bool:
@@ -16,16 +18,25 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt, so the same ``finally`` blocks run as for Ctrl-C."""
+def interrupts() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt for the block, so the same ``finally``
+    blocks run for either, whatever this process inherited.
+
+    Python turns SIGINT into KeyboardInterrupt only when its parent left SIGINT at its
+    default: a background job of a non-interactive shell (``run &`` in a CI script) inherits it
+    ignored, and so does everything that job starts, so a run started that way ignored
+    ``kill -INT`` — it kept its fault in place until the experiment's end, past any deadline a
+    caller gave it to stop.
+    """
     if not _main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in INTERRUPTS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
@@ -36,8 +47,7 @@ def deferred_signals() -> Iterator[None]:
         return
     received: list[int] = []
     previous = {
-        sig: signal.signal(sig, lambda signum, frame: received.append(signum))
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        sig: signal.signal(sig, lambda signum, frame: received.append(signum)) for sig in INTERRUPTS
     }
     try:
         yield

@@ -13,11 +13,15 @@ from pathlib import Path
 import psutil
 import pytest
 
+from opsproof.config.models import ProcessRuntime as ProcessSpec
 from opsproof.faults.ledger import Injection, Ledger, ledger_path
+from opsproof.faults.process_faults import ProcessFault
+from opsproof.faults.transaction import RevertFailed, injected
+from opsproof.runner import RunRequest, pytest_command
+from opsproof.runtimes.process import ProcessTarget
 from opsproof.stack.state import StackState
 
 WriteConfig = Callable[..., Path]
-CHAOS = Path(__file__).resolve().parents[2] / "chaos"
 PLAN = """\
 may_hit: [redis]
 steady_state: [redis]
@@ -47,19 +51,31 @@ def wait_for(check: Callable[[], object], timeout: float, what: str) -> float:
 
 
 def suite(config: Path, stack_dir: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", str(CHAOS), "--env", "lab", "--config", str(config),
-            "--stack-state-dir", str(stack_dir), "--no-evidence", "-p", "no:cacheprovider",
-            *args]  # fmt: skip
+    """The command `opsproof run chaos` runs (without evidence)."""
+    request = RunRequest("chaos", "lab", config, stack_dir, extra_args=("--no-evidence", *args))
+    return pytest_command(request)
+
+
+IGNORING_SIGINT = ["sh", "-c", 'trap "" INT; exec "$@"', "sh"]
+"""Starts a command the way a non-interactive shell starts a background job (``run &``, as CI
+scripts do): with SIGINT ignored, which the command and everything it starts inherit."""
+
+
+@pytest.fixture
+def launcher(request: pytest.FixtureRequest) -> list[str]:
+    """What the run is started through: directly (the default) or ``IGNORING_SIGINT``."""
+    prefix: list[str] = getattr(request, "param", [])
+    return prefix
 
 
 @pytest.fixture
 def mid_fault(
-    healthy_stack: StackState, stack_dir: Path, write_config: WriteConfig
+    healthy_stack: StackState, stack_dir: Path, write_config: WriteConfig, launcher: list[str]
 ) -> Iterator[tuple[subprocess.Popen[str], Injection]]:
     """A chaos run holding redis paused (deadline 30 s), and its ledger entry."""
     ledger = Ledger(ledger_path(stack_dir))
     run = subprocess.Popen(
-        suite(write_config(PLAN), stack_dir, "-k", "long"),
+        [*launcher, *suite(write_config(PLAN), stack_dir, "-k", "long")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     wait_for(lambda: ledger.open_faults() and redis_paused(stack_dir), 20, "fault injected")
@@ -82,7 +98,7 @@ def reverted_by(stack_dir: Path, injection: Injection) -> set[str]:
     return {r.by for r in ledger.records() if r.record == "revert" and r.id == injection.id}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda sig: sig.name)
 def test_sigterm_and_ctrl_c_revert_before_the_run_exits(
     sig: signal.Signals, mid_fault: tuple[subprocess.Popen[str], Injection], stack_dir: Path
 ) -> None:
@@ -92,6 +108,30 @@ def test_sigterm_and_ctrl_c_revert_before_the_run_exits(
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output
     assert not redis_paused(stack_dir)
     assert reverted_by(stack_dir, injection) == {"run"}
+
+
+@pytest.mark.parametrize("launcher", [IGNORING_SIGINT], ids=["SIGINT ignored"], indirect=True)
+def test_ctrl_c_reverts_a_run_that_inherited_sigint_ignored(
+    mid_fault: tuple[subprocess.Popen[str], Injection], stack_dir: Path
+) -> None:
+    """Python leaves an inherited SIG_IGN alone: the run must take SIGINT itself."""
+    run, injection = mid_fault
+    # what the run started before the experiment inherited its disposition: SIGINT ignored
+    assert signal.SIGINT in ignored_signals(watchdog_of(ledger_path(stack_dir)).pid)
+    run.send_signal(signal.SIGINT)
+    output, _ = run.communicate(timeout=30)
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert not redis_paused(stack_dir)
+    assert reverted_by(stack_dir, injection) == {"run"}
+
+
+def ignored_signals(pid: int) -> set[signal.Signals]:
+    """The signals ``pid`` ignores (``SigIgn`` in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            mask = int(line.split()[1], 16)
+            return {sig for sig in signal.Signals if mask & (1 << (sig - 1))}
+    return set()
 
 
 def test_watchdog_reverts_for_a_run_killed_with_sigkill(
@@ -143,3 +183,45 @@ def test_opsproof_revert_by_hand(
     assert "SIGSTOP process://redis (experiment 'long pause'" in done.stdout
     assert not redis_paused(stack_dir)
     assert reverted_by(stack_dir, injection) == {"opsproof revert"}
+
+
+@pytest.fixture
+def unrestartable(tmp_path: Path) -> Iterator[ProcessFault]:
+    """A kill of a real process that nothing can start again (no start command), so its revert
+    fails at once."""
+    sleeper = subprocess.Popen(["sleep", "300"])
+    pid_file = tmp_path / "sleeper.pid"
+    pid_file.write_text(str(sleeper.pid))
+    spec = ProcessSpec(pid_file=pid_file)
+    yield ProcessFault("kill", ProcessTarget(name="sleeper", spec=spec, state_dir=tmp_path))
+    sleeper.kill()
+    sleeper.wait(10)
+
+
+def test_ctrl_c_ends_the_run_even_when_the_revert_fails(
+    unrestartable: ProcessFault, tmp_path: Path
+) -> None:
+    """The failed revert is noted on the interrupt, never raised in its place: the experiment
+    runner goes on after a RevertFailed, so Ctrl-C would be lost and the next fault injected."""
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    with (
+        pytest.raises(KeyboardInterrupt) as interrupted,
+        injected(unrestartable, ledger, "ctrl-c", "e", 30.0),
+    ):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C mid-fault, delivered at once
+        time.sleep(5)
+    notes = getattr(interrupted.value, "__notes__", [])
+    assert any("revert failed" in note and "no start command" in note for note in notes), notes
+    assert [entry.id for entry in ledger.open_faults()] == ["ctrl-c"]  # left to the watchdog
+
+
+def test_a_failed_revert_without_an_interrupt_is_a_revert_failure(
+    unrestartable: ProcessFault, tmp_path: Path
+) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    with (
+        pytest.raises(RevertFailed, match="no start command"),
+        injected(unrestartable, ledger, "plain", "e", 30.0),
+    ):
+        pass
+    assert [entry.id for entry in ledger.open_faults()] == ["plain"]
