@@ -22,7 +22,9 @@ from opsproof.stack.docker.images import ensure_images
 from opsproof.stack.docker.stack import STATE_LABEL, start_docker_stack, stop_docker_stack
 from opsproof.stack.state import StackState
 
-PROJECT = "opsproof-test"
+PROJECT_PREFIX = "opsproof-test-"
+PROJECT = f"{PROJECT_PREFIX}{os.getpid()}"
+"""Per session, so a stack left by a killed earlier session never blocks this one."""
 SLEEPER_MEMORY = 96 << 20
 SLEEP = (
     "import pathlib, signal, sys, time\n"
@@ -70,6 +72,7 @@ def docker_stack(
     engine: docker.DockerClient, image: str, docker_stack_dir: Path, pytestconfig: pytest.Config
 ) -> Iterator[StackState]:
     """The reference stack as containers for the session; afterwards nothing of it is left."""
+    _sweep_dead_sessions(engine)
     began = time.monotonic()
     state, _ = start_docker_stack(docker_stack_dir, project=PROJECT)
     _say(pytestconfig, f"docker stack up in {time.monotonic() - began:.1f} s")
@@ -78,6 +81,31 @@ def docker_stack(
     selector = {"label": f"{STATE_LABEL}={docker_stack_dir.absolute()}"}
     assert not engine.containers.list(all=True, filters=selector), "containers left"
     assert not engine.volumes.list(filters=selector), "volumes left"
+
+
+def _sweep_dead_sessions(engine: docker.DockerClient) -> None:
+    """Removes the stacks of test sessions that were killed before their teardown: their
+    containers hold ports and memory, and nothing else would ever remove them."""
+    selector = {"label": "opsproof.stack"}
+    for container in engine.containers.list(all=True, filters=selector):
+        if _orphaned(container.labels["opsproof.stack"]):
+            container.remove(force=True, v=True)
+    for volume in engine.volumes.list(filters=selector):
+        if _orphaned(volume.attrs["Labels"]["opsproof.stack"]):
+            volume.remove(force=True)
+
+
+def _orphaned(project: str) -> bool:
+    pid = project.removeprefix(PROJECT_PREFIX)
+    return project.startswith(PROJECT_PREFIX) and pid.isdigit() and not _alive(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.fixture
