@@ -46,12 +46,8 @@ def _program(program: str, package: str, purpose: str, optional: bool = False) -
 
 def _docker_engine() -> Finding:
     """Whether an engine answers, its version, and whether it keeps to host networking."""
-    from opsproof.runtimes.docker_engine import (
-        START_HINT,
-        EngineUnavailable,
-        connect,
-        engine_version,
-    )
+    from opsproof.errors import EngineUnavailable
+    from opsproof.runtimes.docker_engine import START_HINT, connect, engine_version
 
     try:
         client = connect(timeout=5)

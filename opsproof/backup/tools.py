@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from opsproof.backup.errors import BackupError
+from opsproof.errors import BackupError
 from opsproof.probes._common import one_line
 from opsproof.stack.components import find_program, postgres_bin_dir
 

@@ -7,15 +7,8 @@ from opsproof.config.interpolation import Reference, parse_template
 from opsproof.config.problems import KeyPath, Problem, did_you_mean
 from opsproof.config.sensitive import looks_secret
 from opsproof.config.source import ParsedFile
+from opsproof.errors import StackNotRunning
 from opsproof.stack.state import StackState
-
-
-class StackNotRunning(ValueError):
-    """A ``${stack.KEY}`` reference while no reference stack runs."""
-
-    def __init__(self, reference: Reference) -> None:
-        super().__init__(f"{reference} needs the reference stack, which is not running")
-        self.reference = reference
 
 
 class Resolver:
@@ -30,7 +23,8 @@ class Resolver:
         """Values from secret-looking variables, and the stack's secrets once it was used."""
 
     def resolve(self, ref: Reference) -> str:
-        """The value of ``ref``; raises ValueError naming the fix when there is none."""
+        """The value of ``ref``; raises ValueError naming the fix when there is none, or
+        StackNotRunning."""
         key = ref.stack_key
         value = self._environ.get(ref.name) if key is None else self._stack_value(key)
         if not value and ref.default is not None:
@@ -57,10 +51,10 @@ class Resolver:
         self.secrets.update(state.secrets)
         return state.values.get(key)
 
-    def _no_stack_value(self, ref: Reference, key: str) -> ValueError:
+    def _no_stack_value(self, ref: Reference, key: str) -> ValueError | StackNotRunning:
         state = self._running_stack()
         if state is None:
-            return StackNotRunning(ref)
+            return StackNotRunning(str(ref))
         known = sorted(state.values)
         return ValueError(
             f"{ref}: the reference stack has no value {key!r}{did_you_mean(key, known)} "
@@ -84,7 +78,7 @@ def interpolate(
     """``data`` with every string value interpolated (keys are left as written)."""
     problems: list[Problem] = []
     unresolved: list[KeyPath] = []
-    stack_refs: list[tuple[KeyPath, Reference]] = []
+    stack_refs: list[tuple[KeyPath, str]] = []
 
     def fill(value: object, at: KeyPath) -> object:
         if isinstance(value, dict):

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from opsproof.config.models import ChaosExperiment, Environment, HttpService, RecoveryTarget
+from opsproof.errors import RevertFailed
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
@@ -30,7 +31,7 @@ from opsproof.faults.safety import authorize
 from opsproof.faults.signals import interrupts
 from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.supervisor import RestartCount, restart_count
-from opsproof.faults.transaction import RevertFailed, injected
+from opsproof.faults.transaction import injected
 from opsproof.faults.watch import Watch, describe, update, watch
 from opsproof.monitoring.detection import AlertWatch, Detection
 from opsproof.probes.http import http_client, run_smoke_step

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from opsproof.config.models import Environment, PrometheusService
-from opsproof.monitoring.api import ApiError
+from opsproof.errors import ApiError
 from opsproof.monitoring.rules import (
     AlertRule,
     expand,

@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Literal
 
 from opsproof.config.models import AlertExpectation, Environment, PrometheusService
+from opsproof.errors import ApiError, ReceiverError
 from opsproof.evidence.redact import redact_url
-from opsproof.monitoring.api import ApiError, dicts, get_json, labels_of
-from opsproof.monitoring.receiver import NotifiedAlert, ReceiverError, WebhookReceiver
+from opsproof.monitoring.api import dicts, get_json, labels_of
+from opsproof.monitoring.receiver import NotifiedAlert, WebhookReceiver
 from opsproof.monitoring.rules import rules_from_prometheus
 from opsproof.probes.alertmanager import alert_fate
 from opsproof.probes.result import Figure

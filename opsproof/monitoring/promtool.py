@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from opsproof.errors import ToolMissing
+
 TOOL_TIMEOUT = 30.0
 
 _AT = re.compile(
@@ -49,10 +51,6 @@ class ToolRun:
     @property
     def ok(self) -> bool:
         return self.returncode == 0
-
-
-class ToolMissing(Exception):
-    """The program is not installed; worded with the package to install."""
 
 
 def run_tool(program: str, package: str, args: list[str], timeout: float = TOOL_TIMEOUT) -> ToolRun:

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from opsproof.monitoring.promtool import ToolMissing, findings, run_tool
+from opsproof.errors import ToolMissing
+from opsproof.monitoring.promtool import findings, run_tool
 from opsproof.probes._common import one_line, timed
 from opsproof.probes.result import Figure, Observation
 

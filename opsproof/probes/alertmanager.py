@@ -6,8 +6,9 @@ from urllib.parse import quote, urlsplit
 import yaml
 
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
+from opsproof.errors import ApiError
 from opsproof.evidence.redact import redact_url
-from opsproof.monitoring.api import ApiError, dicts, get_json, labels_of
+from opsproof.monitoring.api import dicts, get_json, labels_of
 from opsproof.probes._common import timed
 from opsproof.probes._text import one_line
 from opsproof.probes.result import Figure, Observation

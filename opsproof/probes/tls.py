@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from opsproof.config.models import HttpService, TlsCheck
+from opsproof.errors import FetchError
 from opsproof.probes._common import cause_of, timed
 from opsproof.probes._deadline import Deadline
-from opsproof.probes._fetch import FetchError, peer_certificate
+from opsproof.probes._fetch import peer_certificate
 from opsproof.probes.result import Figure, Observation
 
 # OpenSSL verify codes worth a plain-words name in front of OpenSSL's own message.

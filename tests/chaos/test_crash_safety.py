@@ -14,9 +14,10 @@ import psutil
 import pytest
 
 from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.errors import RevertFailed
 from opsproof.faults.ledger import Injection, Ledger, ledger_path
 from opsproof.faults.process_faults import ProcessFault
-from opsproof.faults.transaction import RevertFailed, injected
+from opsproof.faults.transaction import injected
 from opsproof.runner import RunRequest, pytest_command
 from opsproof.runtimes.process import ProcessTarget
 from opsproof.stack.state import StackState

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from opsproof.config.loader import load_environment
-from opsproof.errors import ConfigError
-from opsproof.monitoring.receiver import ReceiverError, WebhookReceiver
+from opsproof.errors import ConfigError, ReceiverError
+from opsproof.monitoring.receiver import WebhookReceiver
 from opsproof.stack.ports import free_ports
 
 PAYLOAD = {

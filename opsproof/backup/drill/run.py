@@ -26,12 +26,11 @@ from opsproof.backup.drill.checks import (
 from opsproof.backup.drill.reference import destroy, restore_postgres, restore_redis, start_service
 from opsproof.backup.drill.timeline import Timeline
 from opsproof.backup.drill.writes import RecoveryPoint, Writer
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.dump import back_up as back_up_postgres
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.snapshot import back_up as back_up_redis
-from opsproof.errors import OpsproofError
+from opsproof.errors import BackupError, OpsproofError
 from opsproof.evidence.records import DrillIssue, DrillRecord, IntegrityResult, RecoveryObjective
 from opsproof.probes.result import Figure, Observation
 from opsproof.stack.readiness import wait_healthy

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.files.manifest import Manifest, scan
 from opsproof.backup.store import dated_path, sha256_file, write_checksum
+from opsproof.errors import BackupError
 
 MANIFEST_SUFFIX = ".manifest.json"
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.files.manifest import Entry, Manifest, scan
 from opsproof.backup.store import read_checksum, sha256_file
+from opsproof.errors import BackupError
 from opsproof.probes.result import Figure, Observation
 
 NAMES_SHOWN = 10

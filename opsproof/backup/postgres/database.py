@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from opsproof.backup.errors import BackupError
+from opsproof.errors import BackupError
 from opsproof.evidence.redact import redact_url
 from opsproof.stack.processes import POLL_INTERVAL
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.tools import postgres_tool
+from opsproof.errors import BackupError
 from opsproof.stack.components import POSTGRES_OS_USER, Layout
 from opsproof.stack.ports import free_ports
 from opsproof.stack.postgres import initdb

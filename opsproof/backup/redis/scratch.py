@@ -18,9 +18,9 @@ from pathlib import Path
 
 import redis
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.tools import redis_tool
+from opsproof.errors import BackupError
 from opsproof.stack.components import HOST
 from opsproof.stack.ports import free_ports
 from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import redis
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.redis.client import Endpoint, command, debug_allowed
 from opsproof.backup.redis.fingerprint import RedisFingerprint, capture
 from opsproof.backup.redis.keyprints import Method
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
+from opsproof.errors import BackupError
 from opsproof.probes._common import describe_error
 from opsproof.stack.processes import POLL_INTERVAL
 

@@ -7,9 +7,10 @@ from docker.errors import DockerException, NotFound
 
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
+from opsproof.errors import EngineUnavailable
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.faults.feasibility.process import needs_start
-from opsproof.runtimes.docker_engine import EngineUnavailable, connect, engine_address
+from opsproof.runtimes.docker_engine import connect, engine_address
 
 ENGINE_TIMEOUT = 5.0
 
