@@ -9,7 +9,7 @@ as its user, and bound their own lifetime.
 
 import time
 
-from opsproof.config.models import CpuFault, MemoryFault, NetworkFault, ProcessFault
+from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, NetworkFaultSpec, ProcessFaultSpec
 from opsproof.errors import SafetyError
 from opsproof.faults.container_inverse import (
     RestoreContainerLimits,
@@ -131,7 +131,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
     held); the proof of pressure is the engine's ``oom`` events for that cgroup."""
 
     def __init__(
-        self, spec: MemoryFault, target: DockerTarget, fault_id: str, lifetime: float
+        self, spec: MemoryFaultSpec, target: DockerTarget, fault_id: str, lifetime: float
     ) -> None:
         super().__init__(target)
         self.spec = spec
@@ -200,7 +200,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
 class ContainerCpuSaturation(_ContainerFault):
     """A CPU quota on the container and stressors inside it that want more."""
 
-    def __init__(self, spec: CpuFault, target: DockerTarget, fault_id: str, lifetime: float):
+    def __init__(self, spec: CpuFaultSpec, target: DockerTarget, fault_id: str, lifetime: float):
         super().__init__(target)
         self.spec = spec
         self.marker = stressor_marker(fault_id)
@@ -239,19 +239,19 @@ class ContainerCpuSaturation(_ContainerFault):
 
 
 def docker_fault(
-    spec: ProcessFault | MemoryFault | CpuFault | NetworkFault,
+    spec: ProcessFaultSpec | MemoryFaultSpec | CpuFaultSpec | NetworkFaultSpec,
     target: DockerTarget,
     fault_id: str,
     lifetime: float,
 ) -> ContainerAction | ContainerMemoryExhaustion | ContainerCpuSaturation:
     """The container version of a fault from the catalogue."""
-    if isinstance(spec, NetworkFault):
+    if isinstance(spec, NetworkFaultSpec):
         raise SafetyError(
             f"services.{target.name}: network faults act on processes; a docker service "
             "cannot take one yet (use kill, stop, restart, pause, memory or cpu)"
         )
-    if isinstance(spec, ProcessFault):
+    if isinstance(spec, ProcessFaultSpec):
         return ContainerAction(spec.action, target)
-    if isinstance(spec, MemoryFault):
+    if isinstance(spec, MemoryFaultSpec):
         return ContainerMemoryExhaustion(spec, target, fault_id, lifetime)
     return ContainerCpuSaturation(spec, target, fault_id, lifetime)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from opsproof.config.models import ChaosExperiment, Environment, HttpService, RecoveryTarget
+from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService, RecoveryTargetSpec
 from opsproof.errors import RevertFailed
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
@@ -56,7 +56,7 @@ class Plan:
 
     fault_id: str
     fault: Fault
-    recovery: RecoveryTarget
+    recovery: RecoveryTargetSpec
     hypothesis: str
 
     def describe(self) -> str:
@@ -66,7 +66,7 @@ class Plan:
         )
 
 
-def plan(run: ChaosRun, experiment: ChaosExperiment) -> Plan:
+def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
     """Authorise the experiment and describe it; raises SafetyError when it is not allowed."""
     authorize(run.environment_name, run.environment, experiment, run.state_dir)
     assert run.environment.chaos_plan is not None
@@ -91,7 +91,7 @@ def plan(run: ChaosRun, experiment: ChaosExperiment) -> Plan:
     return Plan(fault_id, fault, target, hypothesis)
 
 
-def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
+def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
     planned = plan(run, experiment)
     assert run.environment.chaos_plan is not None
     fault = planned.fault
@@ -121,7 +121,7 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
 
 def _inject_and_recover(
     run: ChaosRun,
-    experiment: ChaosExperiment,
+    experiment: ChaosExperimentSpec,
     planned: Plan,
     steady: SteadyState,
     stack: ExitStack,

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel, ConfigDict
 
-from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.config.models import ProcessRuntimeSpec
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
 from opsproof.stack.launcher import start_component, stop_component
@@ -29,7 +29,7 @@ class ProcessTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    spec: ProcessSpec
+    spec: ProcessRuntimeSpec
     state_dir: Path
     """The reference stack's state directory (for ``component`` services)."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.config.models import ProcessRuntimeSpec
 from opsproof.errors import RevertFailed
 from opsproof.faults.ledger import Injection, Ledger, ledger_path
 from opsproof.faults.process_faults import ProcessFault
@@ -193,7 +193,7 @@ def unrestartable(tmp_path: Path) -> Iterator[ProcessFault]:
     sleeper = subprocess.Popen(["sleep", "300"])
     pid_file = tmp_path / "sleeper.pid"
     pid_file.write_text(str(sleeper.pid))
-    spec = ProcessSpec(pid_file=pid_file)
+    spec = ProcessRuntimeSpec(pid_file=pid_file)
     yield ProcessFault("kill", ProcessTarget(name="sleeper", spec=spec, state_dir=tmp_path))
     sleeper.kill()
     sleeper.wait(10)

@@ -38,14 +38,14 @@ class Engine:
 
 def container_problems(
     service: str,
-    spec: cfg.DockerRuntime,
-    fault: cfg.Fault,
+    spec: cfg.DockerRuntimeSpec,
+    fault: cfg.FaultSpec,
     experiment: str,
     fault_path: KeyPath,
     engine: Engine,
 ) -> list[Infeasible]:
     where: KeyPath = ("services", service, "runtime", "docker")
-    if isinstance(fault, cfg.NetworkFault):
+    if isinstance(fault, cfg.NetworkFaultSpec):
         message = (
             f"services.{service} runs in a container, and network faults act on local "
             "processes only; use kill, stop, restart, pause, memory or cpu on it"
