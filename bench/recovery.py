@@ -24,7 +24,7 @@ from opsproof.faults import nft
 from opsproof.faults.recovery import measure_recovery
 from opsproof.probes.redis import ping
 from opsproof.runtimes import ProcessRuntime, ProcessTarget
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 TABLE = "opsproof_bench_recovery"
 START_TIMEOUT = 10.0

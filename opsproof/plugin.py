@@ -23,12 +23,12 @@ from opsproof.evidence.custom_controls import load_run_catalogue
 from opsproof.evidence.marking import MARKERS, expired_waiver_items, mark_item, mark_problems
 from opsproof.evidence.options import add_evidence_options, evidence_settings, waivers_path
 from opsproof.evidence.recorder import EvidenceRecorder
-from opsproof.evidence.redact import Redactor, environment_secrets
 from opsproof.evidence.rundir import create_run_dir
 from opsproof.evidence.verdict import Verdict
 from opsproof.evidence.waivers import Waivers, load_waivers, no_waivers
 from opsproof.paths import SUITES, find_config
 from opsproof.stack.state import StackState, default_state_dir
+from opsproof.support.redact import Redactor, environment_secrets
 from opsproof.targets import TARGET_FIXTURES
 from opsproof.verify import Verifier
 

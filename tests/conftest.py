@@ -9,8 +9,8 @@ import pytest
 
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.outage import component_down as take_down
-from opsproof.stack.processes import running_processes
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.stack.state import StackState
+from opsproof.support.processes import ComponentState, running_processes
 
 
 @pytest.fixture(scope="session")

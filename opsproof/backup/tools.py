@@ -13,7 +13,7 @@ from pathlib import Path
 
 from opsproof.errors import BackupError
 from opsproof.probes._common import one_line
-from opsproof.stack.components import find_program, postgres_bin_dir
+from opsproof.support.programs import find_program, postgres_bin_dir
 
 STDERR_LINES = 5
 

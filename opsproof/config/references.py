@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from opsproof.config.interpolation import Reference, parse_template
 from opsproof.config.problems import KeyPath, Problem, did_you_mean
-from opsproof.config.sensitive import looks_secret
 from opsproof.config.source import ParsedFile
 from opsproof.errors import StackNotRunning
 from opsproof.stack.state import StackState
+from opsproof.support.redact import looks_secret
 
 
 class Resolver:

@@ -8,10 +8,10 @@ import json
 
 from opsproof.config.models import DEFAULT_MAX_BODY
 from opsproof.errors import ApiError, FetchError
-from opsproof.evidence.redact import redact_url
 from opsproof.probes._client import BoundedClient, ReadLimits
 from opsproof.probes._fetch import fetch
-from opsproof.probes._text import one_line
+from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 
 def get_json(base: str, path: str, timeout: float, max_body: int = DEFAULT_MAX_BODY) -> object:

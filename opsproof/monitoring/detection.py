@@ -16,12 +16,12 @@ from typing import Literal
 
 from opsproof.config.models import AlertExpectationSpec, Environment, PrometheusService
 from opsproof.errors import ApiError, ReceiverError
-from opsproof.evidence.redact import redact_url
 from opsproof.monitoring.api import dicts, get_json, labels_of
 from opsproof.monitoring.receiver import NotifiedAlert, WebhookReceiver
 from opsproof.monitoring.rules import rules_from_prometheus
 from opsproof.probes.alertmanager import alert_fate
 from opsproof.probes.result import Figure
+from opsproof.support.redact import redact_url
 
 CLOCK_SLACK = 1.0
 """A notified alert that started this much before the injection is from an earlier outage."""

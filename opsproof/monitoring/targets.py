@@ -10,11 +10,11 @@ import pytest
 
 from opsproof.config.models import AlertmanagerConfig, Environment, MonitoringConfig
 from opsproof.evidence.conclusion import verdict_marks
-from opsproof.evidence.redact import redact_url
 from opsproof.evidence.verdict import Verdict
 from opsproof.monitoring.coverage import DOWN_METRICS, DownAlertTarget
 from opsproof.monitoring.rules import expand, rule_files
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
+from opsproof.support.redact import redact_url
 from opsproof.targets import Target
 
 NAME = "monitoring"

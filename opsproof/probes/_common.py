@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
-from opsproof.probes._text import one_line, printable
 from opsproof.probes.result import Figure, Observation
+from opsproof.support.text import one_line, printable
 
 __all__ = ["cause_of", "describe_error", "one_line", "printable", "timed"]
 

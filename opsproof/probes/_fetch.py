@@ -32,7 +32,7 @@ from opsproof.probes._client import MAX_HEAD_BYTES, BoundedClient, ReadLimits
 from opsproof.probes._common import cause_of, describe_error
 from opsproof.probes._deadline import Deadline, DeadlineBackend, Exchange
 from opsproof.probes._decode import Decoder, decoder_for
-from opsproof.probes._text import count, excerpt, one_line, quantity
+from opsproof.support.text import count, excerpt, one_line, quantity
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What httpcore raises when it is used directly (peer_certificate), not through httpx.

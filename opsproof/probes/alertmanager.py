@@ -7,11 +7,11 @@ import yaml
 
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
 from opsproof.errors import ApiError
-from opsproof.evidence.redact import redact_url
 from opsproof.monitoring.api import dicts, get_json, labels_of
 from opsproof.probes._common import timed
-from opsproof.probes._text import one_line
 from opsproof.probes.result import Figure, Observation
+from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 
 def _integrations(receiver: dict[str, object]) -> list[str]:

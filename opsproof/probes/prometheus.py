@@ -4,11 +4,11 @@ import json
 
 from opsproof.config.models import PrometheusService
 from opsproof.errors import FetchError, Unanswered
-from opsproof.evidence.redact import redact_url
 from opsproof.probes._client import BoundedClient, ReadLimits
 from opsproof.probes._common import timed
 from opsproof.probes._fetch import fetch
 from opsproof.probes.result import Figure, Observation
+from opsproof.support.redact import redact_url
 
 
 def _base(service: PrometheusService) -> str:

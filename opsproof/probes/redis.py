@@ -12,9 +12,9 @@ from redis.retry import Retry
 
 from opsproof.config.models import RedisService
 from opsproof.errors import Unanswered
-from opsproof.evidence.redact import redact_url
 from opsproof.probes._common import describe_error, timed
 from opsproof.probes.result import Figure, Observation
+from opsproof.support.redact import redact_url
 
 
 def _target(service: RedisService) -> str:

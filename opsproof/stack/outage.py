@@ -7,7 +7,8 @@ from pathlib import Path
 from opsproof.errors import StackError
 from opsproof.stack.launcher import start_component, stop_component
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.stack.state import StackState
+from opsproof.support.processes import ComponentState
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from opsproof.config.loader import load_environment
 from opsproof.config.models import AlertExpectationSpec
 from opsproof.monitoring.detection import AlertWatch
 from opsproof.monitoring.receiver import NotifiedAlert, WebhookReceiver
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 CONFIG = """\
 version: 1

@@ -11,7 +11,7 @@ import pytest
 from opsproof.config.loader import load_environment
 from opsproof.errors import ConfigError, ReceiverError
 from opsproof.monitoring.receiver import WebhookReceiver
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 PAYLOAD = {
     "version": "4",

@@ -12,8 +12,8 @@ import psutil
 import pytest
 
 from opsproof.stack.launcher import stack_status
-from opsproof.stack.processes import running_processes
 from opsproof.stack.state import StackState
+from opsproof.support.processes import running_processes
 
 pytestmark = pytest.mark.stack
 

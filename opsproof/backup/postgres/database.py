@@ -9,8 +9,8 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from opsproof.errors import BackupError
-from opsproof.evidence.redact import redact_url
-from opsproof.stack.processes import POLL_INTERVAL
+from opsproof.support.redact import redact_url
+from opsproof.support.waiting import POLL_INTERVAL
 
 
 @dataclass(frozen=True)

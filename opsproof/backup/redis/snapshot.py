@@ -20,7 +20,7 @@ from opsproof.backup.redis.keyprints import Method
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.errors import BackupError
 from opsproof.probes._common import describe_error
-from opsproof.stack.processes import POLL_INTERVAL
+from opsproof.support.waiting import POLL_INTERVAL, poll
 
 PAUSE_FAILSAFE_S = 60.0
 """The server lifts the pause by itself after this; a fingerprint that took longer is refused."""
@@ -70,10 +70,13 @@ def _wait_saved(client: redis.Redis, saves_before: int, deadline: float, target:
 
 def _wait_idle(client: redis.Redis, deadline: float, target: str) -> int:
     """Until no save is running (BGSAVE would be refused); the ``rdb_saves`` count then."""
-    while int(str((info := _persistence(client))["rdb_bgsave_in_progress"])):
-        if time.monotonic() >= deadline:
-            raise BackupError(f"{target}: a save already in progress did not finish in time")
-        time.sleep(POLL_INTERVAL)
+    idle, info = poll(
+        lambda: _persistence(client),
+        lambda info: not int(str(info["rdb_bgsave_in_progress"])),
+        deadline - time.monotonic(),
+    )
+    if not idle:
+        raise BackupError(f"{target}: a save already in progress did not finish in time")
     return int(str(info["rdb_saves"]))
 
 

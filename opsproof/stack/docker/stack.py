@@ -36,11 +36,12 @@ from opsproof.stack.docker.images import Images, ensure_images
 from opsproof.stack.docker.readiness import wait_ready
 from opsproof.stack.docker.rootfs import NOBODY, POSTGRES_UID
 from opsproof.stack.lock import state_lock
-from opsproof.stack.ports import free_ports
 from opsproof.stack.postgres import bootstrap
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import STATE_FILE, ComponentState, StackState
+from opsproof.stack.state import STATE_FILE, StackState
 from opsproof.stack.status import ComponentStatus, StackStatus
+from opsproof.support.ports import free_ports
+from opsproof.support.processes import ComponentState
 
 Progress = Callable[[str], None]
 RUNTIME = "docker"
