@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.outage import component_down as take_down
-from opsproof.stack.state import StackState
 from opsproof.support.processes import ComponentState, running_processes
 
 

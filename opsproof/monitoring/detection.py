@@ -16,10 +16,10 @@ from typing import Literal
 
 from opsproof.config.models import AlertExpectationSpec, Environment, PrometheusService
 from opsproof.errors import ApiError, ReceiverError
-from opsproof.monitoring.api import dicts, get_json, labels_of
 from opsproof.monitoring.receiver import NotifiedAlert, WebhookReceiver
 from opsproof.monitoring.rules import rules_from_prometheus
 from opsproof.probes.alertmanager import alert_fate
+from opsproof.probes.monitoring_api import dicts, get_json, labels_of
 from opsproof.probes.result import Figure
 from opsproof.support.redact import redact_url
 

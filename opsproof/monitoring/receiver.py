@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from opsproof.errors import ReceiverError
-from opsproof.monitoring.api import dicts, labels_of
+from opsproof.probes.monitoring_api import dicts, labels_of
 
 MAX_BODY = 4 << 20
 REQUEST_TIMEOUT = 5.0

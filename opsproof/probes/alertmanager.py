@@ -7,8 +7,8 @@ import yaml
 
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
 from opsproof.errors import ApiError
-from opsproof.monitoring.api import dicts, get_json, labels_of
 from opsproof.probes._common import timed
+from opsproof.probes.monitoring_api import dicts, get_json, labels_of
 from opsproof.probes.result import Figure, Observation
 from opsproof.support.redact import redact_url
 from opsproof.support.text import one_line

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from opsproof.config.models import ProcessRuntimeSpec
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_component, stop_component
-from opsproof.stack.state import StackState
 from opsproof.support.processes import ComponentState, members
 from opsproof.support.waiting import poll_until
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from opsproof.backup.postgres.cluster import initdb
 from opsproof.errors import BackupError, StackError
+from opsproof.runtimes.launched import STATE_FILE, StackState
 from opsproof.stack.certs import DEFAULT_DAYS, write_tls_material
 from opsproof.stack.components import (
     POSTGRES_OS_USER,
@@ -36,7 +37,6 @@ from opsproof.stack.monitoring import (
 from opsproof.stack.monitoring import recorded as recorded_monitoring
 from opsproof.stack.postgres import bootstrap
 from opsproof.stack.readiness import CHECKS, wait_healthy
-from opsproof.stack.state import STATE_FILE, StackState
 from opsproof.stack.status import ComponentStatus, StackStatus
 from opsproof.support.ports import free_ports
 from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate

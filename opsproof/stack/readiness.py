@@ -13,7 +13,7 @@ import psycopg
 import redis
 
 from opsproof.errors import StackError
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 from opsproof.support.processes import ComponentState
 from opsproof.support.waiting import poll
 

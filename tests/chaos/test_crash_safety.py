@@ -19,8 +19,8 @@ from opsproof.faults.ledger import Injection, Ledger, ledger_path
 from opsproof.faults.process_faults import ProcessFault
 from opsproof.faults.transaction import injected
 from opsproof.runner import RunRequest, pytest_command
+from opsproof.runtimes.launched import StackState
 from opsproof.runtimes.process import ProcessTarget
-from opsproof.stack.state import StackState
 
 WriteConfig = Callable[..., Path]
 PLAN = """\

@@ -18,9 +18,9 @@ import psutil
 import pytest
 
 from opsproof.paths import PROJECT_ROOT
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_component
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 
 pytestmark = pytest.mark.stack
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from opsproof.paths import SHIPPED_CONFIG
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 pytestmark = pytest.mark.stack
 

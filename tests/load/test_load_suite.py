@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from opsproof.paths import PROJECT_ROOT, SHIPPED_CONFIG
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 RUN_TIMEOUT = 150.0
 

@@ -19,8 +19,8 @@ from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun
 from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.paths import PROJECT_ROOT
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 
 SUITE_TIMEOUT = 180.0
 RELOAD_TIMEOUT = 10.0

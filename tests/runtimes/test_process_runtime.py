@@ -13,7 +13,7 @@ from opsproof.config.models import ProcessRuntimeSpec
 from opsproof.errors import SafetyError
 from opsproof.paths import SHIPPED_CONFIG
 from opsproof.runtimes import ProcessRuntime, ProcessTarget, process_target
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 SLEEPER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
 

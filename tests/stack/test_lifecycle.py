@@ -11,9 +11,9 @@ import psutil
 import pytest
 
 from opsproof.errors import StackError
+from opsproof.runtimes.launched import StackState
 from opsproof.stack import launcher
 from opsproof.stack.launcher import stack_status, start_stack, stop_stack
-from opsproof.stack.state import StackState
 from opsproof.support.processes import ComponentState, running_processes
 
 pytestmark = pytest.mark.stack

@@ -10,8 +10,8 @@ import psutil
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
 from opsproof.faults.feasibility.problem import Infeasible
+from opsproof.runtimes.launched import StackState
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
-from opsproof.stack.state import StackState
 
 _ENDS_DOWN = {"kill": "kills", "stop": "stops", "restart": "restarts"}
 """Process actions after which only a start brings the service back (a pause ends with

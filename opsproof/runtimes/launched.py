@@ -1,8 +1,11 @@
-"""The reference stack's state file: which components run, where, and how to start them again.
+"""The state file of what opsproof launched: which components run, where, and how to start
+them again.
 
 The file is the contract between ``opsproof stack up`` (writes it), the config loader
-(``${stack.api.url}`` interpolation reads ``values``) and runtimes (restart a killed component
-from its recorded command). It holds the stack's generated passwords, so it is written 0600.
+(``${stack.api.url}`` interpolation reads ``values``, through the lookup the plugin injects) and
+runtimes (restart a killed component from its recorded command). It lives with the runtimes
+because they read it: the reference stack is a client that writes it. It holds the stack's
+generated passwords, so it is written 0600.
 """
 
 import json

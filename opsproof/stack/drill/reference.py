@@ -14,9 +14,9 @@ from opsproof.backup.postgres.dump import PostgresBackup
 from opsproof.backup.postgres.restore import restore_dump, restore_globals
 from opsproof.backup.postgres.scratch import SUPERUSER
 from opsproof.backup.redis.client import Endpoint
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.components import POSTGRES_OS_USER, POSTGRES_USER, Layout
 from opsproof.stack.launcher import start_component, stop_component
-from opsproof.stack.state import StackState
 
 SERVICE = ("api", "worker")
 DATA = ("redis", "postgres")
