@@ -14,7 +14,7 @@ from opsproof.errors import SafetyError
 from opsproof.faults.container_inverse import (
     RestoreContainerLimits,
     StartContainer,
-    StopStressors,
+    StopContainerStressors,
     UnpauseContainer,
 )
 from opsproof.faults.inverse import InverseStep
@@ -155,7 +155,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
     def prepare(self) -> list[InverseStep]:
         self._running("exhaust")
         return [
-            StopStressors(target=self._target, marker=self.marker),
+            StopContainerStressors(target=self._target, marker=self.marker),
             RestoreContainerLimits.of(self._target, self.runtime.limits()),
             StartContainer(target=self._target),
         ]
@@ -222,7 +222,7 @@ class ContainerCpuSaturation(_ContainerFault):
         self._running("saturate")
         self._throttled_before = self.runtime.throttled_periods()
         return [
-            StopStressors(target=self._target, marker=self.marker),
+            StopContainerStressors(target=self._target, marker=self.marker),
             RestoreContainerLimits.of(self._target, self.runtime.limits()),
         ]
 

@@ -8,7 +8,7 @@ from psycopg import sql
 
 from opsproof.errors import StackError
 from opsproof.stack.components import POSTGRES_DATABASE, POSTGRES_USER, Layout
-from opsproof.support.waiting import POLL_INTERVAL
+from opsproof.support.waiting import poll
 
 
 def _superuser(layout: Layout, port: int, dbname: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -23,16 +23,16 @@ def _superuser(layout: Layout, port: int, dbname: str) -> psycopg.Connection[tup
 
 
 def _wait_accepting(layout: Layout, port: int, deadline: float) -> None:
-    while True:
+    def refusal() -> str | None:
         try:
             with _superuser(layout, port, "postgres"):
-                return
+                return None
         except psycopg.OperationalError as exc:
-            if time.monotonic() >= deadline:
-                raise StackError(
-                    f"postgres: not accepting connections in time ({str(exc).strip()})"
-                ) from None
-        time.sleep(POLL_INTERVAL)
+            return str(exc).strip()
+
+    accepted, refused = poll(refusal, lambda reason: reason is None, deadline - time.monotonic())
+    if not accepted:
+        raise StackError(f"postgres: not accepting connections in time ({refused})")
 
 
 def bootstrap(layout: Layout, port: int, password: str, schema: Path, deadline: float) -> None:
