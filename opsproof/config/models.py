@@ -430,7 +430,7 @@ class AlertExpectation(StrictModel):
 class ChaosExperiment(StrictModel):
     """Steady state → inject → expected degradation → revert → measured recovery."""
 
-    name: str = Field(description="the test id; unique in the plan")
+    name: str
     fault: Fault
     expect: list[Expectation] = Field(default_factory=list)
     duration: Duration = Field(default=1.0, description="how long the fault stays once it shows")
@@ -611,9 +611,7 @@ class Environment(StrictModel):
     smoke: list[SmokeStep] = Field(default_factory=list)
     slo: SloTargets = Field(default_factory=SloTargets)
     convergence: Convergence = Field(default_factory=Convergence)
-    chaos: Permission = Field(
-        default="forbidden", description="allowed: chaos_plan's experiments may act on it"
-    )
+    chaos: Permission = "forbidden"
     chaos_plan: ChaosPlan | None = Field(
         default=None, description="chaos experiments; they run only with chaos: allowed"
     )
