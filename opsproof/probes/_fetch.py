@@ -29,9 +29,9 @@ from pydantic import JsonValue
 from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError, FetchError, UndecodableBody
 from opsproof.probes._client import MAX_HEAD_BYTES, BoundedClient, ReadLimits
-from opsproof.probes._common import cause_of, describe_error
 from opsproof.probes._deadline import Deadline, DeadlineBackend, Exchange
 from opsproof.probes._decode import Decoder, decoder_for
+from opsproof.support.failures import cause_of, describe_error
 from opsproof.support.text import count, excerpt, one_line, quantity
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

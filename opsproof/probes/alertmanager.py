@@ -7,9 +7,9 @@ import yaml
 
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
 from opsproof.errors import ApiError
-from opsproof.probes._common import timed
 from opsproof.probes.monitoring_api import dicts, get_json, labels_of
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
 from opsproof.support.redact import redact_url
 from opsproof.support.text import one_line
 

@@ -13,9 +13,11 @@ from psycopg.conninfo import conninfo_to_dict
 
 from opsproof.config.models import PostgresService
 from opsproof.errors import Unanswered
-from opsproof.probes._common import describe_error, one_line, timed
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.failures import describe_error
 from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 _CONNECTIONS = """
 SELECT count(*) FILTER (WHERE backend_type = 'client backend'),

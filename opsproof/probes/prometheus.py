@@ -5,9 +5,9 @@ import json
 from opsproof.config.models import PrometheusService
 from opsproof.errors import FetchError, Unanswered
 from opsproof.probes._client import BoundedClient, ReadLimits
-from opsproof.probes._common import timed
 from opsproof.probes._fetch import fetch
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
 from opsproof.support.redact import redact_url
 
 

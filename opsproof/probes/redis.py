@@ -12,8 +12,9 @@ from redis.retry import Retry
 
 from opsproof.config.models import RedisService
 from opsproof.errors import Unanswered
-from opsproof.probes._common import describe_error, timed
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.failures import describe_error
 from opsproof.support.redact import redact_url
 
 

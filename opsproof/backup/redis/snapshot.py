@@ -19,7 +19,7 @@ from opsproof.backup.redis.fingerprint import RedisFingerprint, capture
 from opsproof.backup.redis.keyprints import Method
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.errors import BackupError
-from opsproof.probes._common import describe_error
+from opsproof.support.failures import describe_error
 from opsproof.support.waiting import poll
 
 PAUSE_FAILSAFE_S = 60.0
