@@ -16,6 +16,7 @@ import click
 
 from opsproof import __version__
 from opsproof.cli_chaos import revert
+from opsproof.cli_config import config, init
 from opsproof.cli_report import report
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.paths import ALL, SUITES, find_config
@@ -251,6 +252,8 @@ def doctor(state_dir: Path | None) -> None:
 
 main.add_command(report)
 main.add_command(revert)
+main.add_command(config)
+main.add_command(init)
 
 if __name__ == "__main__":
     main()
