@@ -109,9 +109,7 @@ def _environment_name(ctx: click.Context, param: click.Parameter, value: str) ->
     help="File to write; - prints it.",
 )
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-def init(
-    compose: Path | None, environment: str, url: str | None, output: str, force: bool
-) -> None:
+def init(compose: Path | None, environment: str, url: str | None, output: str, force: bool) -> None:
     """Write a commented opsproof.yaml for one deployment, asking nothing.
 
     \b

@@ -49,7 +49,8 @@ def _from_clients(
             if host not in names and not local:
                 continue
             userinfo, guesses = _userinfo(match.group("userinfo"), service)
-            url = f"{match.group('scheme')}://{userinfo}{at.host}:{at.port}{match.group('rest') or ''}"
+            rest = match.group("rest") or ""
+            url = f"{match.group('scheme')}://{userinfo}{at.host}:{at.port}{rest}"
             why = f"GUESS: confirm: the URL {client.name} is given in {variable}, "
             why += "pointed at where opsproof reaches it"
             return Connection(convert_kept(url), (*at.guesses, why, *guesses))

@@ -94,9 +94,7 @@ def _kind_comment(kind: Kind) -> tuple[str, ...]:
     return ()
 
 
-def _http_checks(
-    compose: ComposeFile, service: ComposeService, at: Reach
-) -> dict[str, object]:
+def _http_checks(compose: ComposeFile, service: ComposeService, at: Reach) -> dict[str, object]:
     url = health_url(service)
     checks: dict[str, object] = {}
     if url is not None:
@@ -136,10 +134,10 @@ def _runtime(service: ComposeService, project: _Project) -> Commented:
         comment: tuple[str, ...] = ()
     else:
         container = f"{project.text}-{service.name}-1"
-        how = "the directory's name" if project.guessed else "name: in the compose file"
+        how = "the directory's name" if project.guessed else "name:"
         comment = (
-            f"GUESS: confirm the container's name: compose names it <project>-<service>-1, the "
-            f"project from {how} (another with docker compose -p); docker ps shows it",
+            f"GUESS: confirm the container name (compose's <project>-<service>-1, the project "
+            f"from {how}; docker ps shows it)",
         )
     return Commented({"docker": {"container": container}}, comment=comment, flow=True)
 
@@ -164,24 +162,24 @@ def _chaos(declared: list[Declared]) -> dict[str, object]:
     )
     if choice is None:
         return {"chaos": forbidden}
-    web, dependency = choice
+    web_name, dependency = choice
     experiment = {
-        "name": f"{dependency} killed, {web} recovers",
+        "name": f"{dependency} killed, {web_name} recovers",
         "fault": Commented({"action": "kill", "service": dependency}, flow=True),
     }
     plan = {
         "may_hit": Commented([dependency], flow=True),
         "steady_state": Commented(
-            [web],
-            comment=(f"{web}'s health check must pass before the fault and again after it",),
+            [web_name],
+            comment=(f"{web_name}'s health check must pass before the fault and again after it",),
             flow=True,
         ),
         "experiments": Commented(
             [experiment],
             comment=(
-                f"GUESS: confirm {web} depends on {dependency} (depends_on) and should come back "
-                f"once it restarts; add expect: how {web} must answer while it is down, e.g. "
-                "a 503 within 1s",
+                f"GUESS: confirm {web_name} depends on {dependency} (depends_on) and should come "
+                f"back once it restarts; add expect: how {web_name} must answer while it is down, "
+                "e.g. a 503 within 1s",
             ),
         ),
     }

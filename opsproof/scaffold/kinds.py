@@ -62,7 +62,7 @@ def kind_of(service: ComposeService) -> Kind:
         return Kind("http", "its health check requests an HTTP URL", guessed=True)
     if service.ports:
         return Kind("http", "it publishes ports", guessed=True)
-    return Kind(None, "no port, no HTTP health check and no known image", guessed=True)
+    return Kind(None, "no port, no HTTP health check, no image or program opsproof knows", True)
 
 
 def _by_image(name: str, evidence: str) -> Kind | None:

@@ -45,6 +45,8 @@ class Reach:
     guesses: tuple[str, ...] = ()
     number: int | None = None
     """The port as a number when the compose file writes one (its clients' URLs name it)."""
+    target: int | None = None
+    """The container port it reaches, when published."""
 
 
 def variable_name(service: str, suffix: str) -> str:
@@ -68,6 +70,9 @@ def reach(service: ComposeService, kind: Kind) -> Reach:
     """How opsproof reaches ``service``, and the guesses that took."""
     url = health_url(service) if kind.kind == "http" else None
     wanted = url.port if url and url.port else _default_port(kind)
+    if _tls_mount(service, kind):
+        published = {p.container_port() for p in service.ports}
+        wanted = next((port for port in TLS_PORTS if port in published), wanted)
     variable = variable_name(service.name, "PORT")
     if service.ports:
         found = _reach_published(service, wanted, variable)
@@ -90,6 +95,7 @@ def _reach_host_network(
     service: ComposeService, kind: Kind, url: HealthUrl | None, wanted: int | None, variable: str
 ) -> Reach:
     listening = _listening_port(service)
+    port: int | None
     if url and url.port:
         port, source = url.port, "its health check"
     elif listening:
@@ -123,11 +129,14 @@ def _reach_published(service: ComposeService, wanted: int | None, variable: str)
         return Reach(host, f"${{{variable}}}", guesses=(guess,))
     written = literal(chosen.host)
     guesses = (f"GUESS: confirm opsproof reaches it at {host}, on {what}",)
+    target = chosen.container_port()
     if written is not None and written.isdigit():
-        return Reach(host, f"${{{variable}:-{written}}}", guesses=guesses, number=int(written))
-    if written is not None:
-        return Reach(host, f"${{{variable}:-{written.partition('-')[0]}}}", guesses=guesses)
-    return Reach(host, convert(chosen.host).text, guesses=guesses)
+        port, number = f"${{{variable}:-{written}}}", int(written)
+        return Reach(host, port, guesses=guesses, number=number, target=target)
+    if written is not None:  # a range: its first port
+        port = f"${{{variable}:-{written.partition('-')[0]}}}"
+        return Reach(host, port, guesses=guesses, target=target)
+    return Reach(host, convert(chosen.host).text, guesses=guesses, target=target)
 
 
 def _host_of(published: Published) -> str:
@@ -155,10 +164,14 @@ def _with_scheme(found: Reach, service: ComposeService, kind: Kind, url: HealthU
         return found
     if url is not None and url.scheme == "https":
         return replace(found, scheme="https")
-    tls_port = found.number in TLS_PORTS
-    tls_mount = kind.proxy and any(_TLS_WORDS.search(volume) for volume in service.volumes)
-    if tls_port or tls_mount:
+    tls_port = found.number in TLS_PORTS or found.target in TLS_PORTS
+    if tls_port or _tls_mount(service, kind):
         why = "its port is a TLS port" if tls_port else "it mounts TLS material"
         guess = f"GUESS: confirm https ({why})"
         return replace(found, scheme="https", guesses=(*found.guesses, guess))
     return found
+
+
+def _tls_mount(service: ComposeService, kind: Kind) -> bool:
+    """A proxy that mounts certificates most likely serves https."""
+    return kind.proxy and any(_TLS_WORDS.search(volume) for volume in service.volumes)

@@ -12,10 +12,10 @@ import textwrap
 from dataclasses import dataclass
 
 import yaml
-from yaml.nodes import ScalarNode
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from yaml.nodes import ScalarNode
 
 _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
@@ -77,15 +77,19 @@ def _node(value: object, column: int, flow: bool) -> object:
             mapping.fa.set_flow_style()
         return mapping
     if isinstance(value, list | tuple):
-        items = CommentedSeq(
-            _node(item, column + INDENT + SEQUENCE_OFFSET, flow) for item in value
-        )
+        items = CommentedSeq(_node(item, column + INDENT + SEQUENCE_OFFSET, flow) for item in value)
         if flow:
             items.fa.set_flow_style()
         return items
-    if isinstance(value, str) and _RESOLVER.resolve(ScalarNode, value, (True, False)) != _STR:
+    if isinstance(value, str) and _read_as(value) != _STR:
         return DoubleQuotedScalarString(value)
     return value
+
+
+def _read_as(text: str) -> str:
+    """The tag PyYAML gives ``text`` written plain (``on`` is a bool in YAML 1.1)."""
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag
 
 
 def _wrapped(lines: tuple[str, ...], column: int) -> list[str]:
