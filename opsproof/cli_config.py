@@ -127,7 +127,8 @@ def init(compose: Path | None, environment: str, url: str | None, output: str, f
             from opsproof.scaffold.compose import read_compose
             from opsproof.scaffold.from_compose import scaffold_from_compose
 
-            text = scaffold_from_compose(read_compose(compose), environment, str(compose))
+            shown = "FILE" if output == "-" else output
+            text = scaffold_from_compose(read_compose(compose), environment, str(compose), shown)
         else:
             text = template(environment, url or DEFAULT_URL)
         written = write_config(text, output, force=force)

@@ -29,8 +29,11 @@ class Declared:
     settings: dict[str, object]
 
 
-def scaffold_from_compose(compose: ComposeFile, environment: str, shown_path: str) -> str:
-    """The commented opsproof.yaml text for ``compose`` as environment ``environment``."""
+def scaffold_from_compose(
+    compose: ComposeFile, environment: str, shown_path: str, output: str = "FILE"
+) -> str:
+    """The commented opsproof.yaml text for ``compose`` as environment ``environment``, to be
+    written to ``output`` (named in the commands its header shows)."""
     project = _project(compose)
     declared: list[Declared] = []
     left_out: list[str] = []
@@ -55,7 +58,7 @@ def scaffold_from_compose(compose: ComposeFile, environment: str, shown_path: st
     }
     settings |= _chaos(declared)
     document: dict[str, object] = {"version": 1, "environments": {environment: settings}}
-    return render(document, _header(document, environment, shown_path))
+    return render(document, _header(document, environment, shown_path, output))
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,25 @@ def _settings(
         settings[key] = Commented(found.url, comment=found.guesses)
     else:
         settings["url"] = Commented(f"{at.scheme}://{at.host}:{at.port}", comment=at.guesses)
+    if kind.kind == "redis":
+        settings |= _redis_checks(service)
     if kind.kind == "http":
         settings |= _http_checks(compose, service, at)
     settings["runtime"] = _runtime(service, project)
     return settings
+
+
+def _redis_checks(service: ComposeService) -> dict[str, object]:
+    """A lone Redis is a master; the eviction policy its command sets is the one to expect."""
+    checks: dict[str, object] = {
+        "expect_role": Commented(
+            "master", comment=("GUESS: confirm it is a master (slave for a replica)",)
+        )
+    }
+    words = list(service.command)
+    if "--maxmemory-policy" in words[:-1]:
+        checks["expect_eviction_policy"] = words[words.index("--maxmemory-policy") + 1]
+    return checks
 
 
 def _kind_comment(kind: Kind) -> tuple[str, ...]:
@@ -186,7 +204,9 @@ def _chaos(declared: list[Declared]) -> dict[str, object]:
     return {"chaos": forbidden, "chaos_plan": plan}
 
 
-def _header(document: dict[str, object], environment: str, shown_path: str) -> tuple[str, ...]:
+def _header(
+    document: dict[str, object], environment: str, shown_path: str, output: str
+) -> tuple[str, ...]:
     required, optional = _variables(document)
     lines = [
         f"opsproof config written by `opsproof init --from {shown_path}`.",
@@ -195,14 +215,16 @@ def _header(document: dict[str, object], environment: str, shown_path: str) -> t
         "${NAME} is read from the environment when the file is loaded (compose's .env file is "
         "not: `set -a; . ./.env; set +a` exports it); ports are written ${SERVICE_PORT:-port} so "
         "a host that publishes other ports sets SERVICE_PORT.",
+        "A service that is not a container: runtime: {process: {match: TEXT OF ITS COMMAND LINE, "
+        "start: [program, arg, ...]}}.",
     ]
     if required:
         lines.append(f"Needed before a run: export {' '.join(f'{n}=...' for n in required)}")
     if optional:
         lines.append(f"Optional: {', '.join(optional)}")
     lines += [
-        f"Check it: opsproof config check --config FILE --env {environment}",
-        f"Verify the deployment: opsproof run gate --config FILE --env {environment}",
+        f"Check it: opsproof config check --config {output} --env {environment}",
+        f"Verify the deployment: opsproof run gate --config {output} --env {environment}",
     ]
     return tuple(lines)
 
