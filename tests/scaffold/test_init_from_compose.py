@@ -60,7 +60,7 @@ def test_the_reference_compose_file_becomes_its_services(tmp_path: Path) -> None
     assert postgres.dsn == "postgresql://opsproof:s3cret-pw@127.0.0.1:15432/opsproof"
     assert "s3cret-pw" in loaded.secrets
     for name, service in services.items():  # compose's container_name
-        runtime = service.runtime  # type: ignore[union-attr]
+        runtime = getattr(service, "runtime", None)
         assert runtime is not None and runtime.docker is not None
         assert runtime.docker.container == f"opsproof-{name}"
     env = loaded.environment
