@@ -125,13 +125,15 @@ def _http_checks(compose: ComposeFile, service: ComposeService, at: Reach) -> di
         checks["health"] = Commented({"path": path}, comment=(comment,), flow=True)
     if at.scheme == "https":
         variable = variable_name(service.name, "CA_FILE")
+        # requests trust ca_file; the certificate checks (tls:) verify the chain against their own
         checks["ca_file"] = Commented(
             f"${{{variable}}}",
             comment=(
                 f"GUESS: a private or self-signed CA signed its certificate: export {variable} "
-                "(the CA's PEM file); delete this line if a public CA signed it",
+                "(the CA's PEM file); delete ca_file and tls.ca_file if a public CA signed it",
             ),
         )
+        checks["tls"] = Commented({"ca_file": f"${{{variable}}}"}, flow=True)
     return checks
 
 
