@@ -13,6 +13,7 @@ from pathlib import Path
 from opsproof.config.problems import KeyPath, Problem, config_error
 from opsproof.config.reading import read_config_text
 from opsproof.config.source import ParsedFile, parse
+from opsproof.errors import ConfigError
 from opsproof.scaffold.ports import Published, published
 
 
@@ -52,6 +53,8 @@ class ComposeFile:
 
 def read_compose(path: Path) -> ComposeFile:
     """The compose file at ``path``; raises ConfigError listing every problem, located."""
+    if not path.exists():  # the config reader's own advice is about opsproof.yaml
+        raise ConfigError(f"{path}: no such file; pass your compose file (docker-compose.yml)")
     parsed = parse(read_config_text(path), str(path))
     reader = _Reader(parsed)
     data = parsed.data if isinstance(parsed.data, dict) else {}

@@ -123,8 +123,8 @@ def _reach_published(service: ComposeService, wanted: int | None, variable: str)
     what = f"the host port compose publishes for container port {chosen.container}"
     if chosen.host is None:
         guess = (
-            f"GUESS: compose lets the engine pick {what}; `docker compose port {service.name} "
-            f"{chosen.container}` prints it: export {variable}"
+            f"GUESS: the engine picks the host port of container port {chosen.container}; "
+            f"`docker compose port {service.name} {chosen.container}` prints it: export {variable}"
         )
         return Reach(host, f"${{{variable}}}", guesses=(guess,))
     written = literal(chosen.host)
@@ -143,7 +143,7 @@ def _host_of(published: Published) -> str:
     address = published.host_ip
     if address is None or address in ("0.0.0.0", "::", LOOPBACK, "localhost"):
         return LOOPBACK
-    return convert(address).text
+    return f"[{address}]" if ":" in address else convert(address).text
 
 
 def _listening_port(service: ComposeService) -> int | None:

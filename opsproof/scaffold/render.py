@@ -8,6 +8,7 @@ compared with the data before it is returned.
 """
 
 import io
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from yaml.nodes import ScalarNode
 
 _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
+_FLOW_SPECIAL = re.compile(r"[?,\[\]{}#&*!|>'\"%@`]|: ")
 WIDTH = 100
 """Comment lines are wrapped to this; values are never folded (a URL stays on its key's line)."""
 NO_FOLDING = 1 << 16
@@ -47,7 +49,11 @@ def render(document: dict[str, object], header: tuple[str, ...] = ()) -> str:
     stream = io.StringIO()
     writer.dump(root, stream)
     text = stream.getvalue()
-    if yaml.safe_load(text) != plain(document):
+    try:
+        same = yaml.safe_load(text) == plain(document)
+    except yaml.YAMLError:
+        same = False
+    if not same:
         raise AssertionError("the rendered YAML does not read back as the data it was made from")
     return text
 
@@ -68,7 +74,8 @@ def _node(value: object, column: int, flow: bool) -> object:
         return _node(value.value, column, flow or value.flow)
     if isinstance(value, dict):
         mapping = CommentedMap()
-        for key, item in value.items():
+        for name, item in value.items():
+            key = _quoted(name)
             mapping[key] = _node(item, column + INDENT, flow)
             if isinstance(item, Commented) and item.comment:
                 text = "\n".join(_wrapped(item.comment, column))
@@ -81,7 +88,15 @@ def _node(value: object, column: int, flow: bool) -> object:
         if flow:
             items.fa.set_flow_style()
         return items
-    if isinstance(value, str) and _read_as(value) != _STR:
+    return _quoted(value, flow)
+
+
+def _quoted(value: object, flow: bool = False) -> object:
+    """A string PyYAML would read as something else (``on``, ``0755``), or misparse on one
+    line (``/ping?x=1`` in ``{path: …}``), in double quotes."""
+    if not isinstance(value, str):
+        return value
+    if _read_as(value) != _STR or (flow and _FLOW_SPECIAL.search(value)):
         return DoubleQuotedScalarString(value)
     return value
 

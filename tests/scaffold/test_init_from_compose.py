@@ -115,14 +115,21 @@ def test_a_password_written_in_compose_becomes_a_variable(tmp_path: Path) -> Non
     assert "dsn: postgresql://app:${DB_PASSWORD}@127.0.0.1:${DB_PORT:-5433}/app" in text
 
 
-def test_values_yaml_1_1_would_misread_are_quoted(tmp_path: Path) -> None:
+def test_what_yaml_1_1_would_misread_is_quoted(tmp_path: Path) -> None:
+    """A service named ``on`` (a boolean to PyYAML), a health path with ``?`` on one line, an
+    IPv6 address in a URL: the file reads back as written, and validates."""
     compose = tmp_path / "compose.yaml"
-    compose.write_text("services:\n  web:\n    image: nginx\n    container_name: 'on'\n")
+    compose.write_text(
+        "services:\n  'on':\n    image: nginx\n    container_name: 'no'\n"
+        "    ports: ['[::1]:8080:80']\n"
+        "    healthcheck: {test: 'wget -qO- http://localhost:80/ping?x=1 || exit 1'}\n"
+    )
     config = generate(compose, tmp_path / "opsproof.yaml")
-    data = yaml.safe_load(config.read_text())
-    assert data["environments"]["staging"]["services"]["web"]["runtime"] == {
-        "docker": {"container": "on"}
-    }
+    service = yaml.safe_load(config.read_text())["environments"]["staging"]["services"]["on"]
+    assert service["runtime"] == {"docker": {"container": "no"}}
+    assert service["health"] == {"path": "/ping?x=1"}
+    assert service["url"] == "http://[::1]:${ON_PORT:-8080}"
+    assert opsproof("config", "check", "--config", str(config)).returncode == 0
 
 
 def test_an_existing_file_is_kept_unless_forced(tmp_path: Path) -> None:
