@@ -79,3 +79,42 @@ def test_the_generated_config_passes_check_and_gate(
     for check_name in ("test_redis_ping", "test_redis_role", "test_redis_eviction_policy",
                        "test_postgres_connect", "test_postgres_connections"):  # fmt: skip
         assert any(name.startswith(f"{check_name}[") for name in passed), check_name
+
+
+def test_the_starter_chaos_plan_is_checked_then_runs_once_opted_in(
+    docker_stack: StackState, tmp_path: Path
+) -> None:
+    """Opting in to the generated plan: ``config check`` names the compose file's container that
+    does not exist on this engine; once the names are the stack's, the plan (kill redis, the api's
+    health check as steady state) passes the check and runs, and the stack is whole again."""
+    config = generate(FIXTURE_COMPOSE, tmp_path / "opsproof.yaml")
+    text = config.read_text().replace("chaos: forbidden", "chaos: allowed")
+    config.write_text(text)
+    values = fixture_values(docker_stack.values)
+    state = ["--state-dir", str(tmp_path / "state")]
+    check = ["config", "check", "--config", str(config), "--env", "staging", *state]
+
+    refused = opsproof(*check, env=values)
+    assert refused.returncode == 2
+    (line,) = refused.stdout.splitlines()
+    assert "services.redis.runtime.docker.container: no container 'opsproof-redis'" in line
+    for name in ("redis", "postgres", "api", "nginx"):
+        text = text.replace(
+            f"container: opsproof-{name}}}",
+            f"container: {docker_stack.values[f'{name}.container']}}}",
+        )
+    config.write_text(text)
+    checked = opsproof(*check, env=values)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    chaos = opsproof(
+        "run", "chaos", "--config", str(config), "--env", "staging", *state,
+        "--reports-dir", str(tmp_path / "runs"), env=values,
+    )  # fmt: skip
+    assert chaos.returncode == 0, chaos.stdout + chaos.stderr
+    assert "1 passed" in chaos.stdout
+    gate = opsproof(
+        "run", "gate", "--config", str(config), "--env", "staging", *state,
+        "--reports-dir", str(tmp_path / "runs"), env=values,
+    )  # fmt: skip
+    assert gate.returncode == 0, gate.stdout  # redis is back, and everything that needs it

@@ -142,3 +142,15 @@ def test_a_bad_environment_name_is_refused(tmp_path: Path) -> None:
     result = opsproof("init", "--env", "a b:", "-o", str(tmp_path / "x.yaml"))
     assert result.returncode == 2
     assert "use letters, digits" in result.stderr
+
+
+def test_both_commands_explain_themselves() -> None:
+    for command in (["config"], ["config", "check"], ["init"]):
+        shown = opsproof(*command, "--help")
+        assert shown.returncode == 0, shown.stderr
+        assert "Usage: " in shown.stdout
+    assert (
+        "exit status 0 when valid, 2 when not"
+        in opsproof("config", "check", "--help").stdout.lower()
+    )
+    assert "GUESS" in opsproof("init", "--help").stdout
