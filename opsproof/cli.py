@@ -68,6 +68,8 @@ def main() -> None:
     \b
     Quick start:
       opsproof doctor          what is installed, what is missing, how to fix it
+      opsproof init --from docker-compose.yml    a first opsproof.yaml, guesses marked
+      opsproof config check    validate opsproof.yaml (exit 0 valid, 2 invalid)
       opsproof run gate        the deploy gate against the reference stack
       opsproof run all         every suite in turn (the main job)
       opsproof run gate --env staging --config opsproof.yaml
