@@ -53,13 +53,15 @@ def _from_clients(
             url = f"{match.group('scheme')}://{userinfo}{at.host}:{at.port}{rest}"
             why = f"GUESS: confirm: the URL {client.name} is given in {variable}, "
             why += "pointed at where opsproof reaches it"
-            return Connection(convert_kept(url), (*at.guesses, why, *guesses))
+            return _converted(url, (*at.guesses, why, *guesses))
     return None
 
 
-def convert_kept(url: str) -> str:
-    """Compose references rewritten, opsproof's own (already in its grammar) kept."""
-    return convert(url).text
+def _converted(url: str, guesses: tuple[str, ...]) -> Connection:
+    """Compose references rewritten (opsproof's own are already in its grammar), and what could
+    not be carried over said beside the guesses."""
+    converted = convert(url)
+    return Connection(converted.text, (*guesses, *converted.notes))
 
 
 def _userinfo(userinfo: str | None, service: ComposeService) -> tuple[str, tuple[str, ...]]:
@@ -82,7 +84,7 @@ def _redis(service: ComposeService, at: Reach) -> Connection:
     if password:
         auth, more = _userinfo(f":{password}", service)
         guesses += more
-    return Connection(convert_kept(f"redis://{auth}{at.host}:{at.port}/0"), tuple(guesses))
+    return _converted(f"redis://{auth}{at.host}:{at.port}/0", tuple(guesses))
 
 
 def _postgres(service: ComposeService, at: Reach) -> Connection:
@@ -101,4 +103,4 @@ def _postgres(service: ComposeService, at: Reach) -> Connection:
         auth = f"{user}:${{{variable}}}@"
         guesses.append(f"GUESS: compose shows no password; export {variable}")
     url = f"postgresql://{auth}{at.host}:{at.port}/{database}"
-    return Connection(convert_kept(url), tuple(guesses))
+    return _converted(url, tuple(guesses))

@@ -150,8 +150,8 @@ def _upstream_health(compose: ComposeFile, service: ComposeService) -> str | Non
 
 def _runtime(service: ComposeService, project: _Project) -> Commented:
     if service.container_name:
-        container = convert(service.container_name).text
-        comment: tuple[str, ...] = ()
+        converted = convert(service.container_name)
+        container, comment = converted.text, converted.notes
     else:
         container = f"{project.text}-{service.name}-1"
         how = "the directory's name" if project.guessed else "name:"

@@ -136,7 +136,8 @@ def _reach_published(service: ComposeService, wanted: int | None, variable: str)
     if written is not None:  # a range: its first port
         port = f"${{{variable}:-{written.partition('-')[0]}}}"
         return Reach(host, port, guesses=guesses, target=target)
-    return Reach(host, convert(chosen.host).text, guesses=guesses, target=target)
+    converted = convert(chosen.host)
+    return Reach(host, converted.text, guesses=(*guesses, *converted.notes), target=target)
 
 
 def _host_of(published: Published) -> str:

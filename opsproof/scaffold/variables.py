@@ -9,7 +9,7 @@ note saying so.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _REFERENCE = re.compile(
@@ -23,20 +23,17 @@ class Converted:
     """A compose value in opsproof's grammar, and what could not be carried over."""
 
     text: str
-    variables: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 def convert(value: str) -> Converted:
     """``value`` with every compose reference rewritten as an opsproof reference."""
-    variables: list[str] = []
     notes: list[str] = []
 
     def rewrite(match: re.Match[str]) -> str:
         if match.group("dollar"):
             return "$$"
         name = match.group("bare") or match.group("name")
-        variables.append(name)
         op, arg = match.group("op"), match.group("arg") or ""
         if op in ("-", ":-"):
             if "$" in arg or "}" in arg:
@@ -48,7 +45,7 @@ def convert(value: str) -> Converted:
         return f"${{{name}}}"
 
     text = _REFERENCE.sub(rewrite, value)
-    return Converted(text, tuple(dict.fromkeys(variables)), tuple(notes))
+    return Converted(text, tuple(notes))
 
 
 def literal(value: str) -> str | None:

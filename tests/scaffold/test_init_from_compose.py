@@ -156,3 +156,15 @@ def test_a_broken_compose_file_is_named_with_its_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith(f"opsproof: {compose}:3:13: services.web.ports[0]: ")
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_reference_opsproof_cannot_express_is_said_where_it_is_used(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n  web:\n    image: nginx\n    container_name: web${SUFFIX:+-blue}\n"
+        "    ports: ['${WEB_PORT-8080}:80']\n"
+    )
+    lines = generate(compose, tmp_path / "opsproof.yaml").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "container: \"web${SUFFIX}\"" in line)
+    assert "${SUFFIX:+-blue} has no opsproof form; written as ${SUFFIX}" in lines[at - 1]
+    assert any("url: http://127.0.0.1:${WEB_PORT:-8080}" in line for line in lines)
