@@ -181,7 +181,11 @@ def _chaos(declared: list[Declared]) -> dict[str, object]:
         ),
     )
     if choice is None:
-        return {"chaos": forbidden}
+        why = (
+            "No starter chaos plan: no http service here depends_on a redis or postgres service. "
+            "A chaos_plan and chaos: allowed opt in.",
+        )
+        return {"chaos": Commented("forbidden", comment=why)}
     web_name, dependency = choice
     experiment = {
         "name": f"{dependency} killed, {web_name} recovers",

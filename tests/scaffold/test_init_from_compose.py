@@ -165,6 +165,6 @@ def test_a_reference_opsproof_cannot_express_is_said_where_it_is_used(tmp_path: 
         "    ports: ['${WEB_PORT-8080}:80']\n"
     )
     lines = generate(compose, tmp_path / "opsproof.yaml").read_text().splitlines()
-    at = next(i for i, line in enumerate(lines) if "container: \"web${SUFFIX}\"" in line)
+    at = next(i for i, line in enumerate(lines) if 'container: "web${SUFFIX}"' in line)
     assert "${SUFFIX:+-blue} has no opsproof form; written as ${SUFFIX}" in lines[at - 1]
     assert any("url: http://127.0.0.1:${WEB_PORT:-8080}" in line for line in lines)
