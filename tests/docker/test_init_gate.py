@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from opsproof.stack.state import StackState
-from tests.scaffold.conftest import FIXTURE_COMPOSE, WEBAPP_COMPOSE, generate, opsproof
+from tests.scaffold.commands import FIXTURE_COMPOSE, WEBAPP_COMPOSE, generate, opsproof
 
 
 def fixture_values(values: dict[str, str]) -> dict[str, str]:

@@ -5,7 +5,7 @@ suite would refuse it; ``opsproof init``'s template validates as written."""
 from pathlib import Path
 
 from opsproof.paths import SHIPPED_CONFIG
-from tests.scaffold.conftest import opsproof
+from tests.scaffold.commands import opsproof
 
 BROKEN = """\
 version: 1

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from opsproof.stack.ports import free_ports
-from tests.scaffold.conftest import generate, opsproof
+from tests.scaffold.commands import generate, opsproof
 
 COMPOSE = """\
 services:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from opsproof.config.loader import load_environment
-from tests.scaffold.conftest import FIXTURE_COMPOSE, WEBAPP_COMPOSE, generate, opsproof
+from tests.scaffold.commands import FIXTURE_COMPOSE, WEBAPP_COMPOSE, generate, opsproof
 
 FIXTURE_VALUES = {
     "REDIS_PORT": "16379", "POSTGRES_PORT": "15432", "API_PORT": "18000", "NGINX_PORT": "18443",

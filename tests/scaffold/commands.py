@@ -1,4 +1,4 @@
-"""Helpers for ``opsproof init`` and ``opsproof config check``: the command as a user runs it."""
+"""The ``opsproof`` command as a user runs it: for the tests of ``init`` and ``config check``."""
 
 import os
 import subprocess
