@@ -83,6 +83,17 @@ def _environment_name(ctx: click.Context, param: click.Parameter, value: str) ->
     return value
 
 
+def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from opsproof.config.values import http_url
+
+    if value is None or "${" in value:
+        return value
+    try:
+        return http_url(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @click.command()
 @click.option(
     "--from",
@@ -100,7 +111,12 @@ def _environment_name(ctx: click.Context, param: click.Parameter, value: str) ->
     callback=_environment_name,
     help="Name of the environment written.",
 )
-@click.option("--url", default=None, help="Without --from: the service's URL (default ${APP_URL}).")
+@click.option(
+    "--url",
+    default=None,
+    callback=_url,
+    help="Without --from: the service's URL (default ${APP_URL}).",
+)
 @click.option(
     "--output",
     "-o",

@@ -18,6 +18,7 @@ from opsproof.evidence.custom_controls import load_run_catalogue
 from opsproof.stack.state import StackState
 
 GUESS_MARK = "# GUESS:"
+MAX_LISTED = 20
 T = TypeVar("T")
 
 
@@ -42,10 +43,12 @@ def check_config(
             result.notes.append("the chaos plan is checked for one environment: add --env NAME")
     else:
         _check_environment(result, path, environment, state_dir, plan)
-    guesses = _count_guesses(path)
-    if guesses:
+    if guesses := _guess_lines(path):
+        shown = ", ".join(map(str, guesses[:MAX_LISTED]))
+        more = f", … ({len(guesses) - MAX_LISTED} more)" if len(guesses) > MAX_LISTED else ""
         result.notes.append(
-            f"{guesses} line(s) still marked '{GUESS_MARK}': opsproof init's guesses, to confirm"
+            f"{len(guesses)} line(s) still marked '{GUESS_MARK}' (opsproof init's guesses, to "
+            f"confirm): {path}:{shown}{more}"
         )
     return result
 
@@ -85,8 +88,10 @@ def _collect(result: CheckResult, check: Callable[[], T]) -> T | None:
         return None
 
 
-def _count_guesses(path: Path) -> int:
+def _guess_lines(path: Path) -> list[int]:
+    """The numbers of the lines still marked as a guess."""
     try:
-        return path.read_text(encoding="utf-8").count(GUESS_MARK)
+        lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return 0
+        return []  # the checks above say why it cannot be read
+    return [number for number, line in enumerate(lines, 1) if GUESS_MARK in line]

@@ -154,3 +154,10 @@ def test_both_commands_explain_themselves() -> None:
         in opsproof("config", "check", "--help").stdout.lower()
     )
     assert "GUESS" in opsproof("init", "--help").stdout
+
+
+def test_a_url_that_is_not_one_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    result = opsproof("init", "--url", "shop.example.com", "-o", str(tmp_path / "x.yaml"))
+    assert result.returncode == 2
+    assert "expected a URL starting with http:// or https://" in result.stderr
+    assert not (tmp_path / "x.yaml").exists()
