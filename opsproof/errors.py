@@ -16,6 +16,7 @@ This module imports nothing of opsproof, so every layer can raise and catch thes
     ├── EngineUnavailable           no Docker engine answers
     ├── ToolMissing                 an external program is not installed
     ├── ReceiverError               the run's alert webhook could not listen
+    ├── OutputExists                ``opsproof init`` would overwrite a file it was not told to
     ├── ObservationError            a read of the observed system got no usable answer
     │   ├── FetchError              an HTTP(S) request: no complete, acceptable answer
     │   ├── UndecodableBody         a body that does not decode as its Content-Encoding says
@@ -91,6 +92,10 @@ class ToolMissing(OpsproofError):
 
 class ReceiverError(OpsproofError):
     """The webhook could not listen where Alertmanager sends its notifications."""
+
+
+class OutputExists(OpsproofError):
+    """The output file exists and overwriting it was not asked for."""
 
 
 class ObservationError(OpsproofError):
