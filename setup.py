@@ -5,7 +5,7 @@ each is mapped into the ``opsproof.shipped`` package, so ``pip install opsproof`
 suite and the reference environment, found through ``opsproof.paths`` (editable or wheel alike).
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, find_packages, setup
 
 SHIPPED = {
     f"opsproof.shipped.{name}": name for name in ("checks", "chaos", "dr", "load", "fixtures")
@@ -17,4 +17,6 @@ mapped = [
     for package, directory in SHIPPED.items()
     for sub in ["", *find_packages(directory)]
 ]
-setup(packages=find_packages(include=["opsproof", "opsproof.*"]) + mapped, package_dir=SHIPPED)
+# namespace discovery: a package of ours without __init__.py (opsproof.faults) is still shipped
+engine = find_namespace_packages(include=["opsproof", "opsproof.*"], exclude=["*.__pycache__"])
+setup(packages=engine + mapped, package_dir=SHIPPED)
