@@ -22,11 +22,10 @@ from opsproof.faults.safety import chaos_plan
 from opsproof.faults.watchdog import start_watchdog
 from opsproof.plugin import CONTEXT_KEY
 from opsproof.stack.status import not_whole
-from opsproof.suite_plugins.scope import names_suite
+from opsproof.suite_plugins.scope import names_suite, provides
 
 LEFTOVERS_KEY = pytest.StashKey[list[Reverted]]()
 _PLAN_CHECKED = pytest.StashKey[bool]()
-CHAOS_FIXTURES = frozenset({"experiment", "chaos_run"})
 WATCHDOG_STOP_TIMEOUT = 5.0
 
 
@@ -69,10 +68,11 @@ def _check_plan(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One item per experiment of the environment, named after it; a team's own chaos test is
     refused here, while collecting, as the suite is before its session."""
-    if not CHAOS_FIXTURES & set(metafunc.fixturenames):
+    parametrized = provides(metafunc, "experiment", __name__)
+    if not parametrized and not provides(metafunc, "chaos_run", __name__):
         return
     _check_plan(metafunc.config)
-    if "experiment" not in metafunc.fixturenames:
+    if not parametrized:
         return
     loaded = metafunc.config.stash[CONTEXT_KEY].load()
     experiments = chaos_plan(loaded.name, loaded.environment).experiments

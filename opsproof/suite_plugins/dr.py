@@ -18,7 +18,7 @@ from opsproof.errors import ConfigError
 from opsproof.evidence.conclusion import verdict_marks
 from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
-from opsproof.suite_plugins.scope import names_suite
+from opsproof.suite_plugins.scope import names_suite, provides
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize the suite's target fixtures; nothing declared → one "not applicable" skip."""
     for fixture, targets_of in BACKUP_FIXTURES.items():
-        if fixture not in metafunc.fixturenames:
+        if not provides(metafunc, fixture, __name__):
             continue
         try:
             loaded = metafunc.config.stash[CONTEXT_KEY].load()

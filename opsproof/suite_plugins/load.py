@@ -16,10 +16,11 @@ from opsproof.load.runner import DEFAULT_MAX_REQUESTS, RunSettings
 from opsproof.load.suite import LoadRun, execute, require_load_allowed, target_for
 from opsproof.paths import SUITES
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
-from opsproof.suite_plugins.scope import names_suite
+from opsproof.suite_plugins.scope import names_suite, provides
 
 SUITE = SUITES["load"]
-LOAD_FIXTURES = frozenset({"load_run", "load_threshold"})
+_LOADS = pytest.StashKey[bool]()
+"""Set when a collected test gets ``load_run`` or ``load_threshold`` from this module."""
 PROFILE_KEY = pytest.StashKey[Profile]()
 
 
@@ -78,8 +79,11 @@ def _profile(config: pytest.Config) -> Profile:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "load_threshold" not in metafunc.fixturenames:
+    if provides(metafunc, "load_run", __name__):
+        metafunc.config.stash[_LOADS] = True
+    if not provides(metafunc, "load_threshold", __name__):
         return
+    metafunc.config.stash[_LOADS] = True
     thresholds = _profile(metafunc.config).thresholds
     if thresholds:
         metafunc.parametrize("load_threshold", thresholds, ids=[t.id for t in thresholds])
@@ -91,7 +95,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse before any traffic when the environment has not opted in to load."""
-    if not any(LOAD_FIXTURES & set(getattr(item, "fixturenames", ())) for item in items):
+    if not config.stash.get(_LOADS, False):
         return
     _profile(config)
     try:
