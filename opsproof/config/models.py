@@ -100,19 +100,19 @@ class RuntimeConfig(StrictModel):
 class HttpCheck(StrictModel):
     """One HTTP health endpoint and what a healthy answer looks like."""
 
-    path: RequestPath = "/health"
-    expect_status: HttpStatus = 200
+    path: RequestPath = Field(default="/health", description="requested with GET on the url")
+    expect_status: HttpStatus = Field(default=200, description="the status of a healthy answer")
     expect_json: dict[str, JsonValue] = Field(
         default_factory=dict, description="dotted JSON paths and the values they must have"
     )
-    timeout: PositiveDuration = 2.0
+    timeout: PositiveDuration = Field(default=2.0, description="deadline for the whole answer")
 
 
 class MetricsCheck(StrictModel):
     """A Prometheus-format metrics endpoint and the metric names it must expose."""
 
     path: RequestPath = "/metrics"
-    names: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list, description="metric names that must be exposed")
 
 
 class TlsCheck(StrictModel):
@@ -140,7 +140,7 @@ class HttpService(ServiceBase):
     """An HTTP(S) service: the API, a reverse proxy, a worker's status port."""
 
     kind: Literal["http"]
-    url: str
+    url: str = Field(description="http:// or https:// base URL; request paths are appended to it")
     health: HttpCheck | None = Field(default_factory=HttpCheck)
     deep_health: HttpCheck | None = None
     metrics: MetricsCheck | None = None
@@ -192,7 +192,9 @@ class PostgresService(ServiceBase):
     replica_dsn: str | None = Field(
         default=None, description="a replica to check for replication lag"
     )
-    max_replication_lag: PositiveDuration = 30.0
+    max_replication_lag: PositiveDuration = Field(
+        default=30.0, description="replica_dsn replaying later than this fails"
+    )
 
     @field_validator("dsn", "replica_dsn")
     @classmethod
@@ -204,11 +206,14 @@ class PrometheusService(ServiceBase):
     """A Prometheus server whose targets and alerts the gate inspects."""
 
     kind: Literal["prometheus"]
-    url: str
+    url: str = Field(description="http:// or https:// base URL of its HTTP API")
     expected_jobs: list[str] = Field(
         default_factory=list, description="scrape jobs that must have every target up"
     )
-    critical_severities: list[str] = Field(default_factory=lambda: ["critical"])
+    critical_severities: list[str] = Field(
+        default_factory=lambda: ["critical"],
+        description="severity label values of alerts that fail the gate while firing",
+    )
     max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
 
     @field_validator("url")
@@ -218,8 +223,12 @@ class PrometheusService(ServiceBase):
 
 
 class DiskCheck(StrictModel):
-    path: FilePath
-    max_used_percent: Number = Field(default=90.0, gt=0, le=100)
+    """A filesystem on the host and how full it may be."""
+
+    path: FilePath = Field(description="a path on the host; its filesystem is checked")
+    max_used_percent: Number = Field(
+        default=90.0, gt=0, le=100, description="space used above this fails"
+    )
 
 
 class HostService(StrictModel):
@@ -228,7 +237,9 @@ class HostService(StrictModel):
     kind: Literal["host"]
     backend: str = Field(default="local://", description="a testinfra host spec")
     disks: list[DiskCheck] = Field(default_factory=lambda: [DiskCheck(path=Path("/"))])
-    max_memory_used_percent: Number = Field(default=90.0, gt=0, le=100)
+    max_memory_used_percent: Number = Field(
+        default=90.0, gt=0, le=100, description="memory in use (total - available) above this fails"
+    )
     private_ports: list[Port] = Field(
         default_factory=list, description="ports that must not listen on all interfaces"
     )
@@ -244,18 +255,24 @@ Service = Annotated[
 
 
 class SmokeRequest(StrictModel):
+    """An HTTP request sent to an http service, with its headers."""
+
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    path: RequestPath
-    headers: Headers = Field(default_factory=dict)
-    json_body: JsonValue = Field(default=None, alias="json")
-    body: str | None = None
+    path: RequestPath = Field(description="appended to the service's url")
+    headers: Headers = Field(
+        default_factory=dict, description="sent with the service's headers; treated as secrets"
+    )
+    json_body: JsonValue = Field(default=None, alias="json", description="a body sent as JSON")
+    body: str | None = Field(default=None, description="a body sent as text")
 
 
 Signature = Literal["png", "jpeg", "gif", "pdf", "gzip", "zip"]
 
 
 class SmokeExpect(StrictModel):
-    status: HttpStatus = 200
+    """What the answer must be; every expectation is judged and each failed one named."""
+
+    status: HttpStatus = Field(default=200, description="a redirect status is judged itself")
     content_type: str | None = Field(default=None, description="media type, parameters ignored")
     json_fields: dict[str, JsonValue] = Field(
         default_factory=dict, alias="json", description="dotted paths and expected values"
@@ -263,7 +280,7 @@ class SmokeExpect(StrictModel):
     signature: Signature | None = Field(
         default=None, description="binary format the body must have"
     )
-    body_contains: str | None = None
+    body_contains: str | None = Field(default=None, description="text the body must contain")
     max_latency: PositiveDuration | None = Field(
         default=None, description="latency budget for this request"
     )
@@ -272,8 +289,8 @@ class SmokeExpect(StrictModel):
 class SmokeStep(StrictModel):
     """One post-deploy request and what its answer must be; each step is its own test."""
 
-    name: str
-    service: str
+    name: str = Field(description="the test id; unique in the environment")
+    service: str = Field(description="the http service asked")
     request: SmokeRequest
     expect: SmokeExpect = Field(default_factory=SmokeExpect)
 
@@ -282,25 +299,37 @@ class Convergence(StrictModel):
     """Post-deploy convergence: retry failing checks until a deadline (goss --retry-timeout)."""
 
     timeout: Duration = Field(default=0.0, description="0 disables retrying")
-    interval: PositiveDuration = 1.0
+    interval: PositiveDuration = Field(default=1.0, description="pause between tries")
+
+
+_NOT_JUDGED = "accepted, not judged yet (load thresholds are the load profile's)"
 
 
 class SloTargets(StrictModel):
     """Service level targets; checks, load and DR runs report their figures against these."""
 
-    availability: Number | None = Field(default=None, gt=0, le=1)
-    latency_p95: PositiveDuration | None = None
-    latency_p99: PositiveDuration | None = None
-    error_rate: Number | None = Field(default=None, ge=0, le=1)
-    rto: PositiveDuration | None = None
-    rpo: Duration | None = Field(default=None, description="0: no data may be lost")
+    availability: Number | None = Field(default=None, gt=0, le=1, description=_NOT_JUDGED)
+    latency_p95: PositiveDuration | None = Field(default=None, description=_NOT_JUDGED)
+    latency_p99: PositiveDuration | None = Field(default=None, description=_NOT_JUDGED)
+    error_rate: Number | None = Field(default=None, ge=0, le=1, description=_NOT_JUDGED)
+    rto: PositiveDuration | None = Field(
+        default=None, description="recovery time objective of every backup source (DR)"
+    )
+    rpo: Duration | None = Field(
+        default=None,
+        description="recovery point objective of every backup source, and the age existing "
+        "backups must stay under (DR); 0: no data may be lost",
+    )
+
+
+_FAULT_SERVICE = "the service acted on; one of the plan's may_hit"
 
 
 class ProcessFault(StrictModel):
     """Kill (SIGKILL), stop (graceful), restart or pause (SIGSTOP) a service's processes."""
 
     action: Literal["kill", "stop", "restart", "pause"]
-    service: str
+    service: str = Field(description=_FAULT_SERVICE)
 
 
 class MemoryFault(StrictModel):
@@ -308,7 +337,7 @@ class MemoryFault(StrictModel):
     limit the stressor overruns, so the kernel's OOM killer acts inside the service's scope."""
 
     action: Literal["memory"]
-    service: str
+    service: str = Field(description=_FAULT_SERVICE)
     limit: Bytes = Field(default=ByteSize(48 << 20), gt=0, description="e.g. 48MiB")
     victim: Literal["service", "stressor"] = Field(
         default="service",
@@ -321,7 +350,7 @@ class CpuFault(StrictModel):
     """Saturate the CPU of the service's scope: it and stress-ng share a cgroup with a quota."""
 
     action: Literal["cpu"]
-    service: str
+    service: str = Field(description=_FAULT_SERVICE)
     workers: Whole = Field(default=2, ge=1, le=64, description="stress-ng CPU workers")
     cpus: Number = Field(default=1.0, gt=0, le=1024, description="CPU quota of the scope, in cores")
 
@@ -330,7 +359,7 @@ class DiskFault(StrictModel):
     """Fill the filesystem of a service's data directory by a bounded number of bytes."""
 
     action: Literal["disk_fill"]
-    service: str
+    service: str = Field(description=_FAULT_SERVICE)
     path: FilePath = Field(description="a directory the service writes to (its data directory)")
     size: Bytes = Field(gt=0, description="bytes to allocate, e.g. 256MiB")
     keep_free: Bytes = Field(
@@ -342,9 +371,12 @@ class NetworkFault(StrictModel):
     """Disturb a service's traffic to one dependency only; its other traffic is untouched."""
 
     action: Literal["network"]
-    service: str
+    service: str = Field(description=_FAULT_SERVICE)
     dependency: str = Field(description="the redis, postgres or http service it talks to")
-    mode: Literal["latency", "loss", "reset", "blackhole"]
+    mode: Literal["latency", "loss", "reset", "blackhole"] = Field(
+        description="latency: new connections through a delaying proxy; loss: a share of "
+        "packets dropped; reset: TCP resets; blackhole: every packet dropped"
+    )
     latency: PositiveDuration = Field(default=0.2, description="added one-way delay (mode latency)")
     loss: Number = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
 
@@ -458,7 +490,9 @@ class BackupSource(StrictModel):
 class BackupArtifacts(StrictModel):
     """Backups a team already takes: dated files of one kind, found by a glob."""
 
-    kind: Literal["redis-rdb", "pg-dump", "archive"]
+    kind: Literal["redis-rdb", "pg-dump", "archive"] = Field(
+        description="an RDB file, a pg_dump custom-format archive, or a tar.gz with its manifest"
+    )
     path: str = Field(
         min_length=1, description="glob of the backup files, e.g. /backup/app/*/redis-*.rdb"
     )
@@ -501,7 +535,7 @@ class AlertmanagerConfig(StrictModel):
     """An Alertmanager: the live checks ask it, and experiments ask it why an alert was not
     delivered (silenced, inhibited, routed elsewhere)."""
 
-    url: str
+    url: str = Field(description="http:// or https:// base URL of its API")
     config_file: FilePath | None = Field(
         default=None, description="its alertmanager.yml, checked with amtool check-config"
     )
@@ -567,7 +601,7 @@ class MonitoringConfig(StrictModel):
 class Environment(StrictModel):
     """One deployment (staging, production, reference) and everything the suites verify on it."""
 
-    description: str = ""
+    description: str = Field(default="", description="the system's description in OSCAL")
     stack: Literal["reference", "reference-docker"] | None = Field(
         default=None,
         description="endpoints come from the embedded reference stack, run as processes "
@@ -581,7 +615,9 @@ class Environment(StrictModel):
     chaos_plan: ChaosPlan | None = Field(
         default=None, description="chaos experiments; they run only with chaos: allowed"
     )
-    load: Permission = "forbidden"
+    load: Permission = Field(
+        default="forbidden", description="allowed: opsproof run load may load it"
+    )
     backup: BackupConfig | None = Field(
         default=None, description="backup sources, existing backups and DR drills (opsproof run dr)"
     )
@@ -686,7 +722,7 @@ def _located(loc: tuple[str | int, ...], value: str, message: str) -> InitErrorD
 class ConfigFile(StrictModel):
     """The whole file: a version and named environments."""
 
-    version: Version = 1
+    version: Version = Field(default=1, description="the file format's version")
     controls: Path | None = Field(
         default=None,
         description="your own frameworks and control ids (a catalogue extension file, "

@@ -123,7 +123,11 @@ def test_constant_arrival_rate_starts_iterations_on_time(run: Run) -> None:
     }
     result = run(options)
     assert not result.errors and assess(result).ok
-    assert [s.started for s in result.timeline if s.t < 3] == [40, 40, 40]
+    # An iteration due just before a second's end may start just after it when the machine is
+    # busy: a start may cross one boundary, never more, and none is dropped.
+    started = [s.started for s in result.timeline if s.t < 3]
+    assert len(started) == 3 and all(39 <= n <= 41 for n in started), started
+    assert sum(started) >= 119, started
     assert result.metrics.counters["iterations"][0] == 120
     corrected = result.metrics.trends["http_req_duration_corrected"]
     raw = result.metrics.trends["http_req_duration"]
