@@ -81,7 +81,9 @@ def _requirements_digest(wheel: Path) -> str:
     with zipfile.ZipFile(wheel) as archive:
         metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         lines = archive.read(metadata).decode().splitlines()
-    requires = "\n".join(line for line in lines if line.startswith("Requires-Dist:"))
+    requires = "\n".join(
+        line for line in lines if line.startswith("Requires-Dist:") and "extra ==" not in line
+    )
     return hashlib.sha256(requires.encode()).hexdigest()[:16]
 
 
@@ -98,6 +100,9 @@ def _wheelhouse(wheel: Path) -> Path:
     )
     for own in partial_house.glob("opsproof-*.whl"):
         own.unlink()  # the wheel under test is installed from its own path, never from here
+    for outdated in WHEELHOUSE.iterdir():  # houses of earlier requirements
+        if ".partial-" not in outdated.name:  # one another session is building stays
+            shutil.rmtree(outdated, ignore_errors=True)
     partial_house.rename(house)
     return house
 
