@@ -113,7 +113,7 @@ def test_opsproof_run_all_from_an_empty_directory_runs_every_suite(
         assert json.loads((run_dir / "evidence.json").read_text())["verdict"] == "passed"
 
 
-def test_a_teams_own_checks_beside_its_config_use_opsprofs_fixtures(
+def test_a_teams_own_checks_beside_its_config_use_opsproofs_fixtures(
     installed: Installed, empty_dir: Path, static_site: tuple[str, Path]
 ) -> None:
     """examples/team-suite against a web server opsproof did not start: the shipped gate and
