@@ -16,6 +16,7 @@ import click
 
 from opsproof import __version__
 from opsproof.cli_chaos import revert
+from opsproof.cli_config import config, init
 from opsproof.cli_report import report
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.paths import ALL, SUITES, find_config
@@ -67,6 +68,8 @@ def main() -> None:
     \b
     Quick start:
       opsproof doctor          what is installed, what is missing, how to fix it
+      opsproof init --from docker-compose.yml    a first opsproof.yaml, guesses marked
+      opsproof config check    validate opsproof.yaml (exit 0 valid, 2 invalid)
       opsproof run gate        the deploy gate against the reference stack
       opsproof run all         every suite in turn (the main job)
       opsproof run gate --env staging --config opsproof.yaml
@@ -251,6 +254,8 @@ def doctor(state_dir: Path | None) -> None:
 
 main.add_command(report)
 main.add_command(revert)
+main.add_command(config)
+main.add_command(init)
 
 if __name__ == "__main__":
     main()

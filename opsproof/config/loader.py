@@ -200,3 +200,14 @@ def _unknown_environment(parsed: ParsedFile, name: str, known: list[str]) -> Pro
     else:
         message = f"no environments declared; add {excerpt(name)} under 'environments:'"
     return Problem(parsed.locate(path, key=True), path, message)
+
+
+def check_written(path: Path) -> None:
+    """Raise ConfigError listing every problem the file shows without interpolating anything:
+    the top level and every environment as written (``opsproof config check`` without --env,
+    where the variables a run reads are usually not set)."""
+    parsed = _read(path)
+    written = written_secrets(parsed.data)
+    problems = _top_level_problems(parsed) + _written_problems(parsed, None, written)
+    if problems:
+        raise config_error(parsed.source, problems, written)
