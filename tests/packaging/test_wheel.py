@@ -123,6 +123,9 @@ def test_a_teams_own_checks_beside_its_config_use_opsproofs_fixtures(
     (site / "health.json").write_text('{"status": "ok"}')
     (site / "prices.json").write_text('{"currency": "EUR", "items": {"tea": 3.5, "cake": 4}}')
     env = {"CATALOGUE_URL": url}
+    check = ("opsproof", "config", "check", "--env", "staging")
+    done = installed.run(*check, cwd=empty_dir, timeout=RUN_TIMEOUT, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
 
     done = installed.run(
         *("opsproof", "run", "gate", "--env", "staging", "--", "ops"),
@@ -145,3 +148,26 @@ def test_a_teams_own_checks_beside_its_config_use_opsproofs_fixtures(
     (failed,) = _run_dirs(empty_dir).values()
     assert _verdicts(failed)["test_catalogue.py::test_every_price_is_positive"] == "failed"
     assert "not positive: cake" in done.stdout
+
+
+def test_from_nothing_to_a_gate_with_the_installed_tool_alone(
+    installed: Installed, empty_dir: Path, static_site: tuple[str, Path]
+) -> None:
+    """pip install, ``opsproof init --url``, ``opsproof run gate``: a service opsproof did not
+    start, declared only in the file init wrote; the gate passes on it and fails without it."""
+    url, site = static_site
+    (site / "health").write_text("ok")
+    steps = [
+        ("opsproof", "init", "--url", url),
+        ("opsproof", "config", "check", "--env", "staging"),
+        ("opsproof", "run", "gate", "--env", "staging"),
+    ]
+    for step in steps:
+        done = installed.run(*step, cwd=empty_dir, timeout=RUN_TIMEOUT)
+        assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"
+    (gate,) = _run_dirs(empty_dir).values()
+    assert _verdicts(gate)[f"test_health.py::test_liveness[GET {url}/health]"] == "passed"
+
+    (site / "health").unlink()
+    done = installed.run(*steps[-1], cwd=empty_dir, timeout=RUN_TIMEOUT)
+    assert done.returncode == 1, done.stdout + done.stderr
