@@ -82,3 +82,39 @@ def test_the_load_options_reach_a_teams_own_threshold_items(
         "--config", str(lab), "--load-profile", str(profile), "--collect-only", "-q"
     )
     result.stdout.fnmatch_lines(["*test_mine[[]checks:rate>0.99[]]"])
+
+
+def test_verify_retries_a_gate_check_but_judges_a_backup_once(pytester: pytest.Pytester) -> None:
+    config = pytester.makefile(
+        ".yaml",
+        opsproof=CONFIG + "    convergence: {timeout: 1s, interval: 100ms}\n",
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from opsproof.probes.result import Observation
+
+        TRIES = {}
+
+        def failing(name):
+            def probe():
+                TRIES[name] = TRIES.get(name, 0) + 1
+                return Observation(False, name, "broken")
+            return probe
+
+        @pytest.fixture
+        def dr_session():
+            return None
+
+        def test_gate(verify):
+            verify(failing("gate"))
+
+        def test_backup(dr_session, verify):
+            verify(failing("backup"))
+
+        def test_tries():
+            assert TRIES["gate"] > 1 and TRIES["backup"] == 1, TRIES
+        """
+    )
+    result = pytester.runpytest("--config", str(config), "--env", "lab", "-p", "no:randomly")
+    result.assert_outcomes(failed=2, passed=1)
