@@ -125,7 +125,8 @@ class TlsCheck(StrictModel):
         default=None, description="name the certificate must match; default: URL host"
     )
     ca_file: FilePath | None = Field(
-        default=None, description="trust anchor for the chain; default: system store"
+        default=None,
+        description="trust anchor for the chain; default: the service's ca_file, else system store",
     )
 
 

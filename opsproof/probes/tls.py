@@ -41,6 +41,9 @@ class _Endpoint:
     def __init__(self, service: HttpService) -> None:
         parts = urlsplit(service.url)
         self.tls = service.tls or TlsCheck.model_validate({})
+        self.ca_file = self.tls.ca_file or service.ca_file
+        """The chain's anchor: ``tls.ca_file``, else the CA the service's requests trust (one
+        private CA is declared once), else None for the system store."""
         self.host = parts.hostname or ""
         self.port = parts.port or 443
         self.https = parts.scheme == "https"
@@ -131,15 +134,16 @@ def hostname_matches(service: HttpService) -> Observation:
 
 @timed
 def chain_valid(service: HttpService) -> Observation:
-    """The chain verifies against ``tls.ca_file``, or the system trust store when unset."""
+    """The chain verifies against ``tls.ca_file`` or the service's ``ca_file``, or the system
+    trust store when neither is set."""
     end = _Endpoint(service)
     if not end.https:
         return end.not_https()
-    anchor = str(end.tls.ca_file) if end.tls.ca_file else "the system trust store"
+    anchor = str(end.ca_file) if end.ca_file else "the system trust store"
     try:
-        context = _verifying_context(end.tls.ca_file)
+        context = _verifying_context(end.ca_file)
     except OSError as exc:
-        reason = f"{end.target}: cannot load ca_file {end.tls.ca_file}: {exc}"
+        reason = f"{end.target}: cannot load ca_file {end.ca_file}: {exc}"
         return Observation(False, end.target, reason)
     try:
         end.handshake(context)

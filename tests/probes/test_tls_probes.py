@@ -96,3 +96,19 @@ def test_plain_http_url_is_not_a_tls_target(http_app: Any) -> None:
 
     assert not seen.ok
     assert "TLS checks need an https URL" in seen.reason
+
+
+def test_the_service_ca_file_anchors_the_chain_when_tls_names_none(tls_stack: Any) -> None:
+    def declared(url: str) -> HttpService:
+        spec = {"kind": "http", "url": url, "ca_file": str(tls_stack.ca_file), "timeout": 1}
+        return HttpService.model_validate(spec)
+
+    good, unknown = (
+        chain_valid(declared(tls_stack.good.url)),
+        chain_valid(declared(tls_stack.unknown_ca.url)),
+    )
+
+    assert good.ok, good.reason
+    assert good.reason.endswith(f"chain verifies against {tls_stack.ca_file}")
+    assert not unknown.ok
+    assert f"does not verify against {tls_stack.ca_file}" in unknown.reason
