@@ -21,7 +21,7 @@ WATCHDOG_TIMEOUT = 30.0
 CRASHING_RUN = """
 import os, signal, sys
 from pathlib import Path
-from opsproof.config.models import ProcessFault
+from opsproof.config.models import ProcessFaultSpec
 from opsproof.faults.ledger import Ledger
 from opsproof.faults.transaction import injected
 from opsproof.faults.watchdog import start_watchdog
@@ -30,7 +30,7 @@ from opsproof.faults.container_faults import docker_fault
 
 ledger, container, action = Ledger(Path(sys.argv[1])), sys.argv[2], sys.argv[3]
 start_watchdog(ledger, os.getpid())
-spec = ProcessFault(action=action, service="sleeper")
+spec = ProcessFaultSpec(action=action, service="sleeper")
 fault = docker_fault(spec, DockerTarget(name="sleeper", container=container), "crash", 300)
 with injected(fault, ledger, "crash-" + action, "crash test", lifetime=300):
     print("injected", flush=True)
