@@ -19,7 +19,13 @@ from pydantic import ValidationError
 from opsproof.config.models import ConfigFile, Environment
 from opsproof.config.problems import Problem, config_error, did_you_mean, excerpt, listing
 from opsproof.config.reading import read_config_text
-from opsproof.config.references import Resolver, holds_reference, interpolate, template_problems
+from opsproof.config.references import (
+    Resolver,
+    flow_variables,
+    holds_reference,
+    interpolate,
+    template_problems,
+)
 from opsproof.config.sensitive import header_secrets, url_passwords, written_secrets
 from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
@@ -65,7 +71,7 @@ def load_environment(
 
     resolver = Resolver(os.environ if environ is None else environ, stack or _recorded_stack)
     prefix = ("environments", name)
-    filled = interpolate(data, prefix, resolver, parsed)
+    filled = interpolate(data, prefix, resolver, parsed, flow_variables(data, prefix))
     secrets = resolver.secrets | url_passwords(filled.data)
     problems += filled.problems
     try:

@@ -78,10 +78,42 @@ class Interpolated:
     """Values left unfinished because a reference in them could not be filled in."""
 
 
+Deferred = Callable[[KeyPath, Reference], bool]
+"""Whether a reference at a place is left as written, to be filled in later (a flow's variables)."""
+
+
+def flow_variables(data: object, path: KeyPath) -> Deferred:
+    """``${name}`` inside a flow one of whose steps captures ``name`` is the flow's variable:
+    filled in when the flow runs, not from the environment (whether an *earlier* step captures
+    it is the model's judgement)."""
+    flows = data.get("flows") if isinstance(data, dict) else None
+    captured: dict[int, set[str]] = {}
+    for index, flow in enumerate(flows if isinstance(flows, list) else []):
+        steps = flow.get("steps") if isinstance(flow, dict) else None
+        for step in steps if isinstance(steps, list) else []:
+            capture = step.get("capture") if isinstance(step, dict) else None
+            if isinstance(capture, dict):
+                captured.setdefault(index, set()).update(str(name) for name in capture)
+    depth = len(path)
+
+    def deferred(at: KeyPath, ref: Reference) -> bool:
+        inside = at[depth : depth + 2]
+        if len(inside) < 2 or inside[0] != "flows" or not isinstance(inside[1], int):
+            return False
+        return ref.default is None and ref.name in captured.get(inside[1], set())
+
+    return deferred
+
+
 def interpolate(
-    data: object, path: KeyPath, resolver: Resolver, parsed: ParsedFile
+    data: object,
+    path: KeyPath,
+    resolver: Resolver,
+    parsed: ParsedFile,
+    deferred: Deferred = lambda at, ref: False,
 ) -> Interpolated:
-    """``data`` with every string value interpolated (keys are left as written)."""
+    """``data`` with every string value interpolated (keys are left as written); a reference
+    ``deferred`` says is for later stays as written."""
     problems: list[Problem] = []
     unresolved: list[KeyPath] = []
     stack_refs: list[tuple[KeyPath, Reference]] = []
@@ -101,6 +133,9 @@ def interpolate(
             return value
         text = ""
         for part in parts:
+            if isinstance(part, Reference) and deferred(at, part):
+                text += str(part)
+                continue
             try:
                 text += part if isinstance(part, str) else resolver.resolve(part)
             except StackNotRunning as exc:

@@ -56,6 +56,37 @@ def _status(status: int) -> int:
 
 HttpStatus = Annotated[int, BeforeValidator(_not_bool), AfterValidator(_status)]
 
+_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def _expected_status(value: object) -> object:
+    """One status, a list of them, or a class: kept as a class name or a tuple of statuses."""
+    fix = "write a status (200), a list of them ([200, 201]) or a class (2xx, 5xx)"
+    if isinstance(value, str) and value.lower() in _STATUS_CLASSES:
+        return value.lower()
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(type(item) is int for item in items):
+        raise ValueError(f"{value!r} is not a status; {fix}")
+    return tuple(_status(int(str(item))) for item in items)
+
+
+ExpectedStatus = Annotated[str | tuple[int, ...], BeforeValidator(_expected_status)]
+"""``200``, ``[200, 201]`` or ``2xx``: a class name or the statuses allowed."""
+
+
+def status_matches(expected: str | tuple[int, ...], status: int) -> bool:
+    """Whether ``status`` is one of the expected statuses or in the expected class."""
+    if isinstance(expected, str):
+        return str(status)[0] == expected[0]
+    return status in expected
+
+
+def status_text(expected: str | tuple[int, ...]) -> str:
+    """The expectation as people write it: ``2xx``, ``202``, ``200 or 201``."""
+    if isinstance(expected, str):
+        return expected
+    return " or ".join(map(str, expected))
+
 
 def _bytes(size: ByteSize) -> ByteSize:
     if size > MAX_BYTES:

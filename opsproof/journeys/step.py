@@ -1,0 +1,165 @@
+"""One flow step: build the request from the step and the variables, send it (polling if
+asked), judge the answer, capture values, save the body if asked."""
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from pydantic import JsonValue
+
+from opsproof.config.models import FlowRequestSpec, FlowStepSpec, HttpService
+from opsproof.journeys import expect
+from opsproof.journeys.capture import CaptureFailed, captured
+from opsproof.journeys.expect import Exchanged
+from opsproof.journeys.poll import poll
+from opsproof.journeys.variables import Variables
+from opsproof.probes._fetch import Answer, FetchError, fetch
+from opsproof.probes.http import endpoint_url
+from opsproof.probes.result import Figure
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Where a step's files are: uploads relative to ``base_dir`` (the config file's
+    directory), saved bodies under ``save_dir`` (the run's, None when there is none)."""
+
+    base_dir: Path
+    save_dir: Path | None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The step's verdict, its evidence line, its figures and the bytes it exchanged."""
+
+    ok: bool
+    target: str
+    line: str
+    figures: dict[str, Figure] = field(default_factory=dict)
+    exchanged: Exchanged = field(default_factory=lambda: Exchanged(0, 0))
+
+
+@dataclass(frozen=True)
+class _Payload:
+    """What ``fetch`` sends as the body, and its size as the step's ``sent`` bytes."""
+
+    json: JsonValue = None
+    content: bytes | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    data: dict[str, str] | None = None
+    size: int = 0
+
+
+def _payload(request: FlowRequestSpec, variables: Variables, base_dir: Path) -> _Payload:
+    """The body; files are read here, so a missing one fails the step, naming it."""
+    if request.json_body is not None:
+        rendered = variables.render_json(request.json_body)
+        return _Payload(json=rendered, size=len(json.dumps(rendered).encode()))
+    if request.body is not None:
+        content = variables.render(request.body).encode()
+        return _Payload(content=content, size=len(content))
+    if request.body_file is not None:
+        content = _read(base_dir, request.body_file)
+        return _Payload(content=content, size=len(content))
+    form = {name: variables.render(value) for name, value in request.form.items()} or None
+    files = {
+        name: (part.filename or part.path.name, _read(base_dir, part.path), part.content_type)
+        for name, part in request.files.items()
+    } or None
+    size = sum(len(part[1]) for part in (files or {}).values())
+    return _Payload(files=files, data=form, size=size)
+
+
+class _Unreadable(Exception):
+    """A file the request sends cannot be read."""
+
+
+def _read(base_dir: Path, path: Path) -> bytes:
+    where = path if path.is_absolute() else base_dir / path
+    try:
+        return where.read_bytes()
+    except OSError as exc:
+        raise _Unreadable(f"cannot read {where}: {exc.strerror or exc}") from None
+
+
+def run_step(
+    step: FlowStepSpec,
+    service: HttpService,
+    client: httpx.Client,
+    variables: Variables,
+    earlier: Mapping[str, Exchanged],
+    context: StepContext,
+) -> StepResult:
+    """Send, judge, capture: a failed result's line says what failed, expected vs actual."""
+    request = step.request
+    url = endpoint_url(service, variables.render(request.path))
+    target = f"{request.method} {url}"
+    timeout = request.timeout or service.timeout
+    headers = {name: variables.render(value) for name, value in request.headers.items()}
+    try:
+        payload = _payload(request, variables, context.base_dir)
+    except _Unreadable as exc:
+        return StepResult(False, target, str(exc))
+
+    def send() -> Answer:
+        began = time.monotonic()
+        try:
+            return fetch(
+                client, request.method, url, timeout,
+                headers=headers, json=payload.json, content=payload.content,
+                files=payload.files, data=payload.data,
+            )  # fmt: skip
+        except FetchError as exc:
+            # how long the request really hung, up to its timeout
+            waited = time.monotonic() - began
+            raise FetchError(f"{exc} (waited {waited:.2f} s, timeout {timeout:g} s)") from exc
+
+    def judged(answer: Answer) -> list[str]:
+        return expect.failures(answer, step.expect, variables, earlier)
+
+    figures: dict[str, Figure] = {}
+    try:
+        if step.poll is None:
+            answer = send()
+        else:
+            polled = poll(send, step.poll, lambda answer: not judged(answer))
+            answer = polled.answer
+            figures["poll_s"] = Figure(round(polled.elapsed_s, 3), "s", f"<= {step.poll.timeout:g}")
+            figures["polls"] = Figure(polled.requests)
+            if polled.failure is not None:
+                return StepResult(False, target, polled.failure, figures)
+    except FetchError as exc:
+        return StepResult(False, target, str(exc), figures)
+    latency_ms = round(answer.latency_s * 1000, 1)
+    budget = None if step.expect.max_latency is None else f"<= {step.expect.max_latency * 1000:g}"
+    figures["status"] = Figure(answer.status)
+    figures["latency_ms"] = Figure(latency_ms, "ms", budget)
+    figures["bytes"] = Figure(len(answer.body), "B")
+    exchanged = Exchanged(payload.size, len(answer.body))
+    problems = judged(answer)
+    if problems:
+        return StepResult(False, target, "; ".join(problems), figures, exchanged)
+    for name, spec in step.capture.items():
+        try:
+            variables.capture(name, captured(answer, spec), spec.secret)
+        except CaptureFailed as exc:
+            return StepResult(False, target, f"capture {name}: {exc}", figures, exchanged)
+    saved = _save(step, answer, context)
+    done = f"{answer.status} in {latency_ms:g} ms, {len(answer.body):,} bytes"
+    if "poll_s" in figures:
+        polls = figures["polls"].value
+        done += f", after {figures['poll_s'].value:g} s of polling ({polls} requests)"
+    return StepResult(True, target, done + saved, figures, exchanged)
+
+
+def _save(step: FlowStepSpec, answer: Answer, context: StepContext) -> str:
+    if step.save is None:
+        return ""
+    if context.save_dir is None:
+        return f"; not saved as {step.save}: this run writes no run directory"
+    context.save_dir.mkdir(parents=True, exist_ok=True)
+    path = context.save_dir / step.save
+    path.write_bytes(answer.body)
+    return f"; saved as {path}"
