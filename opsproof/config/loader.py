@@ -69,9 +69,10 @@ def load_environment(
     if not isinstance(data, dict):
         raise config_error(parsed.source, problems, written)
 
-    resolver = Resolver(os.environ if environ is None else environ, stack or _recorded_stack)
+    variables = os.environ if environ is None else environ
+    resolver = Resolver(variables, stack or _recorded_stack)
     prefix = ("environments", name)
-    filled = interpolate(data, prefix, resolver, parsed, flow_variables(data, prefix))
+    filled = interpolate(data, prefix, resolver, parsed, flow_variables(data, prefix, variables))
     secrets = resolver.secrets | url_passwords(filled.data)
     problems += filled.problems
     try:

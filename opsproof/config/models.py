@@ -307,7 +307,7 @@ _STEP_VALUE = r"(?P<step>.+)\.(?P<side>sent|received)"
 class FilePartSpec(StrictModel):
     """One file of a multipart upload, read from disk when the step runs."""
 
-    path: FilePath = Field(description="the file sent; relative to the directory of the run")
+    path: FilePath = Field(description="the file sent; relative to this config file's directory")
     content_type: str = Field(
         default="application/octet-stream", description="the part's Content-Type"
     )
@@ -324,7 +324,9 @@ class FlowRequestSpec(StrictModel):
     )
     json_body: JsonValue = Field(default=None, alias="json", description="a body sent as JSON")
     body: str | None = Field(default=None, description="a body sent as text")
-    body_file: FilePath | None = Field(default=None, description="a file sent as the raw body")
+    body_file: FilePath | None = Field(
+        default=None, description="a file sent as the raw body (relative to this file's directory)"
+    )
     files: dict[str, FilePartSpec] = Field(
         default_factory=dict, description="multipart form field: the file sent in it"
     )
@@ -361,13 +363,22 @@ class SizeSpec(StrictModel):
     max: Bytes | None = Field(default=None, description="at most this many bytes (e.g. 5MiB)")
     smaller_than: str | None = Field(
         default=None,
-        pattern=_STEP_VALUE,
         description="STEP.sent or STEP.received: fewer bytes than an earlier step sent "
         "(its upload) or received",
     )
     larger_than: str | None = Field(
-        default=None, pattern=_STEP_VALUE, description="STEP.sent or STEP.received: more bytes"
+        default=None, description="STEP.sent or STEP.received: more bytes"
     )
+
+    @field_validator("smaller_than", "larger_than")
+    @classmethod
+    def _step_value(cls, relation: str | None) -> str | None:
+        if relation is not None and not re.fullmatch(_STEP_VALUE, relation):
+            raise ValueError(
+                "write STEP.sent (the bytes an earlier step uploaded) or STEP.received (the "
+                "bytes it downloaded), e.g. upload.sent"
+            )
+        return relation
 
 
 class FlowExpectSpec(StrictModel):
@@ -472,9 +483,17 @@ class FlowStepSpec(StrictModel):
     poll: PollSpec | None = Field(default=None, description="repeat until a condition holds")
     save: str | None = Field(
         default=None,
-        pattern=r"^[\w.-]+$",
         description="a file name: the body is saved as flows/FLOW/NAME under the run directory",
     )
+
+    @field_validator("save")
+    @classmethod
+    def _file_name(cls, name: str | None) -> str | None:
+        if name is not None and (not re.fullmatch(r"[\w.-]+", name) or name.strip(".") == ""):
+            raise ValueError(
+                "a file name without directories (letters, digits, _ . -), e.g. result.png"
+            )
+        return name
 
     @field_validator("capture")
     @classmethod
@@ -492,7 +511,14 @@ class FlowSpec(StrictModel):
 
     name: str = Field(description="the test id; unique in the environment")
     service: str = Field(description="the http service its steps ask unless a step names one")
-    steps: list[FlowStepSpec] = Field(min_length=1)
+    steps: list[FlowStepSpec] = Field(description="at least one step, run in order")
+
+    @field_validator("steps")
+    @classmethod
+    def _some_steps(cls, steps: list[FlowStepSpec]) -> list[FlowStepSpec]:
+        if not steps:
+            raise ValueError("a flow needs at least one step: - {name: ..., request: {path: /}}")
+        return steps
 
 
 class Convergence(StrictModel):

@@ -82,10 +82,10 @@ Deferred = Callable[[KeyPath, Reference], bool]
 """Whether a reference at a place is left as written, to be filled in later (a flow's variables)."""
 
 
-def flow_variables(data: object, path: KeyPath) -> Deferred:
+def flow_variables(data: object, path: KeyPath, environ: Mapping[str, str]) -> Deferred:
     """``${name}`` inside a flow one of whose steps captures ``name`` is the flow's variable:
-    filled in when the flow runs, not from the environment (whether an *earlier* step captures
-    it is the model's judgement)."""
+    filled in when the flow runs, not from the environment. So is a name no variable has
+    there: the model then says no earlier step captures it (or that it may be exported)."""
     flows = data.get("flows") if isinstance(data, dict) else None
     captured: dict[int, set[str]] = {}
     for index, flow in enumerate(flows if isinstance(flows, list) else []):
@@ -100,7 +100,9 @@ def flow_variables(data: object, path: KeyPath) -> Deferred:
         inside = at[depth : depth + 2]
         if len(inside) < 2 or inside[0] != "flows" or not isinstance(inside[1], int):
             return False
-        return ref.default is None and ref.name in captured.get(inside[1], set())
+        if ref.default is not None or ref.stack_key is not None:
+            return False
+        return ref.name in captured.get(inside[1], set()) or ref.name not in environ
 
     return deferred
 
