@@ -27,6 +27,7 @@ from opsproof.config.values import (
     Bytes,
     ExpectedStatus,
     FilePath,
+    FlowPath,
     Headers,
     Hostname,
     HttpStatus,
@@ -318,7 +319,7 @@ class FlowRequestSpec(StrictModel):
     """A flow step's request: a smoke request, plus uploads and its own deadline."""
 
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    path: RequestPath = Field(description="appended to the service's url; may use ${variables}")
+    path: FlowPath = Field(description="appended to the service's url; may use ${variables}")
     headers: Headers = Field(
         default_factory=dict, description="sent with the service's headers; may use ${variables}"
     )

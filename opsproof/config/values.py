@@ -130,6 +130,15 @@ RequestPath = Annotated[str, AfterValidator(_request_path)]
 """``/health``: starts with a slash, one line, no control characters."""
 
 
+def _flow_path(path: str) -> str:
+    """A flow's path may start with a captured variable (a Location header's path)."""
+    return _request_path("/" + path)[1:] if path.startswith("${") else _request_path(path)
+
+
+FlowPath = Annotated[str, AfterValidator(_flow_path)]
+"""A request path, or one that starts with ``${variable}`` (checked again once filled in)."""
+
+
 def _header_name(name: str) -> str:
     if not name or any(c not in _TOKEN for c in name):
         raise ValueError(

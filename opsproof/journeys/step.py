@@ -94,8 +94,11 @@ def run_step(
 ) -> StepResult:
     """Send, judge, capture: a failed result's line says what failed, expected vs actual."""
     request = step.request
-    url = endpoint_url(service, variables.render(request.path))
+    path = variables.render(request.path)
+    url = endpoint_url(service, path)
     target = f"{request.method} {url}"
+    if not path.startswith("/"):
+        return StepResult(False, target, f"the path {path!r} does not start with '/'")
     timeout = request.timeout or service.timeout
     headers = {name: variables.render(value) for name, value in request.headers.items()}
     try:
