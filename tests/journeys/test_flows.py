@@ -51,7 +51,7 @@ def test_wrong_terminal_state_names_the_step_and_the_state(run_journey) -> None:
     assert not observation.ok
     reason = observation.reason
     assert "step 2/3 'the worker rejects it' failed: GET https://" in reason
-    assert '/api/uploads/' in reason
+    assert "/api/uploads/" in reason
     assert 'expected status = "done", got "failed"' in reason
     assert "captured: upload_id=" in reason
 
@@ -76,7 +76,7 @@ def test_poll_timeout_says_how_long_and_what_it_saw(run_journey) -> None:
     assert not observation.ok
     reason = observation.reason
     assert "step 2/3 'wait for the worker' failed" in reason
-    assert "poll timeout: waited" in reason and "of 1 s for status in [\"done\"]" in reason
+    assert "poll timeout: waited" in reason and 'of 1 s for status in ["done"]' in reason
     assert 'still "processing"' in reason or 'still "queued"' in reason
 
 
