@@ -11,6 +11,7 @@ import httpx
 from pydantic import JsonValue
 
 from opsproof.config.models import FlowRequestSpec, FlowStepSpec, HttpService
+from opsproof.config.values import status_text
 from opsproof.journeys import expect
 from opsproof.journeys.capture import CaptureFailed, captured
 from opsproof.journeys.expect import Exchanged
@@ -137,7 +138,7 @@ def run_step(
         return StepResult(False, target, str(exc), figures)
     latency_ms = round(answer.latency_s * 1000, 1)
     budget = None if step.expect.max_latency is None else f"<= {step.expect.max_latency * 1000:g}"
-    figures["status"] = Figure(answer.status)
+    figures["status"] = Figure(answer.status, target=status_text(step.expect.status))
     figures["latency_ms"] = Figure(latency_ms, "ms", budget)
     figures["bytes"] = Figure(len(answer.body), "B")
     exchanged = Exchanged(payload.size, len(answer.body))
