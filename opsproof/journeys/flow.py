@@ -10,7 +10,7 @@ captured, with secrets masked.
 
 import re
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -55,19 +55,28 @@ def run_flow(flow: FlowSpec, services: dict[str, HttpService], context: FlowCont
             if name not in clients:
                 clients[name] = stack.enter_context(http_client(services[name]))
             result = run_step(step, services[name], clients[name], variables, earlier, step_context)
-            figures |= {f"{number} {step.name}: {k}": v for k, v in result.figures.items()}
+            step_figures = {"request": Figure(result.target), **result.figures}
+            figures |= {f"{number} {step.name}: {k}": v for k, v in step_figures.items()}
             earlier[step.name] = result.exchanged
             if not result.ok:
                 lines.append(
                     f"step {number}/{len(flow.steps)} {step.name!r} failed: {result.target}: "
                     f"{result.line}; captured: {variables.shown()}"
                 )
-                reason = variables.redactor(context.secrets).text(
-                    f"flow {flow.name!r}: " + "\n".join(lines)
-                )
-                return Observation(False, flow.name, reason, figures)
+                reason = f"flow {flow.name!r}: " + "\n".join(lines)
+                return _masked(Observation(False, flow.name, reason, figures), variables, context)
             lines.append(f"step {number} {step.name!r}: {result.target}: {result.line}")
-    reason = variables.redactor(context.secrets).text(
-        f"flow {flow.name!r}: {len(flow.steps)} steps passed\n" + "\n".join(lines)
-    )
-    return Observation(True, flow.name, reason, figures)
+    reason = f"flow {flow.name!r}: {len(flow.steps)} steps passed\n" + "\n".join(lines)
+    return _masked(Observation(True, flow.name, reason, figures), variables, context)
+
+
+def _masked(observation: Observation, variables: Variables, context: FlowContext) -> Observation:
+    """The reason and the text figures (each step's request) with every secret masked."""
+    redactor = variables.redactor(context.secrets)
+    figures = {
+        name: replace(figure, value=redactor.text(figure.value))
+        if isinstance(figure.value, str)
+        else figure
+        for name, figure in observation.figures.items()
+    }
+    return replace(observation, reason=redactor.text(observation.reason), figures=figures)

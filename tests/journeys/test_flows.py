@@ -142,6 +142,7 @@ def test_captured_secrets_are_masked(run_journey) -> None:
     assert 'expected id = "***x", got "***"' in reason
     # the same value captured under a name that is no secret is masked too: it is the secret
     assert "upload_id=***" in reason
+    assert observation.figures["2 wait for the worker: request"].value.endswith("/api/uploads/***")
 
 
 @pytest.fixture
