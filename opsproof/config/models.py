@@ -29,6 +29,7 @@ from opsproof.config.values import (
     FilePath,
     FlowPath,
     Headers,
+    HeaderValue,
     Hostname,
     HttpStatus,
     Number,
@@ -309,10 +310,12 @@ class FilePartSpec(StrictModel):
     """One file of a multipart upload, read from disk when the step runs."""
 
     path: FilePath = Field(description="the file sent; relative to this config file's directory")
-    content_type: str = Field(
+    content_type: HeaderValue = Field(
         default="application/octet-stream", description="the part's Content-Type"
     )
-    filename: str | None = Field(default=None, description="the name sent; default: the file's")
+    filename: HeaderValue | None = Field(
+        default=None, description="the name sent; default: the file's"
+    )
 
 
 class FlowRequestSpec(StrictModel):

@@ -15,6 +15,7 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 import idna
 from pydantic import AfterValidator, BeforeValidator, ByteSize, Field
+from pydantic_core import PydanticCustomError
 
 from opsproof.config.problems import excerpt
 
@@ -94,7 +95,20 @@ def _bytes(size: ByteSize) -> ByteSize:
     return size
 
 
-Bytes = Annotated[ByteSize, BeforeValidator(_not_bool), AfterValidator(_bytes)]
+def _size_text(value: object) -> object:
+    """pydantic's own words ("could not parse value and unit from byte string") give no fix."""
+    value = _not_bool(value)
+    try:
+        if ByteSize._validate(value, None) < 0:  # type: ignore[arg-type]
+            raise ValueError("negative")
+    except (PydanticCustomError, ValueError, TypeError):
+        raise ValueError(
+            "not a size; write a number of bytes or one with a unit: 512KiB, 48MiB, 1GB"
+        ) from None
+    return value
+
+
+Bytes = Annotated[ByteSize, BeforeValidator(_size_text), AfterValidator(_bytes)]
 """A size such as ``48MiB`` or a number of bytes, at most 1 PiB."""
 
 

@@ -88,6 +88,21 @@ CASES = {
                       f"{STEPS}[0].expect.body_excludes[0]", "expected text"),
     "step name": ("- name: wait", "- name: send", f"{STEPS}[1].name",
                   "'send' is used twice in this flow; name each step once"),
+    "capture secret": ("job_id: {json: id}", "job_id: {json: id, secret: maybe}",
+                       f"{STEPS}[0].capture.job_id.secret", "expected true or false"),
+    "content type": ("content_type: text/plain", 'content_type: "text/plain\\r\\nX: 1"',
+                     f"{STEPS}[0].request.files.file.content_type", "header value"),
+    "poll timeout": ("100ms, timeout: 5s", "100ms, timeout: 0s", f"{STEPS}[1].poll.timeout",
+                     "must be more than 0"),
+    "size max": ("max: 1MiB", "max: -1", f"{STEPS}[2].expect.size.max",
+                 "not a size; write a number of bytes"),
+    "step service": ("            request: {path: \"/api/uploads/${job_id}\"}",
+                     "            service: web\n"
+                     "            request: {path: \"/api/uploads/${job_id}\"}",
+                     f"{STEPS}[1].service", "'web' is not an http service here (api)"),
+    "flow name": ("  - name: upload\n", "  - name: upload\n        service: api\n        steps: "
+                  "[{name: x, request: {path: /}}]\n      - name: upload\n",
+                  "environments.staging.flows[1].name", "'upload' is used twice; flow names are"),
     "flow service": ("service: api\n        steps", "service: web\n        steps",
                      "environments.staging.flows[0].service", "'web' is not an http service here"),
 }  # fmt: skip
