@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from opsproof.paths import PROJECT_ROOT, SHIPPED_CONFIG
+from opsproof.paths import SHIPPED_CONFIG, SUITES
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.state import default_state_dir
 
@@ -24,7 +24,7 @@ RUN_TIMEOUT = 300.0
 
 def _time_gate(state_dir: Path, reports: Path, workers: int) -> float:
     command = [
-        sys.executable, "-m", "pytest", str(PROJECT_ROOT / "checks"), "-q",
+        sys.executable, "-m", "pytest", str(SUITES["gate"]), "-q",
         "--env", "reference", "--config", str(SHIPPED_CONFIG),
         "--stack-state-dir", str(state_dir), "--reports-dir", str(reports),
     ]  # fmt: skip

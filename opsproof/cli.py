@@ -186,7 +186,7 @@ def stack_status_command(state_dir: Path | None, runtime: str | None, as_json: b
     "--reports-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where run directories go (default: reports/runs in this project).",
+    help="Where run directories go (default: reports/runs in the current directory).",
 )
 @click.option(
     "-n", "--workers", default=0, show_default=True, help="pytest-xdist workers (0: serial)."

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from opsproof.paths import PROJECT_ROOT
+from opsproof.paths import REPORTS_DIR
 
 if TYPE_CHECKING:
     from opsproof.evidence.integrity import Verification
 
-DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports" / "runs"
 ALLURE_TIMEOUT = 300.0
 
 INTACT, TAMPERED, UNVERIFIABLE, BAD_SIGNATURE, BROKEN_CHAIN, BAD_OSCAL = 0, 1, 2, 3, 4, 5
@@ -38,9 +37,9 @@ ALLURE_MISSING = 3
 reports_dir_option = click.option(
     "--reports-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_REPORTS_DIR,
+    default=REPORTS_DIR,
     show_default=True,
-    help="Where run directories are.",
+    help="Where run directories are (relative to the current directory).",
 )
 
 

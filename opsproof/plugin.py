@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from opsproof.backup.targets import BACKUP_FIXTURES
 from opsproof.config.loader import LoadedEnvironment, load_environment
+from opsproof.config.models import Convergence
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.evidence.bundle import ALLURE_RESULTS, JUNIT
 from opsproof.evidence.catalogue import Catalogue, load_catalogue
@@ -27,13 +29,20 @@ from opsproof.evidence.redact import Redactor, environment_secrets
 from opsproof.evidence.rundir import create_run_dir
 from opsproof.evidence.verdict import Verdict
 from opsproof.evidence.waivers import Waivers, load_waivers, no_waivers
-from opsproof.paths import SUITES, find_config
+from opsproof.paths import REPORTS_DIR, SUITES, find_config
 from opsproof.stack.state import StackState, default_state_dir
 from opsproof.targets import TARGET_FIXTURES
 from opsproof.verify import Verifier
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
+
+pytest_plugins = [
+    "opsproof.suite_plugins.chaos",
+    "opsproof.suite_plugins.dr",
+    "opsproof.suite_plugins.load",
+]
+"""The suites' machinery: their options and fixtures exist wherever opsproof is installed."""
 
 DEFAULT_ENVIRONMENT = "reference"
 NOT_APPLICABLE = "not applicable"
@@ -77,6 +86,8 @@ class EvidenceMarks:
 
 
 MARKS_KEY = pytest.StashKey[EvidenceMarks]()
+JUDGED_ONCE = frozenset({"dr_session", *BACKUP_FIXTURES})
+"""Fixtures of the items that judge a backup (``verify`` does not retry them)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -108,7 +119,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="opsproof_reports_dir",
         type=Path,
         default=None,
-        help="where run directories are written (default: reports/runs under the pytest rootdir)",
+        help="where run directories are written (default: reports/runs in the current directory)",
     )
     group.addoption(
         "--run-kind",
@@ -209,7 +220,7 @@ def _start_evidence(
         settings = evidence_settings(config, os.environ)
     except OpsproofError as error:
         raise pytest.UsageError(str(error)) from None
-    reports_dir = config.option.opsproof_reports_dir or config.rootpath / "reports" / "runs"
+    reports_dir = config.option.opsproof_reports_dir or config.invocation_params.dir / REPORTS_DIR
     run_dir = create_run_dir(reports_dir, settings.kind, loaded.name, started)
     config.stash[RUN_DIR_KEY] = run_dir
     if not config.option.xmlpath:
@@ -349,5 +360,10 @@ def evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
 
 @pytest.fixture
 def verify(request: pytest.FixtureRequest, ops_environment: LoadedEnvironment) -> Verifier:
-    """``verify(lambda: probe(...))``: retry until convergence, record figures, fail with reason."""
+    """``verify(lambda: probe(...))``: retry until convergence, record figures, fail with reason.
+
+    An item that judges a backup judges once: a comparison with a backup is a fact, retrying
+    until a convergence deadline (as the gate does after a deploy) cannot change it."""
+    if JUDGED_ONCE & set(request.fixturenames):
+        return Verifier(request.node, Convergence())
     return Verifier(request.node, ops_environment.environment.convergence)

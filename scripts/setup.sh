@@ -43,9 +43,10 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when the dependency declaration changed since the last install.
+# Reinstall only when the package declaration (dependencies, packages) changed since the last
+# install.
 stamp=.venv/.opsproof-installed
-wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+wanted=$(cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
   echo "setup: installing opsproof and its dependencies into .venv" >&2
   timeout 900 .venv/bin/python -m pip install -q --upgrade pip

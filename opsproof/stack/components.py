@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsproof.errors import StackError
+from opsproof.paths import FIXTURES
 from opsproof.stack.certs import TlsFiles
 from opsproof.stack.state import ComponentState
 
@@ -72,14 +73,10 @@ class Layout:
 
 
 def service_dir() -> Path:
-    """The directory holding the ``reference_service`` package (the repository's fixtures/)."""
-    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
-    if not (fixtures / "reference_service" / "app.py").is_file():
-        raise StackError(
-            f"{fixtures}/reference_service not found: the reference stack runs from a source"
-            " checkout (pip install -e .)"
-        )
-    return fixtures
+    """The directory holding the ``reference_service`` package (shipped: fixtures/)."""
+    if not (FIXTURES / "reference_service" / "app.py").is_file():
+        raise StackError(f"{FIXTURES}/reference_service not found: reinstall opsproof")
+    return FIXTURES
 
 
 def find_program(name: str, *dirs: Path, package: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from opsproof.paths import PROJECT_ROOT
+from tests.project import PROJECT_ROOT
 
 CLI_TIMEOUT = 240.0
 

@@ -17,10 +17,10 @@ import httpx
 import psutil
 import pytest
 
-from opsproof.paths import PROJECT_ROOT
 from opsproof.stack.launcher import start_component
 from opsproof.stack.readiness import wait_healthy
 from opsproof.stack.state import StackState
+from tests.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack
 

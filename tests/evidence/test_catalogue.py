@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from opsproof.evidence.catalogue import load_catalogue
-from opsproof.paths import PROJECT_ROOT
+from tests.project import PROJECT_ROOT
 
 SUITES = ("checks", "chaos", "load")
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from opsproof.paths import PROJECT_ROOT, SHIPPED_CONFIG
+from opsproof.paths import SHIPPED_CONFIG
 from opsproof.stack.state import StackState
+from tests.project import PROJECT_ROOT
 
 GATE_TIMEOUT = 180.0
 

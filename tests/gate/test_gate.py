@@ -13,6 +13,7 @@ import yaml
 
 from opsproof.paths import SHIPPED_CONFIG
 from opsproof.stack.state import StackState
+from tests.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack
 
@@ -139,7 +140,7 @@ def test_a_selected_subset_is_recorded_as_a_partial_run_everywhere(gate) -> None
     assert "(not counted toward a schedule)" in history.stdout
 
 
-JOURNEYS = SHIPPED_CONFIG.parent / "examples" / "journeys.yaml"
+JOURNEYS = PROJECT_ROOT / "examples" / "journeys.yaml"
 
 
 def test_journeys_example_passes_the_gate_and_keeps_the_download(gate) -> None:

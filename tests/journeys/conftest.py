@@ -10,9 +10,9 @@ import yaml
 from opsproof.config.loader import LoadedEnvironment, load_environment
 from opsproof.config.models import HttpService
 from opsproof.journeys.flow import FlowContext, run_flow
-from opsproof.paths import PROJECT_ROOT
 from opsproof.probes.result import Observation
 from opsproof.stack.state import StackState
+from tests.project import PROJECT_ROOT
 
 JOURNEYS = PROJECT_ROOT / "examples" / "journeys.yaml"
 

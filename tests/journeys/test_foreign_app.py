@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from opsproof.paths import PROJECT_ROOT
 from tests.journeys.foreign_app import PASSWORD, foreign_app
+from tests.project import PROJECT_ROOT
 
 CONFIG = """\
 version: 1

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opsproof.paths import PROJECT_ROOT, SHIPPED_CONFIG
+from opsproof.paths import SHIPPED_CONFIG
 from opsproof.stack.state import StackState
+from tests.project import PROJECT_ROOT
 
 RUN_TIMEOUT = 150.0
 

@@ -9,7 +9,7 @@ from opsproof.errors import ConfigError
 from opsproof.load.options import ConstantVus, PerVuIterations, RampingVus, SharedIterations
 from opsproof.load.plan import Plan, Target
 from opsproof.load.profile import load_profile, profile_from_dict
-from opsproof.paths import PROJECT_ROOT
+from tests.project import PROJECT_ROOT
 
 RUNBOOK = PROJECT_ROOT / "load" / "profiles" / "runbook-ramp.yaml"
 

@@ -18,9 +18,9 @@ import pytest
 from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun
 from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.paths import PROJECT_ROOT
 from opsproof.stack.readiness import wait_healthy
 from opsproof.stack.state import StackState
+from tests.project import PROJECT_ROOT
 
 SUITE_TIMEOUT = 180.0
 RELOAD_TIMEOUT = 10.0

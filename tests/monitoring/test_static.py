@@ -9,7 +9,7 @@ import pytest
 from opsproof.monitoring import static
 from opsproof.monitoring.coverage import DownAlertTarget, down_alert
 from opsproof.monitoring.rules import AlertRule, rules_in_files, scrape_jobs
-from opsproof.paths import PROJECT_ROOT
+from tests.project import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "fixtures" / "monitoring"
 

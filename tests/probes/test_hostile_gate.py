@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from opsproof.paths import PROJECT_ROOT
+from tests.project import PROJECT_ROOT
 
 DEADLINE_S = 1.0
 SLACK_S = 0.5

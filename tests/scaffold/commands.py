@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from opsproof.paths import PROJECT_ROOT
+from tests.project import PROJECT_ROOT
 
 CLI_TIMEOUT = 240.0
 FIXTURE_COMPOSE = PROJECT_ROOT / "fixtures" / "docker-compose.yml"

@@ -1,5 +1,6 @@
 """The load suite's options and fixtures: one run of the profile per session, shared by the
-run's own item and one item per threshold."""
+run's own item and one item per threshold (load/, or a team's own tests asking for
+``load_run`` or ``load_threshold``)."""
 
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -13,9 +14,13 @@ from opsproof.load.profile import Profile, load_profile
 from opsproof.load.progress import Progress, format_progress
 from opsproof.load.runner import DEFAULT_MAX_REQUESTS, RunSettings
 from opsproof.load.suite import LoadRun, execute, require_load_allowed, target_for
+from opsproof.paths import SUITES
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
+from opsproof.suite_plugins.scope import names_suite, provides
 
-HERE = Path(__file__).parent
+SUITE = SUITES["load"]
+_LOADS = pytest.StashKey[bool]()
+"""Set when a collected test gets ``load_run`` or ``load_threshold`` from this module."""
 PROFILE_KEY = pytest.StashKey[Profile]()
 
 
@@ -25,13 +30,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--load-profile",
         type=Path,
-        default=HERE / "profiles" / "runbook-ramp.yaml",
+        default=SUITE / "profiles" / "runbook-ramp.yaml",
         help="k6-style profile (YAML or JSON) to run (default: the runbook ramp)",
     )
     add(
         "--load-locustfile",
         type=Path,
-        default=HERE / "locustfile.py",
+        default=SUITE / "locustfile.py",
         help="Locust user classes; a scenario's exec names one",
     )
     add("--load-service", default=None, help="http service to load (default: api)")
@@ -56,18 +61,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Read the profile before collection: a mistake in it is a usage error, not a test."""
-    try:
-        profile = load_profile(config.option.load_profile)
+    """Read the profile before the load suite's session: a mistake in it is a usage error, not
+    a test (a team's own load tests meet it while collecting)."""
+    if names_suite(config, "load"):
+        _profile(config)
+
+
+def _profile(config: pytest.Config) -> Profile:
+    """The profile of ``--load-profile`` scaled by ``--load-time-scale``, read once."""
+    if PROFILE_KEY not in config.stash:
+        try:
+            profile = load_profile(config.option.load_profile)
+        except ConfigError as error:
+            raise pytest.UsageError(str(error)) from None
         config.stash[PROFILE_KEY] = profile.scaled(config.option.load_time_scale)
-    except ConfigError as error:
-        raise pytest.UsageError(str(error)) from None
+    return config.stash[PROFILE_KEY]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "load_threshold" not in metafunc.fixturenames:
+    if provides(metafunc, "load_run", __name__):
+        metafunc.config.stash[_LOADS] = True
+    if not provides(metafunc, "load_threshold", __name__):
         return
-    thresholds = metafunc.config.stash[PROFILE_KEY].thresholds
+    metafunc.config.stash[_LOADS] = True
+    thresholds = _profile(metafunc.config).thresholds
     if thresholds:
         metafunc.parametrize("load_threshold", thresholds, ids=[t.id for t in thresholds])
     else:
@@ -78,8 +95,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse before any traffic when the environment has not opted in to load."""
-    if not any("load_run" in getattr(item, "fixturenames", ()) for item in items):
+    if not config.stash.get(_LOADS, False):
         return
+    _profile(config)
     try:
         require_load_allowed(config.stash[CONTEXT_KEY].load())
     except OpsproofError as error:
@@ -107,7 +125,7 @@ def load_run(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFacto
         max_requests=option.load_max_requests,
         progress=_Printer(pytestconfig),
     )
-    return execute(pytestconfig.stash[PROFILE_KEY], target, settings)
+    return execute(_profile(pytestconfig), target, settings)
 
 
 class _Printer:

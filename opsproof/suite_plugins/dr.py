@@ -1,6 +1,7 @@
 """The DR suite's machinery: targets from the environment's ``backup`` block, and one shared
-session in which every backup and scratch restore is done once. It runs serially (``-n`` is
-refused): the drill stops and restores the very data other items read.
+session in which every backup and scratch restore is done once. The suite runs serially (``-n``
+is refused): the drill stops and restores the very data other items read. An item that judges a
+backup judges once (``opsproof.plugin``'s ``verify``).
 """
 
 from collections.abc import Iterator
@@ -13,16 +14,15 @@ from opsproof.backup.session import DrSession
 from opsproof.backup.store import private_store
 from opsproof.backup.targets import BACKUP_FIXTURES
 from opsproof.config.loader import LoadedEnvironment
-from opsproof.config.models import Convergence
 from opsproof.errors import ConfigError
 from opsproof.evidence.conclusion import verdict_marks
 from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
-from opsproof.verify import Verifier
+from opsproof.suite_plugins.scope import names_suite, provides
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if getattr(config.option, "numprocesses", None):
+    if getattr(config.option, "numprocesses", None) and names_suite(config, "dr"):
         raise pytest.UsageError(
             "dr: run without -n: the drill stops and wipes the data other items are reading"
         )
@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize the suite's target fixtures; nothing declared → one "not applicable" skip."""
     for fixture, targets_of in BACKUP_FIXTURES.items():
-        if fixture not in metafunc.fixturenames:
+        if not provides(metafunc, fixture, __name__):
             continue
         try:
             loaded = metafunc.config.stash[CONTEXT_KEY].load()
@@ -65,13 +65,6 @@ def dr_session(
     session = DrSession(Path(store), backup.timeout if backup else 1800.0)
     yield session
     session.close()
-
-
-@pytest.fixture
-def verify(request: pytest.FixtureRequest) -> Verifier:
-    """Judges once: a comparison with a backup is a fact, retrying until a convergence
-    deadline (as the gate does after a deploy) cannot change it."""
-    return Verifier(request.node, Convergence())
 
 
 @pytest.fixture(scope="session")

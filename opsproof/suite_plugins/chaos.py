@@ -1,6 +1,7 @@
 """The chaos suite's machinery: one item per experiment, leftovers first, a watchdog, a ledger.
 
-Before any experiment, faults left open by an earlier run that died are reverted and reported;
+For every test that asks for ``experiment`` or ``chaos_run`` (chaos/ and a team's own). Before
+any experiment, faults left open by an earlier run that died are reverted and reported;
 against a reference stack with a dead component every experiment fails (a revert would start
 it again and repair the stack unseen); a watchdog process is started for this run; with
 ``--dry-run`` each experiment's plan is printed and nothing at all is touched.
@@ -21,8 +22,10 @@ from opsproof.faults.safety import chaos_plan
 from opsproof.faults.watchdog import start_watchdog
 from opsproof.plugin import CONTEXT_KEY
 from opsproof.stack.status import not_whole
+from opsproof.suite_plugins.scope import names_suite, provides
 
 LEFTOVERS_KEY = pytest.StashKey[list[Reverted]]()
+_PLAN_CHECKED = pytest.StashKey[bool]()
 WATCHDOG_STOP_TIMEOUT = 5.0
 
 
@@ -40,22 +43,36 @@ def _refuse(error: OpsproofError) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse the whole run, dry run included, before anything is collected or touched, when
-    the environment did not opt in to chaos or a planned fault could not be undone here
-    (``opsproof.faults.feasibility``: file, line, key and fix for each).
+    """Refuse a run of the chaos suite, dry run included, before anything is collected or
+    touched (so it leaves no run directory)."""
+    if names_suite(session.config, "chaos"):
+        _check_plan(session.config)
+
+
+def _check_plan(config: pytest.Config) -> None:
+    """Refuse the run when the environment did not opt in to chaos or a planned fault could
+    not be undone here (``opsproof.faults.feasibility``: file, line, key and fix for each).
 
     A usage error is printed once, one line per problem; ``pytest.exit`` would print it twice
     (on stderr and again as the session's interruption)."""
-    context = session.config.stash[CONTEXT_KEY]
+    if config.stash.get(_PLAN_CHECKED, False):
+        return
+    context = config.stash[CONTEXT_KEY]
     try:
         check_chaos_plan(context.load(), context.state_dir)
     except OpsproofError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[_PLAN_CHECKED] = True
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One item per experiment of the environment, named after it."""
-    if "experiment" not in metafunc.fixturenames:
+    """One item per experiment of the environment, named after it; a team's own chaos test is
+    refused here, while collecting, as the suite is before its session."""
+    parametrized = provides(metafunc, "experiment", __name__)
+    if not parametrized and not provides(metafunc, "chaos_run", __name__):
+        return
+    _check_plan(metafunc.config)
+    if not parametrized:
         return
     loaded = metafunc.config.stash[CONTEXT_KEY].load()
     experiments = chaos_plan(loaded.name, loaded.environment).experiments

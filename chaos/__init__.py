@@ -1,0 +1,1 @@
+"""The chaos suite: one item per experiment of the environment."""

@@ -1,0 +1,1 @@
+"""The deploy gate: one item per health, dependency, smoke, TLS, metrics and host check."""
