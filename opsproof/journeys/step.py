@@ -11,7 +11,7 @@ import httpx
 from pydantic import JsonValue
 
 from opsproof.config.models import FlowRequestSpec, FlowStepSpec, HttpService
-from opsproof.config.values import status_text
+from opsproof.config.values import status_matches, status_text
 from opsproof.journeys import expect
 from opsproof.journeys.capture import CaptureFailed, captured
 from opsproof.journeys.expect import Exchanged
@@ -20,6 +20,8 @@ from opsproof.journeys.variables import Variables
 from opsproof.probes._fetch import Answer, FetchError, fetch
 from opsproof.probes.http import endpoint_url
 from opsproof.probes.result import Figure
+
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def run_step(
         return StepResult(False, target, f"the path {path!r} does not start with '/'")
     timeout = request.timeout or service.timeout
     headers = {name: variables.render(value) for name, value in request.headers.items()}
+    # a step that expects a redirect judges the redirect itself (and may capture its Location)
+    follow = not any(status_matches(step.expect.status, code) for code in _REDIRECTS)
     try:
         payload = _payload(request, variables, context.base_dir)
     except _Unreadable as exc:
@@ -113,7 +117,7 @@ def run_step(
             return fetch(
                 client, request.method, url, timeout,
                 headers=headers, json=payload.json, content=payload.content,
-                files=payload.files, data=payload.data,
+                files=payload.files, data=payload.data, follow_redirects=follow,
             )  # fmt: skip
         except FetchError as exc:
             # how long the request really hung, up to its timeout

@@ -74,6 +74,12 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/healthz":
             self._json(200, {"ok": True})
             return
+        if parts.path == "/go":
+            self.send_response(302)
+            self.send_header("Location", "/healthz")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if not self._authorized():
             return
         if parts.path.startswith("/v1/jobs/"):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from opsproof.config.models import FlowSpec, HttpService
+from opsproof.journeys.flow import FlowContext, run_flow
 from tests.journeys.foreign_app import PASSWORD, foreign_app
 from tests.project import PROJECT_ROOT
 
@@ -97,3 +99,23 @@ def test_a_failed_foreign_job_fails_fast_with_the_token_masked(tmp_path: Path) -
     assert "token=***" in reason and "ticket=T-" in reason
     report = "".join(path.read_text() for path in (tmp_path / "reports").rglob("*.json"))
     assert PASSWORD not in report
+
+
+def test_a_step_that_expects_a_redirect_judges_it_and_captures_where_it_points(
+    tmp_path: Path,
+) -> None:
+    flow = FlowSpec.model_validate({
+        "name": "redirect", "service": "app",
+        "steps": [
+            {"name": "go", "request": {"path": "/go"},
+             "expect": {"status": "3xx"}, "capture": {"where": {"header": "Location"}}},
+            {"name": "follow", "request": {"path": "${where}"},
+             "expect": {"json": {"ok": True}}},
+        ],
+    })  # fmt: skip
+    with foreign_app() as url:
+        service = HttpService.model_validate({"kind": "http", "url": url})
+        observation = run_flow(flow, {"app": service}, FlowContext(tmp_path))
+    assert observation.ok, observation.reason
+    assert observation.figures["1 go: status"].value == 302
+    assert "step 2 'follow': GET http://127.0.0.1:" in observation.reason
