@@ -515,6 +515,11 @@ class FlowSpec(StrictModel):
 
     name: str = Field(description="the test id; unique in the environment")
     service: str = Field(description="the http service its steps ask unless a step names one")
+    headers: Headers = Field(
+        default_factory=dict,
+        description="sent with every step (a step's own win); one using a ${variable} no step "
+        "has captured yet is left out until one has (the login before its token)",
+    )
     steps: list[FlowStepSpec] = Field(description="at least one step, run in order")
 
     @field_validator("steps")
@@ -1000,6 +1005,12 @@ def _flow_problems(
                 problems.append(_located((*here, "expect", "size", key), relation, message))
         steps.append(step.name)
         captured += step.capture
+    for used in sorted(set(_VARIABLE.findall(json.dumps(flow.headers))) - set(captured)):
+        message = (
+            f"${{{used}}} is captured by no step of this flow (captured: "
+            f"{listing(captured) or 'none'}); capture it, or export {used} if it is a variable"
+        )
+        problems.append(_located((*at, "headers"), used, message))
     return problems
 
 

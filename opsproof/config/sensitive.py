@@ -57,6 +57,7 @@ def header_secrets(environment: Environment) -> set[str]:
     }
     headers = [step.request.headers for step in environment.smoke]
     headers += [step.request.headers for flow in environment.flows for step in flow.steps]
+    headers += [flow.headers for flow in environment.flows]
     for declared in headers:
         found |= {value for name, value in declared.items() if looks_secret(name)}
     return found

@@ -54,7 +54,9 @@ def run_flow(flow: FlowSpec, services: dict[str, HttpService], context: FlowCont
             name = step.service or flow.service
             if name not in clients:
                 clients[name] = stack.enter_context(http_client(services[name]))
-            result = run_step(step, services[name], clients[name], variables, earlier, step_context)
+            result = run_step(
+                step, services[name], clients[name], variables, earlier, step_context, flow.headers
+            )
             step_figures = {"request": Figure(result.target), **result.figures}
             figures |= {f"{number} {step.name}: {k}": v for k, v in step_figures.items()}
             earlier[step.name] = result.exchanged

@@ -94,8 +94,10 @@ def run_step(
     variables: Variables,
     earlier: Mapping[str, Exchanged],
     context: StepContext,
+    flow_headers: Mapping[str, str] | None = None,
 ) -> StepResult:
-    """Send, judge, capture: a failed result's line says what failed, expected vs actual."""
+    """Send, judge, capture: a failed result's line says what failed, expected vs actual.
+    ``flow_headers`` are sent too once their variables are captured; the step's own win."""
     request = step.request
     path = variables.render(request.path)
     url = endpoint_url(service, path)
@@ -103,7 +105,13 @@ def run_step(
     if not path.startswith("/"):
         return StepResult(False, target, f"the path {path!r} does not start with '/'")
     timeout = request.timeout or service.timeout
-    headers = {name: variables.render(value) for name, value in request.headers.items()}
+    own = {name.lower() for name in request.headers}
+    shared = {
+        name: value
+        for name, value in (flow_headers or {}).items()
+        if name.lower() not in own and variables.ready(value)
+    }
+    headers = {name: variables.render(value) for name, value in (shared | request.headers).items()}
     # a step that expects a redirect judges the redirect itself (and may capture its Location)
     follow = not any(status_matches(step.expect.status, code) for code in _REDIRECTS)
     try:

@@ -35,6 +35,10 @@ class Variables:
             return text
         return _REFERENCE.sub(lambda m: self.values.get(m[1], m[0]), text)
 
+    def ready(self, text: str) -> bool:
+        """Whether every ``${name}`` in ``text`` has been captured."""
+        return all(name in self.values for name in _REFERENCE.findall(text))
+
     def render_json(self, value: JsonValue) -> JsonValue:
         """Every string inside JSON-like data rendered (keys too)."""
         if isinstance(value, str):

@@ -103,6 +103,11 @@ CASES = {
     "flow name": ("  - name: upload\n", "  - name: upload\n        service: api\n        steps: "
                   "[{name: x, request: {path: /}}]\n      - name: upload\n",
                   "environments.staging.flows[1].name", "'upload' is used twice; flow names are"),
+    "flow headers": ("  - name: upload\n        service: api\n",
+                     "  - name: upload\n        service: api\n"
+                     "        headers: {Authorization: \"Bearer ${tok}\"}\n",
+                     "environments.staging.flows[0].headers",
+                     "${tok} is captured by no step of this flow (captured: job_id, where, token)"),
     "flow service": ("service: api\n        steps", "service: web\n        steps",
                      "environments.staging.flows[0].service", "'web' is not an http service here"),
 }  # fmt: skip

@@ -24,6 +24,7 @@ environments:
     flows:
       - name: convert a file
         service: converter
+        headers: {Authorization: "Bearer ${token}"}   # from the step that captures the token on
         steps:
           - name: log in
             request: {method: POST, path: /v1/login, form: {user: sre, password: "${APP_PASSWORD}"}}
@@ -33,18 +34,18 @@ environments:
             request:
               method: POST
               path: /v1/convert
-              headers: {Authorization: "Bearer ${token}", Content-Type: application/octet-stream}
+              headers: {Content-Type: application/octet-stream}
               body_file: payload.bin
             expect: {status: 201, json_absent: [error]}
             capture:
               ticket: {json: "$.data.jobs[0].ticket"}
               job: {json: data.jobs.0.links.self}
           - name: wait
-            request: {path: "${job}", headers: {Authorization: "Bearer ${token}"}}
+            request: {path: "${job}"}
             poll: {json: state, until: [SUCCEEDED], fail_on: [FAILED], interval: 50ms, timeout: 5s}
             capture: {download: {json: download}}
           - name: download
-            request: {path: "${download}", headers: {Authorization: "Bearer ${token}"}}
+            request: {path: "${download}"}
             expect:
               status: 2xx
               content_type: application/zip
