@@ -32,6 +32,7 @@ from opsproof.config.values import (
     HeaderValue,
     Hostname,
     HttpStatus,
+    JsonPath,
     Number,
     Port,
     RequestPath,
@@ -393,12 +394,12 @@ class FlowExpectSpec(StrictModel):
         default=(200,), description="a status (200), a list ([200, 201]) or a class (2xx)"
     )
     content_type: str | None = Field(default=None, description="media type, parameters ignored")
-    json_fields: dict[str, JsonValue] = Field(
+    json_fields: dict[JsonPath, JsonValue] = Field(
         default_factory=dict,
         alias="json",
         description="dotted paths (or JSONPath, $.a[0]) and their expected values",
     )
-    json_absent: list[str] = Field(
+    json_absent: list[JsonPath] = Field(
         default_factory=list, description="dotted paths (or JSONPath) that must not be there"
     )
     signature: Signature | None = Field(
@@ -417,7 +418,7 @@ class FlowExpectSpec(StrictModel):
 class CaptureSpec(StrictModel):
     """Where a variable's value comes from: a JSON field, a header, or a regex on the body."""
 
-    json_path: str | None = Field(
+    json_path: JsonPath | None = Field(
         default=None,
         alias="json",
         description="dotted path (items.0.id) or JSONPath ($.items[0].id)",
@@ -453,7 +454,7 @@ class PollSpec(StrictModel):
     """Repeat the request until a condition holds: a JSON field reaching a terminal state, or
     (without ``json``) the whole ``expect``. The time to completion is a figure."""
 
-    json_path: str | None = Field(
+    json_path: JsonPath | None = Field(
         default=None, alias="json", description="the field watched (dotted path or JSONPath)"
     )
     until: list[JsonValue] = Field(

@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 import idna
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import AfterValidator, BeforeValidator, ByteSize, Field
 from pydantic_core import PydanticCustomError
 
@@ -151,6 +152,23 @@ def _flow_path(path: str) -> str:
 
 FlowPath = Annotated[str, AfterValidator(_flow_path)]
 """A request path, or one that starts with ``${variable}`` (checked again once filled in)."""
+
+
+def _json_path(path: str) -> str:
+    """A dotted path as it is; a JSONPath (``$…``) must parse, so a typo fails at load time."""
+    if not path:
+        raise ValueError("a JSON path cannot be empty: write items.0.id or $.items[0].id")
+    if path.startswith("$"):
+        try:
+            parse_jsonpath(path)
+        except Exception as exc:  # jsonpath-ng's lexer raises bare Exceptions
+            why = " ".join(str(exc).split())[:120]
+            raise ValueError(f"not a JSONPath ({why}); write e.g. $.items[0].id") from None
+    return path
+
+
+JsonPath = Annotated[str, AfterValidator(_json_path)]
+"""A dotted path (``items.0.id``) or a JSONPath (``$.items[0].id``) into a JSON body."""
 
 
 def _header_name(name: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from opsproof.config.models import PollSpec
-from opsproof.journeys.fields import MISSING, BadPath, field, parsed_json
+from opsproof.journeys.fields import MISSING, field, parsed_json
 from opsproof.probes._body import quoted, same
 from opsproof.probes._fetch import Answer
 
@@ -56,10 +56,7 @@ def poll(send: Callable[[], Answer], spec: PollSpec, met: Callable[[Answer], boo
             waiting_for = "expect to hold"
             seen = f"last answer {answer.status} {answer.excerpt()}"
         else:
-            try:
-                value = _state(answer, spec.json_path)
-            except BadPath as exc:
-                return Polled(answer, requests, elapsed, str(exc))
+            value = _state(answer, spec.json_path)
             if _among(value, spec.fail_on):
                 return Polled(answer, requests, elapsed, (
                     f"{spec.json_path} reached failure state {_seen(value)} "

@@ -13,7 +13,7 @@ from pydantic import JsonValue
 from opsproof.config.models import FlowRequestSpec, FlowStepSpec, HttpService
 from opsproof.config.values import status_matches, status_text
 from opsproof.journeys import expect
-from opsproof.journeys.capture import CaptureFailed, captured
+from opsproof.journeys.capture import Missed, captured
 from opsproof.journeys.expect import Exchanged
 from opsproof.journeys.poll import poll
 from opsproof.journeys.variables import Variables
@@ -75,16 +75,9 @@ def _payload(request: FlowRequestSpec, variables: Variables, base_dir: Path) -> 
     return _Payload(files=files, data=form, size=size)
 
 
-class _Unreadable(Exception):
-    """A file the request sends cannot be read."""
-
-
 def _read(base_dir: Path, path: Path) -> bytes:
-    where = path if path.is_absolute() else base_dir / path
-    try:
-        return where.read_bytes()
-    except OSError as exc:
-        raise _Unreadable(f"cannot read {where}: {exc.strerror or exc}") from None
+    """The file's bytes; an OSError names the file (``filename``) and why (``strerror``)."""
+    return (path if path.is_absolute() else base_dir / path).read_bytes()
 
 
 def run_step(
@@ -116,8 +109,8 @@ def run_step(
     follow = not any(status_matches(step.expect.status, code) for code in _REDIRECTS)
     try:
         payload = _payload(request, variables, context.base_dir)
-    except _Unreadable as exc:
-        return StepResult(False, target, str(exc))
+    except OSError as exc:
+        return StepResult(False, target, f"cannot read {exc.filename}: {exc.strerror or exc}")
 
     def send() -> Answer:
         began = time.monotonic()
@@ -158,10 +151,10 @@ def run_step(
     if problems:
         return StepResult(False, target, "; ".join(problems), figures, exchanged)
     for name, spec in step.capture.items():
-        try:
-            variables.capture(name, captured(answer, spec), spec.secret)
-        except CaptureFailed as exc:
-            return StepResult(False, target, f"capture {name}: {exc}", figures, exchanged)
+        value = captured(answer, spec)
+        if isinstance(value, Missed):
+            return StepResult(False, target, f"capture {name}: {value.why}", figures, exchanged)
+        variables.capture(name, value, spec.secret)
     saved = _save(step, answer, context)
     done = f"{answer.status} in {latency_ms:g} ms, {len(answer.body):,} bytes"
     if "poll_s" in figures:

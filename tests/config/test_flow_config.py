@@ -108,6 +108,10 @@ CASES = {
                      "        headers: {Authorization: \"Bearer ${tok}\"}\n",
                      "environments.staging.flows[0].headers",
                      "${tok} is captured by no step of this flow (captured: job_id, where, token)"),
+    "jsonpath": ("job_id: {json: id}", "job_id: {json: \"$.items[\"}",
+                 f"{STEPS}[0].capture.job_id.json", "not a JSONPath ("),
+    "json key": ("json_absent: [error]", "json_absent: [\"$..[?\"]",
+                 f"{STEPS}[0].expect.json_absent[0]", "write e.g. $.items[0].id"),
     "flow service": ("service: api\n        steps", "service: web\n        steps",
                      "environments.staging.flows[0].service", "'web' is not an http service here"),
 }  # fmt: skip

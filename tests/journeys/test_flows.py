@@ -182,3 +182,24 @@ def test_a_hung_request_shows_how_long_it_hung(silent_server: str, tmp_path: Pat
     assert "step 1/1 'ask' failed: GET http://127.0.0.1:" in reason
     assert "no answer within 0.4s (waited 0.4" in reason and "timeout 0.4 s)" in reason
     assert 0.35 < observation.elapsed_s < 1.5
+
+
+def test_a_missing_upload_file_fails_the_step_naming_it(run_journey) -> None:
+    def lose_the_file(flows: list[dict[str, Any]]) -> None:
+        _step(flows, UPLOAD, 0)["request"]["files"]["file"]["path"] = "journeys/gone.txt"
+
+    observation, _ = run_journey(UPLOAD, lose_the_file)
+    assert not observation.ok
+    assert "step 1/3 'upload' failed: POST https://" in observation.reason
+    assert "cannot read " in observation.reason and "journeys/gone.txt: No such file" in (
+        observation.reason
+    )
+
+
+def test_a_capture_that_finds_nothing_says_where_it_looked(run_journey) -> None:
+    def capture_a_missing_field(flows: list[dict[str, Any]]) -> None:
+        _step(flows, UPLOAD, 0)["capture"]["receipt"] = {"json": "$.receipt.number"}
+
+    observation, _ = run_journey(UPLOAD, capture_a_missing_field)
+    assert not observation.ok
+    assert "capture receipt: $.receipt.number: no such field in the body" in observation.reason
