@@ -140,3 +140,14 @@ def test_a_flow_without_steps_says_what_a_step_looks_like(cfg: ConfigFiles) -> N
     assert problem.key == "environments.staging.flows[0].steps"
     assert problem.line == cfg.line_of(text, "steps: []")
     assert "a flow needs at least one step" in problem.message
+
+
+def test_secret_looking_form_fields_and_flow_headers_are_secrets(cfg: ConfigFiles) -> None:
+    text = WITH_FLOW.replace('form: {delay: "1"}', 'form: {delay: "1", password: hunter2-pw}')
+    text = text.replace(
+        "  - name: upload\n        service: api\n",
+        "  - name: upload\n        service: api\n        headers: {X-Api-Token: tok-12345}\n",
+    )
+    loaded = load_environment(cfg.write(text), "staging", environ=cfg.environ)
+    assert {"hunter2-pw", "tok-12345"} <= loaded.secrets
+    assert "1" not in loaded.secrets
