@@ -37,7 +37,7 @@ from opsproof.backup.redis.scratch import scratch_redis
 from opsproof.backup.redis.snapshot import RedisBackup
 from opsproof.backup.redis.snapshot import back_up as back_up_redis
 from opsproof.backup.tools import postgres_tool, redis_tool, run
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 STEP_TIMEOUT = 3600.0
 GENERATE_TIMEOUT = 1800.0

@@ -25,9 +25,9 @@ from opsproof.config.durations import parse_duration
 from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun, run_experiment
 from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.monitoring.api import dicts, get_json
+from opsproof.probes.monitoring_api import dicts, get_json
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_stack, stop_stack
-from opsproof.stack.state import StackState
 
 ALERTS = {"redis": ("RedisDown", "redis"), "postgres": ("PostgreSQLDown", "postgres")}
 TIMEOUT = 5.0

@@ -24,8 +24,8 @@ from opsproof.journeys.flow import FlowContext, run_flow
 from opsproof.journeys.step import StepContext, run_step
 from opsproof.journeys.variables import Variables
 from opsproof.probes._fetch import http_client
+from opsproof.runtimes.launched import default_state_dir
 from opsproof.stack.launcher import start_stack, stop_stack
-from opsproof.stack.state import default_state_dir
 
 STEP = {
     "name": "health",

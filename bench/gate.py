@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from opsproof.paths import SHIPPED_CONFIG, SUITES
+from opsproof.runtimes.launched import default_state_dir
 from opsproof.stack.launcher import start_stack, stop_stack
-from opsproof.stack.state import default_state_dir
 
 RUN_TIMEOUT = 300.0
 

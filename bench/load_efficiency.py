@@ -32,7 +32,7 @@ from pathlib import Path
 from bare_locust import LOCUSTFILE, TIMEOUT_SLACK, run_bare_locust
 
 import opsproof
-from opsproof.load.plan import Target
+from opsproof.load.plan import LoadTarget
 from opsproof.load.profile import profile_from_dict
 from opsproof.load.runner import RunSettings, run_profile
 
@@ -95,7 +95,7 @@ def _opsproof(url: str, users: int, seconds: int, scratch: Path) -> int:
     }  # fmt: skip
     out = Path(tempfile.mkdtemp(dir=scratch))
     result = run_profile(
-        profile_from_dict(options), Target(host=url, timeout=5), RunSettings(LOCUSTFILE, out)
+        profile_from_dict(options), LoadTarget(host=url, timeout=5), RunSettings(LOCUSTFILE, out)
     )
     if result.errors:
         raise SystemExit(f"opsproof run failed: {result.errors}")

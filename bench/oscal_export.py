@@ -28,9 +28,9 @@ from opsproof.evidence.catalogue import load_catalogue
 from opsproof.evidence.manifest import sha256_file
 from opsproof.evidence.oscal.system import describe_environment
 from opsproof.evidence.oscal.write import OscalSource, write_oscal
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.upgrade import upgrade
 from opsproof.evidence.writers import RUN
+from opsproof.support.redact import Redactor
 
 ITEMS = 500
 RUN_TIMEOUT = 600.0

@@ -28,7 +28,7 @@ import psutil
 from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun, run_experiment
 from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 SERVICE = Path(__file__).resolve().parents[1] / "fixtures" / "timed_service.py"
 START_TIMEOUT = 15.0

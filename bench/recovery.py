@@ -19,13 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from opsproof.config.models import ProcessRuntime as ProcessSpec
-from opsproof.config.models import RedisService
+from opsproof.config.models import ProcessRuntimeSpec, RedisService
 from opsproof.faults import nft
 from opsproof.faults.recovery import measure_recovery
 from opsproof.probes.redis import ping
 from opsproof.runtimes import ProcessRuntime, ProcessTarget
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 TABLE = "opsproof_bench_recovery"
 START_TIMEOUT = 10.0
@@ -39,7 +38,7 @@ def _redis(scratch: Path) -> tuple[ProcessRuntime, int]:
         raise SystemExit("redis-server not found: apt-get install redis-server")
     start = [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
              "--appendonly", "no", "--pidfile", str(pid_file), "--dir", str(scratch)]  # fmt: skip
-    spec = ProcessSpec(pid_file=pid_file, start=start)
+    spec = ProcessRuntimeSpec(pid_file=pid_file, start=start)
     runtime = ProcessRuntime(ProcessTarget(name="bench-redis", spec=spec, state_dir=scratch))
     runtime.start(START_TIMEOUT)
     return runtime, port

@@ -15,7 +15,7 @@ A fault that had no observable effect is *inconclusive*, never a pass.
 
 import pytest
 
-from opsproof.config.models import ChaosExperiment
+from opsproof.config.models import ChaosExperimentSpec
 from opsproof.errors import SafetyError
 from opsproof.evidence import ExperimentRecord
 from opsproof.evidence.conclusion import conclude
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.control(
 
 
 def test_experiment(
-    experiment: ChaosExperiment,
+    experiment: ChaosExperimentSpec,
     chaos_run: ChaosRun,
     dry_run: bool,
     evidence: EvidenceRecorder,

@@ -6,6 +6,7 @@ import pytest
 from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
 from opsproof.monitoring.targets import parametrize
+from opsproof.plugin import CONTEXT_KEY
 from opsproof.probes import alertmanager
 from opsproof.targets import Target
 from opsproof.verify import Verifier
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.control("SOC2:CC7.2", "ISO27001:A.8.16")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc)
+    parametrize(metafunc, metafunc.config.stash[CONTEXT_KEY].load)
 
 
 def test_alertmanager_receivers_valid(

@@ -10,6 +10,7 @@ from opsproof.config.loader import LoadedEnvironment
 from opsproof.monitoring import static
 from opsproof.monitoring.coverage import DownAlertTarget, service_covered
 from opsproof.monitoring.targets import parametrize
+from opsproof.plugin import CONTEXT_KEY
 from opsproof.targets import Target
 from opsproof.verify import Verifier
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.control("SOC2:CC7.2", "ISO27001:A.8.16")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc)
+    parametrize(metafunc, metafunc.config.stash[CONTEXT_KEY].load)
 
 
 def test_prometheus_config_valid(prometheus_config: Target[Path], verify: Verifier) -> None:

@@ -9,7 +9,7 @@ from opsproof.errors import ConfigError
 from opsproof.evidence.conclusion import verdict_marks
 from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
-from opsproof.probes.stack import component_running
+from opsproof.stack.probe import component_running
 from opsproof.stack.status import recorded_status
 from opsproof.verify import Verifier
 

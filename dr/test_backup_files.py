@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.files.archive import extract
 from opsproof.backup.files.verify import archive_intact, tree_matches
 from opsproof.backup.session import DrSession
 from opsproof.backup.targets import FilesTarget
+from opsproof.errors import BackupError
 from opsproof.probes.result import Observation
 from opsproof.verify import Verifier
 

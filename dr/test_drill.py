@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.drill.run import run_drill
 from opsproof.backup.session import DrSession
 from opsproof.backup.targets import DrillTarget
 from opsproof.evidence.conclusion import conclude
 from opsproof.evidence.recorder import EvidenceRecorder
 from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import NOT_APPLICABLE
+from opsproof.stack.drill.run import run_drill
 from opsproof.verify import Verifier
 
 pytestmark = [

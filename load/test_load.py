@@ -4,12 +4,12 @@ every threshold as its own item, judged like k6 but failing when it saw no sampl
 import pytest
 
 from opsproof.evidence.conclusion import conclude
+from opsproof.evidence.properties import figure_property
 from opsproof.evidence.verdict import Verdict
 from opsproof.load.profile import Threshold
 from opsproof.load.suite import LoadRun, run_figures
 from opsproof.load.verdicts import judge
 from opsproof.probes.result import Figure
-from opsproof.verify import figure_property
 
 pytestmark = pytest.mark.control("SOC2:A1.1", "ISO27001:A.8.6")
 

@@ -20,7 +20,7 @@ from opsproof.cli_config import config, init
 from opsproof.cli_report import report
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.paths import ALL, SUITES, find_config
-from opsproof.stack.state import default_state_dir
+from opsproof.runtimes.launched import default_state_dir
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from opsproof.stack.state import default_state_dir
+from opsproof.runtimes.launched import default_state_dir
 
 
 @click.command()

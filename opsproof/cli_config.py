@@ -61,7 +61,7 @@ def check(
     """
     from opsproof.config_check import check_config
     from opsproof.paths import find_config
-    from opsproof.stack.state import default_state_dir
+    from opsproof.runtimes.launched import default_state_dir
 
     path = find_config(config_path, Path.cwd(), os.environ.get("OPSPROOF_CONFIG"))
     result = check_config(path, environment, state_dir or default_state_dir(), plan)

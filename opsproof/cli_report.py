@@ -90,8 +90,9 @@ def verify(dirs: tuple[Path, ...], public_key: Path | None, require_signature: b
       5  an OSCAL document is not valid OSCAL or its references do not resolve
       0  every run is intact
     """
-    from opsproof.evidence.integrity import UnverifiableError, verify_run
-    from opsproof.evidence.signing import SigningError, load_public_key
+    from opsproof.errors import SigningError, UnverifiableError
+    from opsproof.evidence.integrity import verify_run
+    from opsproof.evidence.signing import load_public_key
 
     try:
         key = load_public_key(public_key) if public_key else None
@@ -260,7 +261,8 @@ def export(run_dir: Path, format_: str, output: Path | None, config: Path | None
 
     Exit status: 0 written, 1 the run does not verify or its evidence is unreadable.
     """
-    from opsproof.evidence.oscal.export import ExportRefused, default_output, export_run
+    from opsproof.errors import ExportRefused
+    from opsproof.evidence.oscal.export import default_output, export_run
 
     target = output or default_output(run_dir)
     try:

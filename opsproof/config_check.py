@@ -15,7 +15,7 @@ from typing import TypeVar
 from opsproof.config.loader import check_written, declared_stack, load_environment
 from opsproof.errors import OpsproofError
 from opsproof.evidence.custom_controls import load_run_catalogue
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 GUESS_MARK = "# GUESS:"
 MAX_LISTED = 20

@@ -11,7 +11,7 @@ SETUP_HINT = "bash scripts/setup.sh (as root) installs it"
 
 
 @dataclass(frozen=True)
-class Finding:
+class DoctorFinding:
     name: str
     ok: bool
     detail: str
@@ -31,11 +31,11 @@ def _which(program: str) -> str | None:
     return None
 
 
-def _program(program: str, package: str, purpose: str, optional: bool = False) -> Finding:
+def _program(program: str, package: str, purpose: str, optional: bool = False) -> DoctorFinding:
     path = _which(program)
     if path:
-        return Finding(program, True, f"{path} ({purpose})")
-    return Finding(
+        return DoctorFinding(program, True, f"{path} ({purpose})")
+    return DoctorFinding(
         program,
         False,
         f"not found: needed for {purpose}",
@@ -44,26 +44,22 @@ def _program(program: str, package: str, purpose: str, optional: bool = False) -
     )
 
 
-def _docker_engine() -> Finding:
+def _docker_engine() -> DoctorFinding:
     """Whether an engine answers, its version, and whether it keeps to host networking."""
-    from opsproof.runtimes.docker_engine import (
-        START_HINT,
-        EngineUnavailable,
-        connect,
-        engine_version,
-    )
+    from opsproof.errors import EngineUnavailable
+    from opsproof.runtimes.docker_engine import START_HINT, connect, engine_version
 
     try:
         client = connect(timeout=5)
     except EngineUnavailable as error:
-        return Finding("docker engine", False, str(error).split("; ")[0], START_HINT, True)
+        return DoctorFinding("docker engine", False, str(error).split("; ")[0], START_HINT, True)
     try:
         version = engine_version(client)
         bridged = [n.name for n in client.networks.list() if n.attrs.get("Driver") == "bridge"]
     finally:
         client.close()
     if bridged:
-        return Finding(
+        return DoctorFinding(
             "docker engine",
             False,
             f"Docker {version} has bridge networks ({', '.join(bridged)}); opsproof's containers "
@@ -71,31 +67,33 @@ def _docker_engine() -> Finding:
             "restart dockerd with --bridge=none --iptables=false (scripts/docker-engine.sh)",
             optional=True,
         )
-    return Finding("docker engine", True, f"Docker {version}: host network only, no bridge")
+    return DoctorFinding("docker engine", True, f"Docker {version}: host network only, no bridge")
 
 
-def _postgres_user() -> Finding:
+def _postgres_user() -> DoctorFinding:
     if os.geteuid() != 0:
-        return Finding("postgres as root", True, "not root: PostgreSQL runs as the current user")
+        return DoctorFinding(
+            "postgres as root", True, "not root: PostgreSQL runs as the current user"
+        )
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        return Finding(
+        return DoctorFinding(
             "postgres user",
             False,
             "running as root, but there is no 'postgres' OS user to run PostgreSQL as",
             "apt-get install postgresql (creates the user)",
         )
-    return Finding("postgres user", True, "root: PostgreSQL will run as the 'postgres' user")
+    return DoctorFinding("postgres user", True, "root: PostgreSQL will run as the 'postgres' user")
 
 
-def _state_dir(state_dir: Path) -> Finding:
+def _state_dir(state_dir: Path) -> DoctorFinding:
     probe = state_dir if state_dir.exists() else state_dir.parent
     while not probe.exists():
         probe = probe.parent
     if os.access(probe, os.W_OK):
-        return Finding("state directory", True, f"{state_dir} is writable")
-    return Finding(
+        return DoctorFinding("state directory", True, f"{state_dir} is writable")
+    return DoctorFinding(
         "state directory",
         False,
         f"{state_dir} is not writable",
@@ -103,7 +101,7 @@ def _state_dir(state_dir: Path) -> Finding:
     )
 
 
-def diagnose(state_dir: Path) -> list[Finding]:
+def diagnose(state_dir: Path) -> list[DoctorFinding]:
     """Every finding, required parts first."""
     return [
         _program("redis-server", "redis-server", "the reference stack and Redis restores"),

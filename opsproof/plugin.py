@@ -20,17 +20,18 @@ from opsproof.errors import ConfigError, OpsproofError
 from opsproof.evidence.bundle import ALLURE_RESULTS, JUNIT
 from opsproof.evidence.catalogue import Catalogue, load_catalogue
 from opsproof.evidence.collector import EvidenceCollector
+from opsproof.evidence.conclusion import NOT_APPLICABLE as NOT_APPLICABLE
 from opsproof.evidence.conclusion import mark_verdict, verdict_marks
 from opsproof.evidence.custom_controls import load_run_catalogue
 from opsproof.evidence.marking import MARKERS, expired_waiver_items, mark_item, mark_problems
 from opsproof.evidence.options import add_evidence_options, evidence_settings, waivers_path
 from opsproof.evidence.recorder import EvidenceRecorder
-from opsproof.evidence.redact import Redactor, environment_secrets
 from opsproof.evidence.rundir import create_run_dir
 from opsproof.evidence.verdict import Verdict
 from opsproof.evidence.waivers import Waivers, load_waivers, no_waivers
 from opsproof.paths import REPORTS_DIR, SUITES, find_config
-from opsproof.stack.state import StackState, default_state_dir
+from opsproof.runtimes.launched import StackState, default_state_dir
+from opsproof.support.redact import Redactor, environment_secrets
 from opsproof.targets import TARGET_FIXTURES
 from opsproof.verify import Verifier
 
@@ -45,7 +46,6 @@ pytest_plugins = [
 """The suites' machinery: their options and fixtures exist wherever opsproof is installed."""
 
 DEFAULT_ENVIRONMENT = "reference"
-NOT_APPLICABLE = "not applicable"
 _STARTED = "opsproof_started"
 _ALLURE_DIR = "opsproof_allure_dir"
 _RUN_DIR = "opsproof_run_dir"

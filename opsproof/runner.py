@@ -16,9 +16,9 @@ from pathlib import Path
 from opsproof.config.loader import declared_stack, environment_names
 from opsproof.errors import StackError
 from opsproof.paths import ALL, SUITES
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.docker.stack import recorded_runtime, start_docker_stack, stop_docker_stack
 from opsproof.stack.launcher import start_stack, stop_stack
-from opsproof.stack.state import StackState
 
 Progress = Callable[[str], None]
 DEFAULT_ENVIRONMENT = "reference"

@@ -25,7 +25,7 @@ from opsproof.config.models import (
     SmokeStep,
     TlsCheck,
 )
-from opsproof.evidence.redact import redact_url
+from opsproof.support.redact import redact_url
 
 T = TypeVar("T")
 

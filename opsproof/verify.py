@@ -1,24 +1,15 @@
 """The ``verify`` fixture's engine: run a probe (with convergence), record figures, judge."""
 
-import json
 from collections.abc import Callable
 
 import pytest
 
 from opsproof.config.models import Convergence
 from opsproof.evidence.conclusion import conclude
+from opsproof.evidence.properties import figure_property
 from opsproof.evidence.verdict import Verdict
 from opsproof.probes.polling import converge
-from opsproof.probes.result import Figure, Observation
-
-FIGURE_PROPERTY = "opsproof.figure"
-CONTROLS_PROPERTY = "opsproof.controls"
-
-
-def figure_property(name: str, figure: Figure) -> tuple[str, str]:
-    """A figure as a pytest user property (strings travel through xdist and junit.xml)."""
-    payload = {"name": name, "value": figure.value, "unit": figure.unit, "target": figure.target}
-    return FIGURE_PROPERTY, json.dumps(payload)
+from opsproof.probes.result import Observation
 
 
 class Verifier:

@@ -7,4 +7,5 @@ bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports  # the layers of docs/architecture.md, written as contracts in pyproject.toml
 exec .venv/bin/python -m pytest tests "$@"

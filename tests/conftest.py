@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.outage import component_down as take_down
-from opsproof.stack.processes import running_processes
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.support.processes import ComponentState, running_processes
 
 
 @pytest.fixture(scope="session")

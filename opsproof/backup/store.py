@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from opsproof.backup.errors import BackupError
+from opsproof.errors import BackupError
 
 SHA256_SUFFIX = ".sha256"
 FINGERPRINT_SUFFIX = ".fingerprint.json"

@@ -7,7 +7,7 @@ from typing import Literal, Protocol
 
 import psycopg
 
-from opsproof.backup.drill.run import Targets
+from opsproof.backup.drill.objectives import Targets
 from opsproof.backup.postgres.catalog import TABLES
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.redis.client import Endpoint

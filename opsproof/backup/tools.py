@@ -11,9 +11,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from opsproof.backup.errors import BackupError
-from opsproof.probes._common import one_line
-from opsproof.stack.components import find_program, postgres_bin_dir
+from opsproof.errors import BackupError
+from opsproof.support.programs import find_program, postgres_bin_dir
+from opsproof.support.text import one_line
 
 STDERR_LINES = 5
 

@@ -10,7 +10,7 @@ just production needs does not stop a staging run. The file is read within bound
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +21,17 @@ from opsproof.config.problems import Problem, config_error, did_you_mean, excerp
 from opsproof.config.reading import read_config_text
 from opsproof.config.references import (
     Resolver,
+    StackLookup,
     flow_variables,
     holds_reference,
     interpolate,
+    no_stack,
     template_problems,
 )
 from opsproof.config.sensitive import header_secrets, url_passwords, written_secrets
 from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
 from opsproof.errors import ConfigError
-from opsproof.stack.state import StackState, default_state_dir
 
 DEFAULT_CONFIG_NAME = "opsproof.yaml"
 
@@ -51,12 +52,13 @@ def load_environment(
     name: str,
     *,
     environ: Mapping[str, str] | None = None,
-    stack: Callable[[], StackState | None] | None = None,
+    stack: StackLookup = no_stack,
 ) -> LoadedEnvironment:
     """Load environment ``name`` from ``path``; raises ConfigError listing every problem.
 
-    ``environ`` defaults to ``os.environ``. ``stack`` returns the running reference stack
-    (default: the recorded state) and is called only if a value uses ``${stack.KEY}``.
+    ``environ`` defaults to ``os.environ``. ``stack`` returns the running reference stack's
+    values (the plugin passes the recorded state; by default there is none) and is called only
+    if a value uses ``${stack.KEY}``.
     """
     parsed = _read(path)
     problems = _top_level_problems(parsed)
@@ -70,7 +72,7 @@ def load_environment(
         raise config_error(parsed.source, problems, written)
 
     variables = os.environ if environ is None else environ
-    resolver = Resolver(variables, stack or _recorded_stack)
+    resolver = Resolver(variables, stack)
     prefix = ("environments", name)
     filled = interpolate(data, prefix, resolver, parsed, flow_variables(data, prefix, variables))
     secrets = resolver.secrets | url_passwords(filled.data)
@@ -165,10 +167,6 @@ def _written_problems(parsed: ParsedFile, skip: str | None, secrets: set[str]) -
                 exc, Environment, data, prefix, parsed, secrets=secrets, unless=holds_reference
             )
     return problems
-
-
-def _recorded_stack() -> StackState | None:
-    return StackState.load(default_state_dir())
 
 
 def _environments(parsed: ParsedFile) -> dict[str, object] | None:

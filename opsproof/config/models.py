@@ -65,7 +65,7 @@ MaxBody = Annotated[
 ]
 
 
-class ProcessRuntime(StrictModel):
+class ProcessRuntimeSpec(StrictModel):
     """A service running as a local process: how to find it and how to start it again."""
 
     component: str | None = Field(
@@ -78,26 +78,26 @@ class ProcessRuntime(StrictModel):
     start: list[str] | None = Field(default=None, description="command that starts it again")
 
     @model_validator(mode="after")
-    def _one_way_to_find(self) -> "ProcessRuntime":
+    def _one_way_to_find(self) -> "ProcessRuntimeSpec":
         if not (self.component or self.pid_file or self.match):
             raise ValueError("name a component, a pid_file or a match so the process can be found")
         return self
 
 
-class DockerRuntime(StrictModel):
+class DockerRuntimeSpec(StrictModel):
     """A service running as a Docker container, acted on through the engine's API."""
 
     container: str = Field(description="container name or id, as `docker ps` shows it")
 
 
-class RuntimeConfig(StrictModel):
+class RuntimeSpec(StrictModel):
     """Where a service runs; faults, restores and restarts act through it."""
 
-    process: ProcessRuntime | None = None
-    docker: DockerRuntime | None = None
+    process: ProcessRuntimeSpec | None = None
+    docker: DockerRuntimeSpec | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "RuntimeConfig":
+    def _exactly_one(self) -> "RuntimeSpec":
         if (self.process is None) == (self.docker is None):
             raise ValueError("declare exactly one runtime: process: {...} or docker: {...}")
         return self
@@ -137,7 +137,7 @@ class TlsCheck(StrictModel):
 
 
 class ServiceBase(StrictModel):
-    runtime: RuntimeConfig | None = None
+    runtime: RuntimeSpec | None = None
     timeout: PositiveDuration = Field(
         default=3.0, description="deadline for every call to this service"
     )
@@ -561,14 +561,14 @@ class SloTargets(StrictModel):
 _FAULT_SERVICE = "the service acted on; one of the plan's may_hit"
 
 
-class ProcessFault(StrictModel):
+class ProcessFaultSpec(StrictModel):
     """Kill (SIGKILL), stop (graceful), restart or pause (SIGSTOP) a service's processes."""
 
     action: Literal["kill", "stop", "restart", "pause"]
     service: str = Field(description=_FAULT_SERVICE)
 
 
-class MemoryFault(StrictModel):
+class MemoryFaultSpec(StrictModel):
     """Exhaust the service's memory: it and a stress-ng stressor share one memory cgroup whose
     limit the stressor overruns, so the kernel's OOM killer acts inside the service's scope."""
 
@@ -582,7 +582,7 @@ class MemoryFault(StrictModel):
     )
 
 
-class CpuFault(StrictModel):
+class CpuFaultSpec(StrictModel):
     """Saturate the CPU of the service's scope: it and stress-ng share a cgroup with a quota."""
 
     action: Literal["cpu"]
@@ -591,7 +591,7 @@ class CpuFault(StrictModel):
     cpus: Number = Field(default=1.0, gt=0, le=1024, description="CPU quota of the scope, in cores")
 
 
-class DiskFault(StrictModel):
+class DiskFaultSpec(StrictModel):
     """Fill the filesystem of a service's data directory by a bounded number of bytes."""
 
     action: Literal["disk_fill"]
@@ -603,7 +603,7 @@ class DiskFault(StrictModel):
     )
 
 
-class NetworkFault(StrictModel):
+class NetworkFaultSpec(StrictModel):
     """Disturb a service's traffic to one dependency only; its other traffic is untouched."""
 
     action: Literal["network"]
@@ -617,13 +617,13 @@ class NetworkFault(StrictModel):
     loss: Number = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
 
 
-Fault = Annotated[
-    ProcessFault | MemoryFault | CpuFault | DiskFault | NetworkFault,
+FaultSpec = Annotated[
+    ProcessFaultSpec | MemoryFaultSpec | CpuFaultSpec | DiskFaultSpec | NetworkFaultSpec,
     Field(discriminator="action"),
 ]
 
 
-class Expectation(StrictModel):
+class ExpectationSpec(StrictModel):
     """How the service must answer while the fault is in place (the promised degradation)."""
 
     service: str = Field(description="the http service asked")
@@ -633,7 +633,7 @@ class Expectation(StrictModel):
     hold: Duration = Field(default=0.0, description="and keep showing for this long")
 
 
-class RecoveryTarget(StrictModel):
+class RecoveryTargetSpec(StrictModel):
     """When the service counts as recovered after the fault is reverted."""
 
     within: PositiveDuration = Field(default=30.0, description="deadline from the revert")
@@ -645,7 +645,7 @@ class RecoveryTarget(StrictModel):
     )
 
 
-class AlertExpectation(StrictModel):
+class AlertExpectationSpec(StrictModel):
     """An alert the fault must raise: firing in Prometheus and delivered to the run's webhook,
     then resolved after the revert."""
 
@@ -663,24 +663,24 @@ class AlertExpectation(StrictModel):
     )
 
 
-class ChaosExperiment(StrictModel):
+class ChaosExperimentSpec(StrictModel):
     """Steady state → inject → expected degradation → revert → measured recovery."""
 
     name: str
-    fault: Fault
-    expect: list[Expectation] = Field(default_factory=list)
+    fault: FaultSpec
+    expect: list[ExpectationSpec] = Field(default_factory=list)
     duration: Duration = Field(default=1.0, description="how long the fault stays once it shows")
     deadline: PositiveDuration = Field(
         default=60.0, description="the watchdog reverts the fault after this, whatever happens"
     )
-    recovery: RecoveryTarget | None = Field(default=None, description="default: the plan's")
-    alerts: list[AlertExpectation] = Field(
+    recovery: RecoveryTargetSpec | None = Field(default=None, description="default: the plan's")
+    alerts: list[AlertExpectationSpec] = Field(
         default_factory=list,
         description="alerts the fault must raise; the fault stays until they are delivered",
     )
 
     @model_validator(mode="after")
-    def _deadline_covers_alerts(self) -> "ChaosExperiment":
+    def _deadline_covers_alerts(self) -> "ChaosExperimentSpec":
         longest = max((alert.within for alert in self.alerts), default=0.0)
         if longest >= self.deadline:
             raise ValueError(
@@ -691,15 +691,15 @@ class ChaosExperiment(StrictModel):
         return self
 
 
-class ChaosPlan(StrictModel):
+class ChaosPlanSpec(StrictModel):
     """The experiments of an environment and what they may touch (needs ``chaos: allowed``)."""
 
     may_hit: list[str] = Field(description="the only services a fault may act on")
     steady_state: list[str] | None = Field(
         default=None, description="services whose gate probes must pass; default: all of them"
     )
-    recovery: RecoveryTarget = Field(default_factory=RecoveryTarget)
-    experiments: list[ChaosExperiment] = Field(default_factory=list)
+    recovery: RecoveryTargetSpec = Field(default_factory=RecoveryTargetSpec)
+    experiments: list[ChaosExperimentSpec] = Field(default_factory=list)
 
 
 Permission = Literal["allowed", "forbidden"]
@@ -851,7 +851,7 @@ class Environment(StrictModel):
     slo: SloTargets = Field(default_factory=SloTargets)
     convergence: Convergence = Field(default_factory=Convergence)
     chaos: Permission = "forbidden"
-    chaos_plan: ChaosPlan | None = Field(
+    chaos_plan: ChaosPlanSpec | None = Field(
         default=None, description="chaos experiments; they run only with chaos: allowed"
     )
     load: Permission = Field(

@@ -1,36 +1,52 @@
 """Fill in the ``${...}`` references of one environment from variables and the reference stack."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from opsproof.config.interpolation import Reference, parse_template
 from opsproof.config.problems import KeyPath, Problem, did_you_mean
-from opsproof.config.sensitive import looks_secret
 from opsproof.config.source import ParsedFile
-from opsproof.stack.state import StackState
+from opsproof.errors import StackNotRunning
+from opsproof.support.redact import looks_secret
 
 
-class StackNotRunning(ValueError):
-    """A ``${stack.KEY}`` reference while no reference stack runs."""
+class StackValues(Protocol):
+    """What interpolation needs of a running reference stack (the stack's state is one)."""
 
-    def __init__(self, reference: Reference) -> None:
-        super().__init__(f"{reference} needs the reference stack, which is not running")
-        self.reference = reference
+    @property
+    def values(self) -> Mapping[str, str]:
+        """Flat values: ``api.url``, ``redis.port``, ``postgres.password``, ..."""
+
+    @property
+    def secrets(self) -> Sequence[str]:
+        """Values that reports must mask."""
+
+
+StackLookup = Callable[[], StackValues | None]
+"""Returns the running stack's values, or None; injected by whoever knows where the stack is
+(the plugin reads its state file), so the config layer does not depend on the stack's."""
+
+
+def no_stack() -> StackValues | None:
+    """The lookup when none is given: no reference stack is known."""
+    return None
 
 
 class Resolver:
     """Values for references; reads the stack at most once, and only when one is referenced."""
 
-    def __init__(self, environ: Mapping[str, str], stack: Callable[[], StackState | None]) -> None:
+    def __init__(self, environ: Mapping[str, str], stack: StackLookup) -> None:
         self._environ = environ
         self._stack = stack
-        self._state: StackState | None = None
+        self._state: StackValues | None = None
         self._stack_read = False
         self.secrets: set[str] = set()
         """Values from secret-looking variables, and the stack's secrets once it was used."""
 
     def resolve(self, ref: Reference) -> str:
-        """The value of ``ref``; raises ValueError naming the fix when there is none."""
+        """The value of ``ref``; raises ValueError naming the fix when there is none, or
+        StackNotRunning."""
         key = ref.stack_key
         value = self._environ.get(ref.name) if key is None else self._stack_value(key)
         if not value and ref.default is not None:
@@ -45,7 +61,7 @@ class Resolver:
             self.secrets.add(value)  # the stack lists its own secrets; its key names do not
         return value
 
-    def _running_stack(self) -> StackState | None:
+    def _running_stack(self) -> StackValues | None:
         if not self._stack_read:
             self._state, self._stack_read = self._stack(), True
         return self._state
@@ -57,10 +73,10 @@ class Resolver:
         self.secrets.update(state.secrets)
         return state.values.get(key)
 
-    def _no_stack_value(self, ref: Reference, key: str) -> ValueError:
+    def _no_stack_value(self, ref: Reference, key: str) -> ValueError | StackNotRunning:
         state = self._running_stack()
         if state is None:
-            return StackNotRunning(ref)
+            return StackNotRunning(str(ref))
         known = sorted(state.values)
         return ValueError(
             f"{ref}: the reference stack has no value {key!r}{did_you_mean(key, known)} "
@@ -118,7 +134,7 @@ def interpolate(
     ``deferred`` says is for later stays as written."""
     problems: list[Problem] = []
     unresolved: list[KeyPath] = []
-    stack_refs: list[tuple[KeyPath, Reference]] = []
+    stack_refs: list[tuple[KeyPath, str]] = []
 
     def fill(value: object, at: KeyPath) -> object:
         if isinstance(value, dict):

@@ -5,17 +5,12 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 from opsproof.config.models import Environment, HttpService
+from opsproof.support.redact import looks_secret
 
-_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|AUTH|CREDENTIAL", re.IGNORECASE)
 # anchored on "://", not on the scheme: a scheme pattern tried at every letter of a long value
 # rescans the whole run of letters each time (80 KB took seconds); userinfo holds no "/", so
 # the scans from successive "://" never overlap and the whole search is linear
 _URL_USERINFO = re.compile(r"://([^\s/?#]*)@")
-
-
-def looks_secret(name: str) -> bool:
-    """Whether a variable or header name suggests its value is a secret."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def url_passwords(data: object) -> set[str]:

@@ -16,6 +16,7 @@ from yaml.error import Mark, MarkedYAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from opsproof.config.problems import KeyPath, Position, Problem, config_error, excerpt
+from opsproof.errors import AliasesTooLarge
 
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -97,12 +98,13 @@ def _build(loader: "yaml.SafeLoader | yaml.CSafeLoader", source: str) -> ParsedF
     try:
         node = loader.get_single_node()
         data = None if node is None else builder.build(node, (), None)
-    except _AliasBomb as exc:
+    except AliasesTooLarge as exc:
         message = (
             f"aliases here expand to more than {MAX_ALIAS_VALUES:,} values beyond those written; "
             "write the repeated values out, or alias fewer and smaller blocks"
         )
-        raise config_error(source, [Problem(exc.position, exc.path, message)]) from None
+        at = Position(exc.line, exc.column)
+        raise config_error(source, [Problem(at, exc.path, message)]) from None
     except RecursionError:
         message = "lists and mappings nest too deeply to read; flatten the file"
         raise config_error(source, [Problem(Position(1, 1), (), message)]) from None
@@ -135,11 +137,6 @@ def _syntax_problem(exc: MarkedYAMLError) -> Problem:
     return Problem(_position(mark) if mark else Position(1, 1), (), message)
 
 
-class _AliasBomb(Exception):
-    def __init__(self, position: Position, path: KeyPath) -> None:
-        self.position, self.path = position, path
-
-
 class _Builder:
     """Builds data from nodes, recording positions and collecting problems."""
 
@@ -156,7 +153,8 @@ class _Builder:
         if id(node) in self._built:  # a node built before is reached again through an alias
             self._copies += 1
             if self._copies > MAX_ALIAS_VALUES:
-                raise _AliasBomb(_position(key_mark or node.start_mark), path)
+                at = _position(key_mark or node.start_mark)
+                raise AliasesTooLarge(at.line, at.column, path)
         self._built.add(id(node))
         mark = node.start_mark
         if key_mark is not None and key_mark.line != mark.line:

@@ -15,7 +15,7 @@ from opsproof.evidence.records import (
     RecoveryObjective,
     SignOff,
 )
-from opsproof.evidence.redact import Redactor
+from opsproof.support.redact import Redactor
 
 __all__ = [
     "CheckRecord",

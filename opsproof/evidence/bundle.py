@@ -11,9 +11,9 @@ from opsproof.evidence.html import ReportContext, render_html
 from opsproof.evidence.manifest import Manifest, write_manifest
 from opsproof.evidence.model import RunRecord
 from opsproof.evidence.oscal.write import OscalSource, write_oscal
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.rundir import series_name
 from opsproof.evidence.writers import RUN, redact_file, redact_tree, write_json, write_markdown
+from opsproof.support.redact import Redactor
 
 HISTORY_LIMIT = 30
 """Earlier runs shown in a report's history and trends."""

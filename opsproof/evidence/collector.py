@@ -20,12 +20,12 @@ from opsproof.evidence.options import EvidenceSettings
 from opsproof.evidence.oscal.system import describe_environment
 from opsproof.evidence.oscal.write import OscalSource
 from opsproof.evidence.properties import ItemEvidence, read_properties
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.signing import key_id, public_key_text
 from opsproof.evidence.verdict import INCONCLUSIVE_EXIT, CheckVerdict
 from opsproof.evidence.verdicts import control_verdicts, run_verdict, waiver_records
 from opsproof.evidence.waivers import Waivers
 from opsproof.paths import SUITES
+from opsproof.support.redact import Redactor
 
 MAX_REASON_LINES = 20
 _FINAL: tuple[CheckVerdict, ...] = ("failed", "waived")

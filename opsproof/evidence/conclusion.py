@@ -14,6 +14,8 @@ import pytest
 
 from opsproof.evidence.verdict import Verdict
 
+NOT_APPLICABLE = "not applicable"
+"""How the reason of a not-applicable item begins."""
 VERDICT_PROPERTY = "opsproof.verdict"
 ALLURE_LABEL = "opsproof.verdict"
 VERDICT_MARK = "opsproof_verdict"

@@ -8,7 +8,7 @@ from typing import Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from opsproof.errors import OpsproofError
+from opsproof.errors import UnverifiableError
 from opsproof.evidence.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -22,10 +22,6 @@ from opsproof.evidence.rundir import series_name
 from opsproof.evidence.signing import ALGORITHM, key_id, public_key_text, signature_valid
 
 FindingKind = Literal["files", "signature", "chain", "oscal"]
-
-
-class UnverifiableError(OpsproofError):
-    """There is no readable manifest to verify against."""
 
 
 @dataclass(frozen=True)

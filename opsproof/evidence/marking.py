@@ -14,13 +14,13 @@ import pytest
 from opsproof.evidence.catalogue import Catalogue
 from opsproof.evidence.model import SEVERITIES
 from opsproof.evidence.properties import (
+    CONTROLS_PROPERTY,
     OWNER_PROPERTY,
     SEVERITY_PROPERTY,
     TITLE_PROPERTY,
     WAIVER_PROPERTY,
 )
 from opsproof.evidence.waivers import Waiver, Waivers
-from opsproof.verify import CONTROLS_PROPERTY
 
 ALLURE_SEVERITY = {"critical": "blocker", "high": "critical", "medium": "normal", "low": "minor"}
 MARKERS = (

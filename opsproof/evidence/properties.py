@@ -14,8 +14,10 @@ from opsproof.evidence.conclusion import VERDICT_PROPERTY
 from opsproof.evidence.model import CHECK_VERDICTS, SEVERITIES, FigureRecord, Severity
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
 from opsproof.evidence.verdict import CheckVerdict
-from opsproof.verify import CONTROLS_PROPERTY, FIGURE_PROPERTY
+from opsproof.probes.result import Figure
 
+FIGURE_PROPERTY = "opsproof.figure"
+CONTROLS_PROPERTY = "opsproof.controls"
 SEVERITY_PROPERTY = "opsproof.severity"
 OWNER_PROPERTY = "opsproof.owner"
 TITLE_PROPERTY = "opsproof.title"
@@ -25,6 +27,12 @@ DRILL_PROPERTY = "opsproof.drill"
 
 EXPERIMENT = TypeAdapter(ExperimentRecord)
 DRILL = TypeAdapter(DrillRecord)
+
+
+def figure_property(name: str, figure: Figure) -> tuple[str, str]:
+    """A figure as a pytest user property (strings travel through xdist and junit.xml)."""
+    payload = {"name": name, "value": figure.value, "unit": figure.unit, "target": figure.target}
+    return FIGURE_PROPERTY, json.dumps(payload)
 
 
 def experiment_property(record: ExperimentRecord) -> tuple[str, str]:

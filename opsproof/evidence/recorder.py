@@ -13,10 +13,9 @@ attachments (when allure-results are written).
 import allure
 import pytest
 
-from opsproof.evidence.properties import drill_property, experiment_property
+from opsproof.evidence.properties import drill_property, experiment_property, figure_property
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
 from opsproof.probes.result import Figure
-from opsproof.verify import figure_property
 
 
 class EvidenceRecorder:

@@ -9,14 +9,10 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from opsproof.errors import OpsproofError
+from opsproof.errors import SigningError
 
 ALGORITHM = "ed25519"
 _KEYGEN_HINT = "create a key pair with: opsproof report keygen KEYFILE"
-
-
-class SigningError(OpsproofError):
-    """A signing or public key file cannot be used."""
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:

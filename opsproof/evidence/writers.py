@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from opsproof.evidence import formatting
 from opsproof.evidence.model import CheckRecord, RunRecord
-from opsproof.evidence.redact import Redactor
+from opsproof.support.redact import Redactor
 
 RUN = TypeAdapter(RunRecord)
 MAX_SUMMARY_CHARS = 60_000

@@ -14,21 +14,25 @@ from opsproof.runtimes.docker import docker_target
 
 
 def build_fault(
-    spec: cfg.Fault, environment: cfg.Environment, state_dir: Path, fault_id: str, lifetime: float
+    spec: cfg.FaultSpec,
+    environment: cfg.Environment,
+    state_dir: Path,
+    fault_id: str,
+    lifetime: float,
 ) -> Fault:
     """Describe-only until ``prepare``: building a fault touches nothing (``--dry-run``)."""
-    if isinstance(spec, cfg.DiskFault):
+    if isinstance(spec, cfg.DiskFaultSpec):
         return DiskFill(spec, fault_id)
     container = docker_target(environment, spec.service)
     if container is not None:
         return docker_fault(spec, container, fault_id, lifetime)
     target = process_target(environment, spec.service, state_dir)
-    if isinstance(spec, cfg.ProcessFault):
+    if isinstance(spec, cfg.ProcessFaultSpec):
         return ProcessFault(spec.action, target)
-    if isinstance(spec, cfg.MemoryFault):
+    if isinstance(spec, cfg.MemoryFaultSpec):
         return MemoryExhaustion(spec, target, fault_id, lifetime)
-    if isinstance(spec, cfg.CpuFault):
+    if isinstance(spec, cfg.CpuFaultSpec):
         return CpuSaturation(spec, target, fault_id, lifetime)
-    assert isinstance(spec, cfg.NetworkFault)
+    assert isinstance(spec, cfg.NetworkFaultSpec)
     dependency = endpoint(environment.services[spec.dependency])
     return NetworkDisruption(spec, target, dependency, fault_id, lifetime)

@@ -9,12 +9,12 @@ as its user, and bound their own lifetime.
 
 import time
 
-from opsproof.config.models import CpuFault, MemoryFault, NetworkFault, ProcessFault
+from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, NetworkFaultSpec, ProcessFaultSpec
 from opsproof.errors import SafetyError
 from opsproof.faults.container_inverse import (
     RestoreContainerLimits,
     StartContainer,
-    StopStressors,
+    StopContainerStressors,
     UnpauseContainer,
 )
 from opsproof.faults.inverse import InverseStep
@@ -131,7 +131,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
     held); the proof of pressure is the engine's ``oom`` events for that cgroup."""
 
     def __init__(
-        self, spec: MemoryFault, target: DockerTarget, fault_id: str, lifetime: float
+        self, spec: MemoryFaultSpec, target: DockerTarget, fault_id: str, lifetime: float
     ) -> None:
         super().__init__(target)
         self.spec = spec
@@ -155,7 +155,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
     def prepare(self) -> list[InverseStep]:
         self._running("exhaust")
         return [
-            StopStressors(target=self._target, marker=self.marker),
+            StopContainerStressors(target=self._target, marker=self.marker),
             RestoreContainerLimits.of(self._target, self.runtime.limits()),
             StartContainer(target=self._target),
         ]
@@ -200,7 +200,7 @@ class ContainerMemoryExhaustion(_ContainerFault):
 class ContainerCpuSaturation(_ContainerFault):
     """A CPU quota on the container and stressors inside it that want more."""
 
-    def __init__(self, spec: CpuFault, target: DockerTarget, fault_id: str, lifetime: float):
+    def __init__(self, spec: CpuFaultSpec, target: DockerTarget, fault_id: str, lifetime: float):
         super().__init__(target)
         self.spec = spec
         self.marker = stressor_marker(fault_id)
@@ -222,7 +222,7 @@ class ContainerCpuSaturation(_ContainerFault):
         self._running("saturate")
         self._throttled_before = self.runtime.throttled_periods()
         return [
-            StopStressors(target=self._target, marker=self.marker),
+            StopContainerStressors(target=self._target, marker=self.marker),
             RestoreContainerLimits.of(self._target, self.runtime.limits()),
         ]
 
@@ -239,19 +239,19 @@ class ContainerCpuSaturation(_ContainerFault):
 
 
 def docker_fault(
-    spec: ProcessFault | MemoryFault | CpuFault | NetworkFault,
+    spec: ProcessFaultSpec | MemoryFaultSpec | CpuFaultSpec | NetworkFaultSpec,
     target: DockerTarget,
     fault_id: str,
     lifetime: float,
 ) -> ContainerAction | ContainerMemoryExhaustion | ContainerCpuSaturation:
     """The container version of a fault from the catalogue."""
-    if isinstance(spec, NetworkFault):
+    if isinstance(spec, NetworkFaultSpec):
         raise SafetyError(
             f"services.{target.name}: network faults act on processes; a docker service "
             "cannot take one yet (use kill, stop, restart, pause, memory or cpu)"
         )
-    if isinstance(spec, ProcessFault):
+    if isinstance(spec, ProcessFaultSpec):
         return ContainerAction(spec.action, target)
-    if isinstance(spec, MemoryFault):
+    if isinstance(spec, MemoryFaultSpec):
         return ContainerMemoryExhaustion(spec, target, fault_id, lifetime)
     return ContainerCpuSaturation(spec, target, fault_id, lifetime)

@@ -77,7 +77,7 @@ class RestoreContainerLimits(_Step):
         return f"docker update {self.target.container} back to {memory}, its CPU quota"
 
 
-class StopStressors(_Step):
+class StopContainerStressors(_Step):
     """SIGKILL the processes in the container whose command line ends with ``marker`` (the
     fault's stressors; the engine has no API to stop an exec)."""
 
@@ -95,5 +95,7 @@ class StopStressors(_Step):
         return f"kill the stressors ({self.marker}) in {self.target.container}"
 
 
-DockerInverseStep = StartContainer | UnpauseContainer | RestoreContainerLimits | StopStressors
+DockerInverseStep = (
+    StartContainer | UnpauseContainer | RestoreContainerLimits | StopContainerStressors
+)
 """Members for the ledger's ``InverseStep`` union (discriminated by ``op``)."""

@@ -3,7 +3,7 @@
 import os
 import shutil
 
-from opsproof.config.models import DiskFault
+from opsproof.config.models import DiskFaultSpec
 from opsproof.errors import SafetyError
 from opsproof.faults.inverse import InverseStep, RemoveFile
 from opsproof.probes.result import Figure, Observation
@@ -12,7 +12,7 @@ FILL_PREFIX = ".opsproof-fill-"
 
 
 class DiskFill:
-    def __init__(self, spec: DiskFault, fault_id: str) -> None:
+    def __init__(self, spec: DiskFaultSpec, fault_id: str) -> None:
         self.spec = spec
         self.file = spec.path / f"{FILL_PREFIX}{fault_id}"
         self._free_before = 0

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from opsproof.config.models import ChaosExperiment, Environment, HttpService, RecoveryTarget
+from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService, RecoveryTargetSpec
+from opsproof.errors import RevertFailed
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
@@ -30,7 +31,7 @@ from opsproof.faults.safety import authorize
 from opsproof.faults.signals import interrupts
 from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.supervisor import RestartCount, restart_count
-from opsproof.faults.transaction import RevertFailed, injected
+from opsproof.faults.transaction import injected
 from opsproof.faults.watch import Watch, describe, update, watch
 from opsproof.monitoring.detection import AlertWatch, Detection
 from opsproof.probes.http import http_client, run_smoke_step
@@ -55,7 +56,7 @@ class Plan:
 
     fault_id: str
     fault: Fault
-    recovery: RecoveryTarget
+    recovery: RecoveryTargetSpec
     hypothesis: str
 
     def describe(self) -> str:
@@ -65,7 +66,7 @@ class Plan:
         )
 
 
-def plan(run: ChaosRun, experiment: ChaosExperiment) -> Plan:
+def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
     """Authorise the experiment and describe it; raises SafetyError when it is not allowed."""
     authorize(run.environment_name, run.environment, experiment, run.state_dir)
     assert run.environment.chaos_plan is not None
@@ -90,7 +91,7 @@ def plan(run: ChaosRun, experiment: ChaosExperiment) -> Plan:
     return Plan(fault_id, fault, target, hypothesis)
 
 
-def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
+def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
     planned = plan(run, experiment)
     assert run.environment.chaos_plan is not None
     fault = planned.fault
@@ -120,7 +121,7 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperiment) -> Result:
 
 def _inject_and_recover(
     run: ChaosRun,
-    experiment: ChaosExperiment,
+    experiment: ChaosExperimentSpec,
     planned: Plan,
     steady: SteadyState,
     stack: ExitStack,

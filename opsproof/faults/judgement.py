@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from opsproof.config.models import ChaosExperiment, MemoryFault, RecoveryTarget
+from opsproof.config.models import ChaosExperimentSpec, MemoryFaultSpec, RecoveryTargetSpec
 from opsproof.faults.outage import Outage, first_outage, steady_states
 from opsproof.faults.recovery import Recovery, Sample, recovery_from
 from opsproof.faults.result import RestoredBy, Result
@@ -25,11 +25,11 @@ TAKES_DOWN = frozenset({"kill", "stop", "restart", "pause"})
 """Process and container actions that take the service down the moment they are injected."""
 
 
-def acts_at_once(experiment: ChaosExperiment) -> bool:
+def acts_at_once(experiment: ChaosExperimentSpec) -> bool:
     return experiment.fault.action in TAKES_DOWN
 
 
-def outage_allowance(experiment: ChaosExperiment) -> tuple[bool, str]:
+def outage_allowance(experiment: ChaosExperimentSpec) -> tuple[bool, str]:
     """Whether the experiment's expectations allow an outage of the steady state, and why.
 
     Allowed when an expectation describes an error answer (the promised degradation), or when
@@ -43,7 +43,7 @@ def outage_allowance(experiment: ChaosExperiment) -> tuple[bool, str]:
         return True, f"an expectation describes an error answer: {answer}"
     fault = experiment.fault
     down = acts_at_once(experiment) or (
-        isinstance(fault, MemoryFault) and fault.victim == "service"
+        isinstance(fault, MemoryFaultSpec) and fault.victim == "service"
     )
     promised = {e.service for e in experiment.expect}
     if down and fault.service not in promised:
@@ -75,7 +75,7 @@ class Observed:
 
 
 def judge(
-    result: Result, experiment: ChaosExperiment, seen: Observed, target: RecoveryTarget
+    result: Result, experiment: ChaosExperimentSpec, seen: Observed, target: RecoveryTargetSpec
 ) -> None:
     """Fill ``result``'s timeline, figures, verdict and reason."""
     recovery = recovery_from(
@@ -141,7 +141,9 @@ def _restored_by(outage: Outage, seen: Observed) -> RestoredBy | None:
     return "supervisor" if seen.restarted else "service"
 
 
-def _figures(result: Result, seen: Observed, recovery: Recovery, target: RecoveryTarget) -> None:
+def _figures(
+    result: Result, seen: Observed, recovery: Recovery, target: RecoveryTargetSpec
+) -> None:
     assert result.injected_at is not None and result.reverted_at is not None
     figures = {
         "injected_at": Figure(result.injected_at.isoformat()),
@@ -180,7 +182,7 @@ def _slowest(seen: Observed) -> float | None:
     return round(max(took), 4) if took else None
 
 
-def _unallowed(experiment: ChaosExperiment, outage: Outage, injected: float) -> str:
+def _unallowed(experiment: ChaosExperimentSpec, outage: Outage, injected: float) -> str:
     _, why = outage_allowance(experiment)
     began = outage.started - injected
     if outage.duration is None:

@@ -17,7 +17,7 @@ import psutil
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from opsproof.faults.inverse import InverseStep
-from opsproof.filelock import exclusive
+from opsproof.support.filelock import exclusive
 
 LEDGER_DIR = "chaos"
 LEDGER_FILE = "ledger.jsonl"

@@ -20,7 +20,7 @@ import psutil
 
 from opsproof.config.models import (
     HttpService,
-    NetworkFault,
+    NetworkFaultSpec,
     PostgresService,
     RedisService,
     Service,
@@ -55,7 +55,7 @@ def endpoint(service: Service) -> tuple[str, int]:
 class NetworkDisruption:
     def __init__(
         self,
-        spec: NetworkFault,
+        spec: NetworkFaultSpec,
         target: ProcessTarget,
         dependency: tuple[str, int],
         fault_id: str,

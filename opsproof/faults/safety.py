@@ -4,12 +4,12 @@ act on; everything else is refused before anything is touched. The checks themse
 
 from pathlib import Path
 
-from opsproof.config.models import ChaosExperiment, ChaosPlan, Environment
+from opsproof.config.models import ChaosExperimentSpec, ChaosPlanSpec, Environment
 from opsproof.faults.feasibility import experiment_problems, refusal
 from opsproof.faults.feasibility.references import opt_in_problems, plan_name_problems
 
 
-def chaos_plan(name: str, environment: Environment) -> ChaosPlan:
+def chaos_plan(name: str, environment: Environment) -> ChaosPlanSpec:
     """The environment's plan, if it opted in and names only its own services; a SafetyError
     that says how to fix it if not."""
     problems = opt_in_problems(name, environment)
@@ -21,7 +21,10 @@ def chaos_plan(name: str, environment: Environment) -> ChaosPlan:
 
 
 def authorize(
-    name: str, environment: Environment, experiment: ChaosExperiment, state_dir: Path | None = None
+    name: str,
+    environment: Environment,
+    experiment: ChaosExperimentSpec,
+    state_dir: Path | None = None,
 ) -> None:
     """Raise SafetyError unless ``experiment`` may run against this environment and, given the
     state directory, its fault can be injected and undone here."""

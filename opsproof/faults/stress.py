@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-from opsproof.config.models import CpuFault, MemoryFault
+from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec
 from opsproof.errors import SafetyError
 from opsproof.faults import cgroups
 from opsproof.faults.inverse import (
@@ -96,7 +96,9 @@ class MemoryExhaustion(_ScopedFault):
 
     controller = "memory"
 
-    def __init__(self, spec: MemoryFault, target: ProcessTarget, fault_id: str, lifetime: float):
+    def __init__(
+        self, spec: MemoryFaultSpec, target: ProcessTarget, fault_id: str, lifetime: float
+    ):
         super().__init__(target, fault_id, lifetime)
         self.spec = spec
         self._own: str | None = None
@@ -193,7 +195,7 @@ class MemoryExhaustion(_ScopedFault):
 class CpuSaturation(_ScopedFault):
     controller = "cpu"
 
-    def __init__(self, spec: CpuFault, target: ProcessTarget, fault_id: str, lifetime: float):
+    def __init__(self, spec: CpuFaultSpec, target: ProcessTarget, fault_id: str, lifetime: float):
         super().__init__(target, fault_id, lifetime)
         self.spec = spec
 

@@ -16,7 +16,7 @@ from types import TracebackType
 
 import psutil
 
-from opsproof.errors import OpsproofError
+from opsproof.errors import RevertFailed
 from opsproof.faults.base import Fault
 from opsproof.faults.ledger import Injection, Ledger
 from opsproof.faults.rollback import revert_fault
@@ -31,11 +31,6 @@ class Active:
     injection: Injection
     injected_at: float = 0.0
     revert_started: float = 0.0
-
-
-class RevertFailed(OpsproofError):
-    """A fault could not be undone; it stays open in the ledger for the watchdog and the next
-    run, and ``opsproof revert`` retries it."""
 
 
 def injected(

@@ -7,7 +7,7 @@ compared with, the watch kept polling, and a later different answer failed a met
 
 from dataclasses import dataclass, field
 
-from opsproof.config.models import Expectation, SmokeStep
+from opsproof.config.models import ExpectationSpec, SmokeStep
 from opsproof.probes.result import Observation
 
 ERROR_STATUS = 400
@@ -18,7 +18,7 @@ ERROR_STATUS = 400
 class Watch:
     """What one expectation's poller has seen; times are seconds after the injection."""
 
-    expectation: Expectation
+    expectation: ExpectationSpec
     step: SmokeStep
     seen_s: float | None = None
     """When the expected answer first showed (unrounded)."""
@@ -32,7 +32,7 @@ class Watch:
         return self.expectation.expect.status >= ERROR_STATUS
 
 
-def watch(expectation: Expectation, index: int) -> Watch:
+def watch(expectation: ExpectationSpec, index: int) -> Watch:
     step = SmokeStep(
         name=f"expectation {index + 1}",
         service=expectation.service,
@@ -69,7 +69,7 @@ def update(watch: Watch, observation: Observation, elapsed: float) -> None:
         watch.done = True
 
 
-def describe(expectation: Expectation) -> str:
+def describe(expectation: ExpectationSpec) -> str:
     request, expect = expectation.request, expectation.expect
     words = [f"{request.method} {request.path} on {expectation.service} answers {expect.status}"]
     if expect.json_fields:

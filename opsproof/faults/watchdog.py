@@ -15,8 +15,7 @@ import psutil
 
 from opsproof.faults.ledger import Ledger
 from opsproof.faults.rollback import revert_fault
-
-POLL_INTERVAL = 0.1
+from opsproof.support.waiting import POLL_INTERVAL
 
 
 def watch(ledger: Ledger, owner_pid: int) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from opsproof.config.models import CaptureSpec
 from opsproof.journeys.fields import MISSING, field, parsed_json
-from opsproof.probes._fetch import Answer
+from opsproof.probes.exchange import Answer
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from opsproof.config.models import FlowExpectSpec, SizeSpec
 from opsproof.config.values import status_matches, status_text
 from opsproof.journeys.fields import MISSING, field, parsed_json
 from opsproof.journeys.variables import Variables
-from opsproof.probes._body import has_signature, quoted, same, sniff
-from opsproof.probes._fetch import Answer
+from opsproof.probes.exchange import Answer, has_signature, quoted, same, sniff
 
 
 @dataclass(frozen=True)

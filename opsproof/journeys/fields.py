@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
-from opsproof.probes._body import MISSING, lookup
+from opsproof.probes.exchange import MISSING, lookup
 
 __all__ = ["MISSING", "field", "parsed_json"]
 

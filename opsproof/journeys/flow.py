@@ -19,9 +19,9 @@ from opsproof.config.models import FlowSpec, HttpService
 from opsproof.journeys.expect import Exchanged
 from opsproof.journeys.step import StepContext, run_step
 from opsproof.journeys.variables import Variables
-from opsproof.probes._common import timed
-from opsproof.probes._fetch import http_client
+from opsproof.probes.exchange import http_client
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
 
 
 @dataclass(frozen=True)

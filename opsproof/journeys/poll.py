@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from opsproof.config.models import PollSpec
 from opsproof.journeys.fields import MISSING, field, parsed_json
-from opsproof.probes._body import quoted, same
-from opsproof.probes._fetch import Answer
+from opsproof.probes.exchange import Answer, quoted, same
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def _seen(value: object) -> str:
 
 
 def poll(send: Callable[[], Answer], spec: PollSpec, met: Callable[[Answer], bool]) -> Polled:
-    """Send until done; ``send`` raises :class:`~opsproof.probes._fetch.FetchError` for a
+    """Send until done; ``send`` raises :class:`~opsproof.errors.FetchError` for a
     request without an answer, ``met`` says whether an answer meets the step's ``expect``."""
     start = time.monotonic()
     requests = 0

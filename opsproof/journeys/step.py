@@ -12,12 +12,13 @@ from pydantic import JsonValue
 
 from opsproof.config.models import FlowRequestSpec, FlowStepSpec, HttpService
 from opsproof.config.values import status_matches, status_text
+from opsproof.errors import FetchError
 from opsproof.journeys import expect
 from opsproof.journeys.capture import Missed, captured
 from opsproof.journeys.expect import Exchanged
 from opsproof.journeys.poll import poll
 from opsproof.journeys.variables import Variables
-from opsproof.probes._fetch import Answer, FetchError, fetch
+from opsproof.probes.exchange import Answer, fetch
 from opsproof.probes.http import endpoint_url
 from opsproof.probes.result import Figure
 

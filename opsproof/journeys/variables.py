@@ -11,8 +11,7 @@ import re
 from pydantic import JsonValue
 
 from opsproof.config.models import VARIABLE_NAME
-from opsproof.config.sensitive import looks_secret
-from opsproof.evidence.redact import Redactor
+from opsproof.support.redact import Redactor, looks_secret
 
 _REFERENCE = re.compile(r"\$\{(" + VARIABLE_NAME + r")\}")
 

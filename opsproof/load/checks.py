@@ -7,11 +7,9 @@ so it needs nothing but the user it is called from.
 
 from typing import Protocol
 
+from opsproof.errors import CheckFailed
+
 CHECK_REQUEST_TYPE = "CHECK"
-
-
-class CheckFailed(Exception):
-    """Marks a failed check in Locust's own statistics."""
 
 
 class _Events(Protocol):

@@ -21,14 +21,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from opsproof.errors import ThresholdSyntaxError
 from opsproof.load.durations import parse_k6_duration
-from opsproof.load.thresholds import (
-    ThresholdSyntaxError,
-    check_applies,
-    check_selector,
-    parse_expression,
-    parse_selector,
-)
+from opsproof.load.thresholds import check_applies, check_selector, parse_expression, parse_selector
 
 K6Duration = Annotated[
     float,

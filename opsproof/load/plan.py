@@ -12,7 +12,7 @@ PLAN_ARGUMENT = "opsproof_plan"
 """The Locust custom argument that carries the plan from the master to its workers."""
 
 
-class Target(BaseModel):
+class LoadTarget(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     host: str
@@ -34,7 +34,7 @@ class AbortRule(BaseModel):
     delay: float | None = None
 
 
-class Plan(BaseModel):
+class LoadPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     scenario_name: str
@@ -42,7 +42,7 @@ class Plan(BaseModel):
     time_scale: float
     user_class: str
     workers: int
-    target: Target
+    target: LoadTarget
     max_requests: int
     """Hard bound on requests in this scenario; each worker stops at its share."""
     submetrics: list[str] = []

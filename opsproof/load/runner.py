@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsproof.errors import ConfigError
-from opsproof.load.plan import PLAN_ENV, AbortRule, Plan, Target
+from opsproof.load.plan import PLAN_ENV, AbortRule, LoadPlan, LoadTarget
 from opsproof.load.profile import Profile
 from opsproof.load.progress import Progress
 from opsproof.load.result import (
@@ -59,13 +59,13 @@ class RunSettings:
 
 @dataclass
 class _Scenario:
-    plan: Plan
+    plan: LoadPlan
     master: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
     progress_read: int = 0
 
 
-def run_profile(profile: Profile, target: Target, settings: RunSettings) -> LoadResult:
+def run_profile(profile: Profile, target: LoadTarget, settings: RunSettings) -> LoadResult:
     """Run every scenario of ``profile`` at once against ``target``; never raises for a failure
     of the run itself (that is in ``LoadResult.errors``)."""
     if settings.workers < 0 or (settings.expect_workers or settings.workers) < 1:
@@ -91,7 +91,7 @@ def run_profile(profile: Profile, target: Target, settings: RunSettings) -> Load
     return merge_results(results, errors)
 
 
-def _plans(profile: Profile, target: Target, settings: RunSettings) -> dict[str, Plan]:
+def _plans(profile: Profile, target: LoadTarget, settings: RunSettings) -> dict[str, LoadPlan]:
     workers = settings.expect_workers or settings.workers
     abort_rules = [
         AbortRule(
@@ -106,7 +106,7 @@ def _plans(profile: Profile, target: Target, settings: RunSettings) -> dict[str,
     submetrics = sorted({str(t.selector) for t in profile.thresholds if t.selector.tags})
     scenarios = profile.scenarios
     return {
-        name: Plan(
+        name: LoadPlan(
             scenario_name=name,
             written=profile.written[name],
             time_scale=profile.time_scale,
@@ -132,7 +132,7 @@ def _deadline(profile: Profile, settings: RunSettings) -> float:
     return time.monotonic() + settings.startup_timeout + longest + 2 * MASTER_SLACK_S
 
 
-def _launch(plan: Plan, index: int, plan_file: Path, settings: RunSettings) -> _Scenario:
+def _launch(plan: LoadPlan, index: int, plan_file: Path, settings: RunSettings) -> _Scenario:
     fd = os.open(plan_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # holds headers
     with os.fdopen(fd, "w") as out:
         out.write(plan.model_dump_json(by_alias=True))

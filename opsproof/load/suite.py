@@ -10,7 +10,7 @@ from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError, SafetyError
 from opsproof.load.chart import render
 from opsproof.load.health import Health, assess
-from opsproof.load.plan import Target
+from opsproof.load.plan import LoadTarget
 from opsproof.load.profile import Profile
 from opsproof.load.result import LoadResult
 from opsproof.load.runner import RunSettings, run_profile
@@ -37,7 +37,7 @@ def require_load_allowed(loaded: LoadedEnvironment) -> None:
         )
 
 
-def target_for(loaded: LoadedEnvironment, service: str | None) -> Target:
+def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
     """The http service to load: ``service``, else ``api``, else the only one declared."""
     services = loaded.environment.services_of(HttpService)
     if service is None and len(services) == 1:
@@ -51,10 +51,12 @@ def target_for(loaded: LoadedEnvironment, service: str | None) -> Target:
         )
     chosen = services[name]
     ca_pem = chosen.ca_file.read_text() if chosen.ca_file else None
-    return Target(host=chosen.url, ca_pem=ca_pem, headers=chosen.headers, timeout=chosen.timeout)
+    return LoadTarget(
+        host=chosen.url, ca_pem=ca_pem, headers=chosen.headers, timeout=chosen.timeout
+    )
 
 
-def execute(profile: Profile, target: Target, settings: RunSettings) -> LoadRun:
+def execute(profile: Profile, target: LoadTarget, settings: RunSettings) -> LoadRun:
     """Run the profile and leave its chart and summary in ``settings.out_dir``."""
     result = run_profile(profile, target, settings)
     chart = settings.out_dir / CHART_FILE

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from opsproof.errors import ThresholdSyntaxError
 from opsproof.load.metrics import BUILTIN, METHODS, NOT_MEASURED
 
 OPERATORS = ("<=", "<", ">=", ">", "===", "==", "!=")
@@ -35,10 +36,6 @@ _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
 _GO_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GO_HEX = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+")
 _GO_SPECIAL = re.compile(r"[+-]?(inf|infinity)|nan", re.IGNORECASE)
-
-
-class ThresholdSyntaxError(ValueError):
-    """A threshold or metric selector that k6 would reject; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from opsproof.config.models import Environment, PrometheusService
-from opsproof.monitoring.api import ApiError
+from opsproof.errors import ApiError
 from opsproof.monitoring.rules import (
     AlertRule,
     expand,
@@ -20,8 +20,8 @@ from opsproof.monitoring.rules import (
     rules_in_files,
     scrape_jobs,
 )
-from opsproof.probes._common import timed
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
 
 DOWN_METRICS = {
     "http": ("up", "probe_success"),

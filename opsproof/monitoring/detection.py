@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from opsproof.config.models import AlertExpectation, Environment, PrometheusService
-from opsproof.evidence.redact import redact_url
-from opsproof.monitoring.api import ApiError, dicts, get_json, labels_of
-from opsproof.monitoring.receiver import NotifiedAlert, ReceiverError, WebhookReceiver
+from opsproof.config.models import AlertExpectationSpec, Environment, PrometheusService
+from opsproof.errors import ApiError, ReceiverError
+from opsproof.monitoring.receiver import NotifiedAlert, WebhookReceiver
 from opsproof.monitoring.rules import rules_from_prometheus
 from opsproof.probes.alertmanager import alert_fate
+from opsproof.probes.monitoring_api import dicts, get_json, labels_of
 from opsproof.probes.result import Figure
+from opsproof.support.redact import redact_url
 
 CLOCK_SLACK = 1.0
 """A notified alert that started this much before the injection is from an earlier outage."""
@@ -31,7 +32,7 @@ WAIT_STEP = 0.05
 class _Times:
     """What was seen of one expected alert, on the monotonic clock."""
 
-    spec: AlertExpectation
+    spec: AlertExpectationSpec
     fired_at: float | None = None
     notified_at: float | None = None
     notified_labels: dict[str, str] | None = None
@@ -61,11 +62,11 @@ class Detection:
     """From injection to the last expected notification (to firing without a webhook)."""
 
 
-def _matches(spec: AlertExpectation, labels: dict[str, str]) -> bool:
+def _matches(spec: AlertExpectationSpec, labels: dict[str, str]) -> bool:
     return labels.get("alertname") == spec.name and spec.labels.items() <= labels.items()
 
 
-def _named(spec: AlertExpectation) -> str:
+def _named(spec: AlertExpectationSpec) -> str:
     extra = ", ".join(f'{k}="{v}"' for k, v in spec.labels.items())
     return f"{spec.name}{{{extra}}}" if extra else spec.name
 
@@ -74,7 +75,7 @@ class AlertWatch:
     """Awaits an experiment's alerts; ``prepare`` → ``start`` → ``wait_detected`` →
     ``reverted`` → ``wait_resolved`` → ``detection``."""
 
-    def __init__(self, environment: Environment, specs: list[AlertExpectation]) -> None:
+    def __init__(self, environment: Environment, specs: list[AlertExpectationSpec]) -> None:
         monitoring = environment.monitoring
         assert monitoring is not None and monitoring.prometheus is not None  # validated
         prometheus = environment.services[monitoring.prometheus]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from opsproof.errors import ToolMissing
+
 TOOL_TIMEOUT = 30.0
 
 _AT = re.compile(
@@ -26,7 +28,7 @@ _FAILED = re.compile(r"FAILED: (?P<msg>.+)")
 
 
 @dataclass(frozen=True)
-class Finding:
+class ToolFinding:
     """One problem a tool reported, where it is."""
 
     file: str
@@ -51,10 +53,6 @@ class ToolRun:
         return self.returncode == 0
 
 
-class ToolMissing(Exception):
-    """The program is not installed; worded with the package to install."""
-
-
 def run_tool(program: str, package: str, args: list[str], timeout: float = TOOL_TIMEOUT) -> ToolRun:
     """Run ``program args`` with a deadline; a timeout counts as a failed run."""
     path = shutil.which(program)
@@ -75,9 +73,9 @@ def run_tool(program: str, package: str, args: list[str], timeout: float = TOOL_
     return ToolRun(done.returncode, done.stdout)
 
 
-def findings(output: str) -> list[Finding]:
+def findings(output: str) -> list[ToolFinding]:
     """Every problem in a promtool or amtool output, located where the tool located it."""
-    found: list[Finding] = []
+    found: list[ToolFinding] = []
     current: str = ""
     unmarshal: str | None = None
     for raw in output.splitlines():
@@ -86,17 +84,17 @@ def findings(output: str) -> list[Finding]:
         if located := _UNMARSHAL.search(raw):
             unmarshal = located["file"]
         elif unmarshal is not None and (line := _LINE.match(raw)):
-            found.append(Finding(unmarshal, int(line["line"]), None, line["msg"].strip()))
+            found.append(ToolFinding(unmarshal, int(line["line"]), None, line["msg"].strip()))
         elif at := _AT.search(raw):
             column = int(at["col"]) if at["col"] else None
-            finding = Finding(at["file"], int(at["line"]), column, at["msg"].strip())
+            finding = ToolFinding(at["file"], int(at["line"]), column, at["msg"].strip())
             found.append(_refined(finding) if at["yaml"] else finding)
         elif (failed := _FAILED.search(raw)) and failed["msg"].strip():
-            found.append(Finding(current, None, None, failed["msg"].strip()))
+            found.append(ToolFinding(current, None, None, failed["msg"].strip()))
     return list(dict.fromkeys(found))  # promtool repeats some lines
 
 
-def _refined(finding: Finding) -> Finding:
+def _refined(finding: ToolFinding) -> ToolFinding:
     """A YAML syntax error located by PyYAML at the token that breaks the document."""
     try:
         yaml.safe_load(Path(finding.file).read_text())
@@ -108,7 +106,7 @@ def _refined(finding: Finding) -> Finding:
                 message += (
                     f", {exc.context} at line {context.line + 1}, column {context.column + 1}"
                 )
-            return Finding(finding.file, mark.line + 1, mark.column + 1, message)
+            return ToolFinding(finding.file, mark.line + 1, mark.column + 1, message)
     except (OSError, yaml.YAMLError):
         return finding
     return finding

@@ -12,16 +12,12 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from opsproof.errors import OpsproofError
-from opsproof.monitoring.api import dicts, labels_of
+from opsproof.errors import ReceiverError
+from opsproof.probes.monitoring_api import dicts, labels_of
 
 MAX_BODY = 4 << 20
 REQUEST_TIMEOUT = 5.0
 STOP_TIMEOUT = 5.0
-
-
-class ReceiverError(OpsproofError):
-    """The webhook could not listen where Alertmanager sends its notifications."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import yaml
 
 from opsproof.config.durations import parse_duration
 from opsproof.config.models import MonitoringConfig
-from opsproof.monitoring.api import dicts, get_json, labels_of
+from opsproof.probes.monitoring_api import dicts, get_json, labels_of
 
 
 @dataclass(frozen=True)

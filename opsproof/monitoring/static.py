@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
-from opsproof.monitoring.promtool import ToolMissing, findings, run_tool
-from opsproof.probes._common import one_line, timed
+from opsproof.errors import ToolMissing
+from opsproof.monitoring.promtool import findings, run_tool
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.text import one_line
 
 PROMTOOL = ("promtool", "prometheus")
 AMTOOL = ("amtool", "prometheus-alertmanager")

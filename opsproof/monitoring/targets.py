@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import AlertmanagerConfig, Environment, MonitoringConfig
-from opsproof.evidence.conclusion import verdict_marks
-from opsproof.evidence.redact import redact_url
+from opsproof.evidence.conclusion import NOT_APPLICABLE, verdict_marks
 from opsproof.evidence.verdict import Verdict
 from opsproof.monitoring.coverage import DOWN_METRICS, DownAlertTarget
 from opsproof.monitoring.rules import expand, rule_files
-from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
+from opsproof.support.redact import redact_url
 from opsproof.targets import Target
 
 NAME = "monitoring"
@@ -90,13 +90,14 @@ MONITORING_FIXTURES: dict[str, Callable[[Environment], Sequence[Target[Any]]]] =
 }
 
 
-def parametrize(metafunc: pytest.Metafunc) -> None:
-    """Parametrize the monitoring fixtures a test asks for from the environment under test."""
+def parametrize(metafunc: pytest.Metafunc, load: Callable[[], LoadedEnvironment]) -> None:
+    """Parametrize the monitoring fixtures a test asks for from the environment under test,
+    which ``load`` gives (the plugin's session context loads it once)."""
     for fixture in metafunc.fixturenames:
         targets_of = MONITORING_FIXTURES.get(fixture)
         if targets_of is None:
             continue
-        loaded = metafunc.config.stash[CONTEXT_KEY].load()
+        loaded = load()
         targets = targets_of(loaded.environment)
         if targets:
             metafunc.parametrize(fixture, targets, ids=[t.id for t in targets])

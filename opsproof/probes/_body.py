@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from opsproof.config.models import Signature
-from opsproof.probes._common import one_line
+from opsproof.support.text import one_line
 
 # Six fixed prefixes; a file-type detection dependency would be heavier than the table.
 _MAGIC: dict[Signature, tuple[bytes, ...]] = {

@@ -9,13 +9,11 @@ Only what opsproof asks for (``Accept-Encoding: gzip, deflate``) is decoded.
 import zlib
 from collections.abc import Iterator
 
+from opsproof.errors import UndecodableBody
+
 ACCEPT_ENCODING = "gzip, deflate"
 DECODED = frozenset({"gzip", "x-gzip", "deflate"})
 _PIECE = 64 * 1024
-
-
-class UndecodableBody(Exception):
-    """The body does not decode as its Content-Encoding says; the message says why."""
 
 
 class Decoder:

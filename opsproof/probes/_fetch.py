@@ -27,22 +27,18 @@ import httpx
 from pydantic import JsonValue
 
 from opsproof.config.models import HttpService
-from opsproof.errors import ConfigError
+from opsproof.errors import ConfigError, FetchError, UndecodableBody
 from opsproof.probes._client import MAX_HEAD_BYTES, BoundedClient, ReadLimits
-from opsproof.probes._common import cause_of, describe_error
 from opsproof.probes._deadline import Deadline, DeadlineBackend, Exchange
-from opsproof.probes._decode import Decoder, UndecodableBody, decoder_for
-from opsproof.probes._text import count, excerpt, one_line, quantity
+from opsproof.probes._decode import Decoder, decoder_for
+from opsproof.support.failures import cause_of, describe_error
+from opsproof.support.text import count, excerpt, one_line, quantity
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What httpcore raises when it is used directly (peer_certificate), not through httpx.
 _CORE_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError)
 _TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException)
 _WRITE_TIMEOUTS = (httpx.WriteTimeout, httpcore.WriteTimeout)
-
-
-class FetchError(Exception):
-    """No complete, acceptable answer within the deadline and limits; the message says why."""
 
 
 @dataclass(frozen=True)

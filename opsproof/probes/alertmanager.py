@@ -6,11 +6,12 @@ from urllib.parse import quote, urlsplit
 import yaml
 
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
-from opsproof.evidence.redact import redact_url
-from opsproof.monitoring.api import ApiError, dicts, get_json, labels_of
-from opsproof.probes._common import timed
-from opsproof.probes._text import one_line
+from opsproof.errors import ApiError
+from opsproof.probes.monitoring_api import dicts, get_json, labels_of
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 
 def _integrations(receiver: dict[str, object]) -> list[str]:

@@ -13,9 +13,10 @@ from typing import Any
 import testinfra
 
 from opsproof.config.models import DiskCheck, HostService
-from opsproof.evidence.redact import redact_url
-from opsproof.probes._common import one_line, timed
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 # df blocks on a hung network mount; bound it (the host config has no timeout of its own).
 _DF_TIMEOUT_S = 10

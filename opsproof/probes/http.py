@@ -7,10 +7,11 @@ import httpx
 from pydantic import JsonValue
 
 from opsproof.config.models import HttpCheck, HttpService, SmokeExpect, SmokeStep
+from opsproof.errors import FetchError
 from opsproof.probes._body import has_signature, json_mismatches, sniff
-from opsproof.probes._common import timed
-from opsproof.probes._fetch import Answer, FetchError, fetch_from, http_client
+from opsproof.probes._fetch import Answer, fetch_from, http_client
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
 
 __all__ = ["check_endpoint", "endpoint_url", "http_client", "run_smoke_step"]
 

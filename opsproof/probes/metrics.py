@@ -4,10 +4,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from opsproof.config.models import HttpService, MetricsCheck
-from opsproof.probes._common import one_line, timed
-from opsproof.probes._fetch import FetchError, fetch_from
+from opsproof.errors import FetchError
+from opsproof.probes._fetch import fetch_from
 from opsproof.probes.http import endpoint_url
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.text import one_line
 
 
 @timed

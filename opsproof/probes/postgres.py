@@ -12,9 +12,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from opsproof.config.models import PostgresService
-from opsproof.evidence.redact import redact_url
-from opsproof.probes._common import describe_error, one_line, timed
+from opsproof.errors import Unanswered
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.failures import describe_error
+from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 _CONNECTIONS = """
 SELECT count(*) FILTER (WHERE backend_type = 'client backend'),
@@ -38,10 +41,6 @@ SELECT pg_is_in_recovery(),
 """
 
 
-class _Unanswered(Exception):
-    """Connecting or querying failed; carries the reason already worded."""
-
-
 def _query(dsn: str, timeout: float, sql: str, *params: object) -> list[tuple[Any, ...]]:
     """Run one query on a fresh connection bounded by ``timeout``.
 
@@ -57,7 +56,7 @@ def _query(dsn: str, timeout: float, sql: str, *params: object) -> list[tuple[An
             return conn.execute(sql, params or None).fetchall()
     except (psycopg.Error, OSError) as exc:
         why = describe_error(exc, timeout)
-        raise _Unanswered(f"{redact_url(dsn, keep_query=False)}: {why}") from exc
+        raise Unanswered(f"{redact_url(dsn, keep_query=False)}: {why}") from exc
 
 
 def _target(service: PostgresService) -> str:
@@ -73,7 +72,7 @@ def connect(service: PostgresService) -> Observation:
         ((one, version),) = _query(
             service.dsn, service.timeout, "SELECT 1, current_setting('server_version')"
         )
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     latency_ms = round((time.monotonic() - start) * 1000, 1)
     figures = {
@@ -90,7 +89,7 @@ def connections(service: PostgresService) -> Observation:
     target = _target(service)
     try:
         ((used, limit),) = _query(service.dsn, service.timeout, _CONNECTIONS)
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     ratio = used / limit
     allowed = service.max_connections_ratio
@@ -112,7 +111,7 @@ def long_queries(service: PostgresService) -> Observation:
     limit = service.long_query_seconds
     try:
         rows = _query(service.dsn, service.timeout, _LONG_QUERIES, limit)
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     oldest = round(rows[0][1], 1) if rows else 0.0
     figures = {
@@ -133,7 +132,7 @@ def replication_lag(service: PostgresService, replica_dsn: str) -> Observation:
     target = redact_url(replica_dsn, keep_query=False)
     try:
         ((in_recovery, lag),) = _query(replica_dsn, service.timeout, _REPLICATION_LAG)
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     if not in_recovery:
         reason = f"{target}: expected a replica in recovery, got a primary (replica_dsn is wrong)"

@@ -3,15 +3,12 @@
 import json
 
 from opsproof.config.models import PrometheusService
-from opsproof.evidence.redact import redact_url
+from opsproof.errors import FetchError, Unanswered
 from opsproof.probes._client import BoundedClient, ReadLimits
-from opsproof.probes._common import timed
-from opsproof.probes._fetch import FetchError, fetch
+from opsproof.probes._fetch import fetch
 from opsproof.probes.result import Figure, Observation
-
-
-class _Unanswered(Exception):
-    """The API call failed or answered something else than a success; reason already worded."""
+from opsproof.probes.timing import timed
+from opsproof.support.redact import redact_url
 
 
 def _base(service: PrometheusService) -> str:
@@ -27,7 +24,7 @@ def _api(service: PrometheusService, path: str) -> dict[str, object]:
         with BoundedClient(limits=ReadLimits(max_body=int(service.max_body))) as client:
             answer = fetch(client, "GET", url, service.timeout)
     except FetchError as exc:
-        raise _Unanswered(f"GET {shown}: {exc}") from exc
+        raise Unanswered(f"GET {shown}: {exc}") from exc
     try:
         document = json.loads(answer.body)
     except (ValueError, RecursionError):
@@ -37,7 +34,7 @@ def _api(service: PrometheusService, path: str) -> dict[str, object]:
         or not isinstance(document, dict)
         or document.get("status") != "success"
     ):
-        raise _Unanswered(
+        raise Unanswered(
             f"GET {shown}: expected status 200 with a success answer, "
             f"got {answer.status} {answer.excerpt()}"
         )
@@ -63,7 +60,7 @@ def targets_up(service: PrometheusService) -> Observation:
     target = f"{_base(service)} targets"
     try:
         data = _api(service, "/api/v1/targets?state=active")
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, f"{target}: {exc}")
     scraped = _dicts(data.get("activeTargets"))
     jobs = set(service.expected_jobs)
@@ -93,7 +90,7 @@ def no_critical_alerts(service: PrometheusService) -> Observation:
     target = f"{_base(service)} alerts"
     try:
         data = _api(service, "/api/v1/alerts")
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, f"{target}: {exc}")
     severities = set(service.critical_severities)
     critical = [

@@ -11,13 +11,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from opsproof.config.models import RedisService
-from opsproof.evidence.redact import redact_url
-from opsproof.probes._common import describe_error, timed
+from opsproof.errors import Unanswered
 from opsproof.probes.result import Figure, Observation
-
-
-class _Unanswered(Exception):
-    """A Redis command failed; carries the reason already worded."""
+from opsproof.probes.timing import timed
+from opsproof.support.failures import describe_error
+from opsproof.support.redact import redact_url
 
 
 def _target(service: RedisService) -> str:
@@ -41,7 +39,7 @@ def _info(service: RedisService, section: str) -> dict[str, object]:
         info: dict[str, object] = client.info(section)
     except (redis.RedisError, OSError) as exc:
         why = describe_error(exc, service.timeout)
-        raise _Unanswered(f"{_target(service)}: INFO {section} failed: {why}") from exc
+        raise Unanswered(f"{_target(service)}: INFO {section} failed: {why}") from exc
     finally:
         client.close()
     return info
@@ -72,7 +70,7 @@ def role(service: RedisService) -> Observation:
     target = _target(service)
     try:
         info = _info(service, "replication")
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     actual = str(info.get("role", "unknown"))
     expected = service.expect_role
@@ -100,7 +98,7 @@ def memory(service: RedisService) -> Observation:
     target = _target(service)
     try:
         info = _info(service, "memory")
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     used, limit = info.get("used_memory"), info.get("maxmemory", 0)
     if not isinstance(used, int) or not isinstance(limit, int):
@@ -131,7 +129,7 @@ def eviction_policy(service: RedisService) -> Observation:
     target = _target(service)
     try:
         info = _info(service, "memory")
-    except _Unanswered as exc:
+    except Unanswered as exc:
         return Observation(False, target, str(exc))
     actual = str(info.get("maxmemory_policy", "unknown"))
     expected = service.expect_eviction_policy

@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from opsproof.config.models import HttpService, TlsCheck
-from opsproof.probes._common import cause_of, timed
+from opsproof.errors import FetchError
 from opsproof.probes._deadline import Deadline
-from opsproof.probes._fetch import FetchError, peer_certificate
+from opsproof.probes._fetch import peer_certificate
 from opsproof.probes.result import Figure, Observation
+from opsproof.probes.timing import timed
+from opsproof.support.failures import cause_of
 
 # OpenSSL verify codes worth a plain-words name in front of OpenSSL's own message.
 _VERIFY_CAUSES = {

@@ -24,8 +24,8 @@ from opsproof.config.models import Environment
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
 from opsproof.runtimes.docker_engine import connect
+from opsproof.support.waiting import poll
 
-POLL_INTERVAL = 0.05
 KILL_TIMEOUT = 10.0
 CFS_PERIOD_US = 100_000
 UNLIMITED_CPU_QUOTA = -1
@@ -151,11 +151,9 @@ class DockerRuntime:
     ) -> ContainerState:
         """Poll the container's state until ``condition`` holds; StackError naming ``what``
         and the last state seen when it does not within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while not condition(state := self.state()):
-            if time.monotonic() >= deadline:
-                raise StackError(f"{self.id}: not {what} within {timeout:g} s (now {state})")
-            time.sleep(POLL_INTERVAL)
+        reached, state = poll(self.state, condition, timeout)
+        if not reached:
+            raise StackError(f"{self.id}: not {what} within {timeout:g} s (now {state})")
         return state
 
     def find(self) -> list[int]:
@@ -246,11 +244,11 @@ class DockerRuntime:
         api = self.client.api
         exec_id = api.exec_create(self.container().id, list(argv), user=user)["Id"]
         api.exec_start(exec_id, detach=True)
-        deadline = time.monotonic() + KILL_TIMEOUT
-        while not (pid := int(api.exec_inspect(exec_id).get("Pid") or 0)):
-            if time.monotonic() >= deadline:
-                raise StackError(f"{self.id}: {argv[0]} did not start in the container")
-            time.sleep(POLL_INTERVAL)
+        started, pid = poll(
+            lambda: int(api.exec_inspect(exec_id).get("Pid") or 0), bool, KILL_TIMEOUT
+        )
+        if not started:
+            raise StackError(f"{self.id}: {argv[0]} did not start in the container")
         return pid
 
     def _kill_exec(self, exec_id: str) -> None:

@@ -10,15 +10,11 @@ import docker
 import requests
 from docker.errors import DockerException
 
-from opsproof.errors import OpsproofError
+from opsproof.errors import EngineUnavailable
 
 API_TIMEOUT = 30.0
 """Per-request timeout; long enough for an image import or commit on a busy engine."""
 START_HINT = "bash scripts/docker-engine.sh (as root) installs docker.io and starts dockerd"
-
-
-class EngineUnavailable(OpsproofError):
-    """No Docker engine answers; the message says where it looked and how to start one."""
 
 
 def engine_address() -> str:

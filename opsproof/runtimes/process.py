@@ -4,7 +4,6 @@ component, PID file or command-line match (psutil does the finding and signallin
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -12,12 +11,13 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel, ConfigDict
 
-from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.config.models import ProcessRuntimeSpec
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_component, stop_component
-from opsproof.stack.processes import POLL_INTERVAL, members
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.support.processes import ComponentState, members
+from opsproof.support.waiting import poll_until
 
 SIGNAL_TIMEOUT = 5.0
 
@@ -29,7 +29,7 @@ class ProcessTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    spec: ProcessSpec
+    spec: ProcessRuntimeSpec
     state_dir: Path
     """The reference stack's state directory (for ``component`` services)."""
 
@@ -98,11 +98,8 @@ class ProcessRuntime:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while not self.find():
-            if time.monotonic() >= deadline:
-                raise StackError(f"{self.id}: not running {timeout:g} s after {spec.start}")
-            time.sleep(POLL_INTERVAL)
+        if not poll_until(lambda: bool(self.find()), timeout):
+            raise StackError(f"{self.id}: not running {timeout:g} s after {spec.start}")
 
     def restart(self, timeout: float) -> None:
         self.stop(timeout / 2)
@@ -118,11 +115,12 @@ class ProcessRuntime:
 
     def _wait_status(self, *, stopped: bool) -> None:
         """Signals land asynchronously: return once every process shows the new state."""
-        deadline = time.monotonic() + SIGNAL_TIMEOUT
-        while any((_status(p) == psutil.STATUS_STOPPED) != stopped for p in self._processes()):
-            if time.monotonic() >= deadline:
-                raise StackError(f"{self.id}: not {'stopped' if stopped else 'resumed'} in time")
-            time.sleep(POLL_INTERVAL)
+
+        def settled() -> bool:
+            return all((_status(p) == psutil.STATUS_STOPPED) == stopped for p in self._processes())
+
+        if not poll_until(settled, SIGNAL_TIMEOUT):
+            raise StackError(f"{self.id}: not {'stopped' if stopped else 'resumed'} in time")
 
     def exec(self, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
         component = self._component()
@@ -144,12 +142,7 @@ class ProcessRuntime:
 
 
 def _wait_gone(runtime: ProcessRuntime, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while runtime.find():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(POLL_INTERVAL)
-    return True
+    return poll_until(lambda: not runtime.find(), timeout)
 
 
 def _status(proc: psutil.Process) -> str:

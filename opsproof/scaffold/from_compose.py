@@ -182,8 +182,8 @@ def _chaos(declared: list[Declared]) -> dict[str, object]:
     )
     if choice is None:
         why = (
-            "No starter chaos plan: no http service here depends_on a redis or postgres service. "
-            "A chaos_plan and chaos: allowed opt in.",
+            "No starter chaos plan: no http service here (a proxy such as nginx aside) "
+            "depends_on a redis or postgres service. A chaos_plan and chaos: allowed opt in.",
         )
         return {"chaos": Commented("forbidden", comment=why)}
     web_name, dependency = choice

@@ -4,13 +4,9 @@ standard output for ``-``."""
 import sys
 from pathlib import Path
 
-from opsproof.errors import OpsproofError
+from opsproof.errors import OpsproofError, OutputExists
 
 STDOUT = "-"
-
-
-class OutputExists(OpsproofError):
-    """The output file exists and overwriting it was not asked for."""
 
 
 def write_config(text: str, output: str, *, force: bool) -> Path | None:

@@ -4,7 +4,6 @@ nginx (TLS) → api (uvicorn) → redis + postgres, and a worker; every port on 
 file under the stack's root directory.
 """
 
-import shutil
 import signal
 import sys
 from dataclasses import dataclass
@@ -13,9 +12,11 @@ from pathlib import Path
 from opsproof.errors import StackError
 from opsproof.paths import FIXTURES
 from opsproof.stack.certs import TlsFiles
-from opsproof.stack.state import ComponentState
+from opsproof.support.ports import LOOPBACK
+from opsproof.support.processes import ComponentState
+from opsproof.support.programs import find_program, postgres_bin_dir
 
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 POSTGRES_USER = "opsproof"
 POSTGRES_DATABASE = "opsproof"
 POSTGRES_OS_USER = "postgres"
@@ -77,27 +78,6 @@ def service_dir() -> Path:
     if not (FIXTURES / "reference_service" / "app.py").is_file():
         raise StackError(f"{FIXTURES}/reference_service not found: reinstall opsproof")
     return FIXTURES
-
-
-def find_program(name: str, *dirs: Path, package: str) -> str:
-    """Absolute path of ``name`` on PATH or in ``dirs``; the error names the package to install."""
-    for candidate in [shutil.which(name), *(shutil.which(name, path=str(d)) for d in dirs)]:
-        if candidate:
-            # Absolute, but not resolved: redis-server is a symlink whose name selects its mode.
-            return str(Path(candidate).absolute())
-    raise StackError(f"{name} not found on PATH: install it (apt-get install {package})")
-
-
-def postgres_bin_dir() -> Path:
-    """The newest ``/usr/lib/postgresql/<major>/bin`` (Debian keeps server binaries off PATH),
-    else the directory of ``postgres`` on PATH."""
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    if versions:
-        return versions[-1].parent
-    return Path(find_program("postgres", package="postgresql")).parent
 
 
 def write_nginx_conf(layout: Layout, ports: Ports, tls: TlsFiles) -> Path:

@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from opsproof.errors import StackError
+from opsproof.backup.postgres.cluster import initdb
+from opsproof.errors import BackupError, StackError
+from opsproof.runtimes.launched import STATE_FILE, StackState
 from opsproof.stack.certs import DEFAULT_DAYS, write_tls_material
 from opsproof.stack.components import (
     POSTGRES_OS_USER,
@@ -33,12 +35,12 @@ from opsproof.stack.monitoring import (
     wait_monitoring_ready,
 )
 from opsproof.stack.monitoring import recorded as recorded_monitoring
-from opsproof.stack.ports import free_ports
-from opsproof.stack.postgres import bootstrap, initdb
-from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
+from opsproof.stack.postgres import bootstrap
 from opsproof.stack.readiness import CHECKS, wait_healthy
-from opsproof.stack.state import STATE_FILE, ComponentState, StackState
 from opsproof.stack.status import ComponentStatus, StackStatus
+from opsproof.support.ports import free_ports
+from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
+from opsproof.support.waiting import POLL_INTERVAL
 
 Progress = Callable[[str], None]
 ROOT_PREFIX = "opsproof-stack-"
@@ -129,7 +131,8 @@ def _start(
         say("initialising the postgres cluster")
         try:
             initdb(
-                layout,
+                layout.postgres_data,
+                layout.postgres_run,
                 Path(state.values["postgres.bin_dir"]),
                 POSTGRES_OS_USER,
                 Path(postgres.log_file),
@@ -139,7 +142,7 @@ def _start(
             say("creating the opsproof role and database, applying the schema")
             schema = service_dir() / "reference_service" / "schema.sql"
             bootstrap(layout, ports.postgres, password, schema, deadline)
-        except StackError as exc:
+        except (StackError, BackupError) as exc:
             raise _with_log(postgres, str(exc).removeprefix("postgres: ")) from None
         if watch is not None:
             launch(state_dir, watch, AFTER_POSTGRES, say)

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from opsproof.errors import StackError
-from opsproof.filelock import exclusive
+from opsproof.support.filelock import exclusive
 
 LOCK_FILE = "stack.lock"
 

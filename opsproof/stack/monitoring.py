@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsproof.errors import StackError
-from opsproof.stack.components import HOST, Layout, find_program, service_dir
+from opsproof.stack.components import HOST, Layout, service_dir
 from opsproof.stack.monitoring_ready import CHECKS
-from opsproof.stack.ports import free_ports
-from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
-from opsproof.stack.state import ComponentState
+from opsproof.support.ports import free_ports
+from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
+from opsproof.support.programs import find_program
+from opsproof.support.waiting import POLL_INTERVAL
 
 MONITORING_FILE = "monitoring.json"
 EARLY = ("redis-exporter", "node-exporter", "alertmanager", "prometheus")

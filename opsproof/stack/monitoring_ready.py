@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import httpx
 
-from opsproof.stack.state import ComponentState
+from opsproof.support.processes import ComponentState
 
 CHECK_TIMEOUT = 1.0
 JOBS = frozenset({"prometheus", "alertmanager", "api", "redis", "postgres", "node"})

@@ -5,9 +5,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from opsproof.errors import StackError
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_component, stop_component
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.support.processes import ComponentState
 
 
 @contextmanager

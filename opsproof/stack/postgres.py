@@ -1,7 +1,5 @@
 """PostgreSQL's one-time setup: data directory, application role and database, schema."""
 
-import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -10,42 +8,7 @@ from psycopg import sql
 
 from opsproof.errors import StackError
 from opsproof.stack.components import POSTGRES_DATABASE, POSTGRES_USER, Layout
-from opsproof.stack.processes import POLL_INTERVAL, os_identity
-
-
-def initdb(layout: Layout, bin_dir: Path, os_user: str, log_file: Path, timeout: float) -> None:
-    """Create the data and socket directories and initialise the cluster as ``os_user`` (when
-    we are root). Local socket connections are trusted (the socket directory is private to
-    the server's user), TCP ones need a SCRAM password."""
-    uid, gid = os_identity("postgres", os_user)
-    for directory in (layout.postgres_data, layout.postgres_run):
-        directory.mkdir(parents=True, mode=0o700)
-        if uid is not None and gid is not None:
-            os.chown(directory, uid, gid)
-    command = [
-        str(bin_dir / "initdb"),
-        *("-D", str(layout.postgres_data), "-U", "postgres"),
-        *("--auth-local=trust", "--auth-host=scram-sha-256"),
-        *("-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"),
-    ]
-    with log_file.open("ab") as log:
-        try:
-            subprocess.run(
-                command,
-                cwd=layout.postgres_data.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=True,
-                user=uid,
-                group=gid,
-                extra_groups=[] if uid is not None else None,
-            )
-        except subprocess.TimeoutExpired:
-            raise StackError(f"postgres: initdb took longer than {timeout:.0f} s") from None
-        except subprocess.CalledProcessError as exc:
-            raise StackError(f"postgres: initdb failed with exit code {exc.returncode}") from None
+from opsproof.support.waiting import poll
 
 
 def _superuser(layout: Layout, port: int, dbname: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -60,16 +23,16 @@ def _superuser(layout: Layout, port: int, dbname: str) -> psycopg.Connection[tup
 
 
 def _wait_accepting(layout: Layout, port: int, deadline: float) -> None:
-    while True:
+    def refusal() -> str | None:
         try:
             with _superuser(layout, port, "postgres"):
-                return
+                return None
         except psycopg.OperationalError as exc:
-            if time.monotonic() >= deadline:
-                raise StackError(
-                    f"postgres: not accepting connections in time ({str(exc).strip()})"
-                ) from None
-        time.sleep(POLL_INTERVAL)
+            return str(exc).strip()
+
+    accepted, refused = poll(refusal, lambda reason: reason is None, deadline - time.monotonic())
+    if not accepted:
+        raise StackError(f"postgres: not accepting connections in time ({refused})")
 
 
 def bootstrap(layout: Layout, port: int, password: str, schema: Path, deadline: float) -> None:

@@ -13,8 +13,9 @@ import psycopg
 import redis
 
 from opsproof.errors import StackError
-from opsproof.stack.processes import POLL_INTERVAL
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.runtimes.launched import StackState
+from opsproof.support.processes import ComponentState
+from opsproof.support.waiting import poll
 
 HEARTBEAT_KEY = "worker:heartbeat"
 """Written by the reference service's worker: ``{"pid": ..., "at": ...}`` with a short TTL."""
@@ -101,8 +102,9 @@ def wait_healthy(state: StackState, timeout: float) -> float:
     """Poll ``/health/deep`` through nginx until it answers 200; the seconds it took.
     Raises StackError naming the last problem seen."""
     start = time.monotonic()
-    while (problem := deep_health_problem(state)) is not None:
-        if time.monotonic() - start >= timeout:
-            raise StackError(f"stack not healthy within {timeout:g} s: {problem}")
-        time.sleep(POLL_INTERVAL)
+    healthy, problem = poll(
+        lambda: deep_health_problem(state), lambda found: found is None, timeout
+    )
+    if not healthy:
+        raise StackError(f"stack not healthy within {timeout:g} s: {problem}")
     return time.monotonic() - start

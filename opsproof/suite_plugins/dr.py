@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.session import DrSession
 from opsproof.backup.store import private_store
 from opsproof.backup.targets import BACKUP_FIXTURES
 from opsproof.config.loader import LoadedEnvironment
-from opsproof.errors import ConfigError
+from opsproof.errors import BackupError, ConfigError
 from opsproof.evidence.conclusion import verdict_marks
 from opsproof.evidence.verdict import Verdict
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE

@@ -14,7 +14,7 @@ from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.scratch import scratch_cluster
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.tools import redis_tool
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0

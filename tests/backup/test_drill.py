@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.drill.run import SCENARIO, judge
 from opsproof.evidence.records import DrillRecord, IntegrityResult, RecoveryObjective
+from opsproof.stack.drill.run import SCENARIO, judge
 from opsproof.stack.launcher import start_stack, stop_stack
 from tests.project import PROJECT_ROOT
 from tests.reports.test_oscal import load_oscal

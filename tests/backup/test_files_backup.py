@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.files.archive import FilesBackup, back_up, extract
 from opsproof.backup.files.verify import archive_intact, load_manifest, tree_matches
+from opsproof.errors import BackupError
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.amcheck import amcheck
 from opsproof.backup.postgres.compare import (
     every_check,
@@ -19,6 +18,7 @@ from opsproof.backup.postgres.dump import PostgresBackup, back_up
 from opsproof.backup.postgres.integrity import dump_readable
 from opsproof.backup.postgres.verify import fingerprint_of, restored_copy
 from opsproof.backup.tools import postgres_tool, run
+from opsproof.errors import BackupError
 
 TIMEOUT = 60.0
 TABLES = ["public.customers", "public.events", "public.notes", "public.orders"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.store import dated_path, private_store
+from opsproof.errors import BackupError
 
 
 def test_a_new_store_is_created_private(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun
 from opsproof.faults.ledger import Ledger, ledger_path
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 
 SERVICES = """\
       api:

@@ -13,13 +13,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.config.models import ProcessRuntimeSpec
+from opsproof.errors import RevertFailed
 from opsproof.faults.ledger import Injection, Ledger, ledger_path
 from opsproof.faults.process_faults import ProcessFault
-from opsproof.faults.transaction import RevertFailed, injected
+from opsproof.faults.transaction import injected
 from opsproof.runner import RunRequest, pytest_command
+from opsproof.runtimes.launched import StackState
 from opsproof.runtimes.process import ProcessTarget
-from opsproof.stack.state import StackState
 
 WriteConfig = Callable[..., Path]
 PLAN = """\
@@ -192,7 +193,7 @@ def unrestartable(tmp_path: Path) -> Iterator[ProcessFault]:
     sleeper = subprocess.Popen(["sleep", "300"])
     pid_file = tmp_path / "sleeper.pid"
     pid_file.write_text(str(sleeper.pid))
-    spec = ProcessSpec(pid_file=pid_file)
+    spec = ProcessRuntimeSpec(pid_file=pid_file)
     yield ProcessFault("kill", ProcessTarget(name="sleeper", spec=spec, state_dir=tmp_path))
     sleeper.kill()
     sleeper.wait(10)

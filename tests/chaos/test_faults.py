@@ -16,8 +16,8 @@ from opsproof.faults.base import Fault
 from opsproof.faults.experiment import ChaosRun, plan
 from opsproof.faults.transaction import injected
 from opsproof.probes.result import Observation
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 
 WriteConfig = Callable[..., Path]
 MakeRun = Callable[[Path], ChaosRun]

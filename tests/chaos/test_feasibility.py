@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 CHAOS = Path(__file__).resolve().parents[2] / "chaos"
 REFUSED = pytest.ExitCode.USAGE_ERROR

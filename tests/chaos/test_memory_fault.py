@@ -20,8 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from opsproof.config.models import MemoryFault
-from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.config.models import MemoryFaultSpec, ProcessRuntimeSpec
 from opsproof.faults import cgroups
 from opsproof.faults.ledger import Ledger
 from opsproof.faults.memory_pressure import Charge, Counters, anonymous_bytes, judge
@@ -112,9 +111,9 @@ def holder(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Holder]:
 
 def memory_fault(holder: Holder, tmp_path: Path, victim: str, limit: int) -> MemoryExhaustion:
     restart = [sys.executable, "-c", HOLDER, str(holder.pid_file), str(8 * MIB)]
-    spec = ProcessSpec(pid_file=holder.pid_file, start=restart)
+    spec = ProcessRuntimeSpec(pid_file=holder.pid_file, start=restart)
     target = ProcessTarget(name="holder", spec=spec, state_dir=tmp_path)
-    fault = MemoryFault.model_validate(
+    fault = MemoryFaultSpec.model_validate(
         {"action": "memory", "service": "holder", "limit": limit, "victim": victim}
     )
     return MemoryExhaustion(fault, target, uuid.uuid4().hex[:12], lifetime=30)

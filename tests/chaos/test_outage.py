@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from opsproof.config.models import ChaosExperiment, RecoveryTarget
+from opsproof.config.models import ChaosExperimentSpec, RecoveryTargetSpec
 from opsproof.faults.judgement import Observed, judge, outage_allowance
 from opsproof.faults.outage import first_outage, steady_states
 from opsproof.faults.recovery import Sample, recovery_from
@@ -19,7 +19,7 @@ from opsproof.faults.watch import update, watch
 from opsproof.probes.result import Observation
 
 INJECTED, REVERTED = 10.0, 12.0
-TARGET = RecoveryTarget(within=5, consecutive=2, interval=0.05)
+TARGET = RecoveryTargetSpec(within=5, consecutive=2, interval=0.05)
 EFFECT = Observation(True, "process://svc", "SIGKILL process://svc: no process left")
 
 
@@ -38,8 +38,8 @@ def polled(
 
 def experiment(
     fault: dict[str, Any], expect: list[dict[str, Any]] | None = None
-) -> ChaosExperiment:
-    return ChaosExperiment.model_validate({"name": "e", "fault": fault, "expect": expect or []})
+) -> ChaosExperimentSpec:
+    return ChaosExperimentSpec.model_validate({"name": "e", "fault": fault, "expect": expect or []})
 
 
 KILL = {"action": "kill", "service": "svc"}
@@ -124,7 +124,9 @@ def test_recovery_needs_every_probe_to_pass_in_a_row() -> None:
     assert recovery.stable_s == pytest.approx(0.7)  # pg's second pass, fast had passed twice
 
 
-def judged(spec: ChaosExperiment, samples: list[Sample], seen_ok_at: list[float] = ()) -> Result:  # type: ignore[assignment]
+def judged(
+    spec: ChaosExperimentSpec, samples: list[Sample], seen_ok_at: list[float] = ()
+) -> Result:  # type: ignore[assignment]
     allowed, _ = outage_allowance(spec)
     result = Result("e", "inconclusive", "", "SIGKILL process://svc", "process://svc", "h", 5,
                     0.05, allowed)  # fmt: skip

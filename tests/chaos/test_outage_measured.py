@@ -23,7 +23,7 @@ import pytest
 from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun, run_experiment
 from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 SERVICE = Path(__file__).resolve().parents[2] / "fixtures" / "timed_service.py"
 TOLERANCE = 0.3

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from opsproof.evidence.verdict import INCONCLUSIVE_EXIT
-from opsproof.stack.ports import free_ports
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
+from opsproof.support.ports import free_ports
 from tests.reports.test_oscal import load_oscal
 
 WriteConfig = Callable[..., Path]

@@ -15,8 +15,8 @@ import pytest
 
 from opsproof.errors import SafetyError
 from opsproof.faults.experiment import ChaosRun, plan, run_experiment
-from opsproof.stack.ports import free_ports
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
+from opsproof.support.ports import free_ports
 
 WriteConfig = Callable[..., Path]
 MakeRun = Callable[[Path], ChaosRun]

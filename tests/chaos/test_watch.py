@@ -5,7 +5,7 @@ shown and held for ``hold`` seconds it is met, and no later answer can turn that
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsproof.config.models import Expectation
+from opsproof.config.models import ExpectationSpec
 from opsproof.faults.watch import Watch, update, watch
 from opsproof.probes.result import Observation
 
@@ -18,7 +18,7 @@ polls = st.lists(instants, min_size=1, max_size=60).map(sorted)
 
 
 def expectation(hold: float, within: float = 100.0) -> Watch:
-    spec = Expectation.model_validate(
+    spec = ExpectationSpec.model_validate(
         {"service": "api", "request": {"path": "/health/deep"}, "expect": {"status": 503},
          "within": within, "hold": hold}
     )  # fmt: skip

@@ -17,9 +17,9 @@ import httpx
 import psutil
 import pytest
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_component
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 from tests.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack

@@ -7,7 +7,7 @@ import pytest
 
 from opsproof.config.loader import environment_names, load_environment
 from opsproof.errors import ConfigError
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 if TYPE_CHECKING:
     from tests.config.conftest import ConfigFiles

@@ -16,11 +16,12 @@ import docker
 import pytest
 from docker.models.containers import Container
 
+from opsproof.errors import EngineUnavailable
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
-from opsproof.runtimes.docker_engine import EngineUnavailable, connect
+from opsproof.runtimes.docker_engine import connect
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.docker.images import ensure_images
 from opsproof.stack.docker.stack import STATE_LABEL, start_docker_stack, stop_docker_stack
-from opsproof.stack.state import StackState
 
 PROJECT_PREFIX = "opsproof-test-"
 PROJECT = f"{PROJECT_PREFIX}{os.getpid()}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docker.models.containers import Container
 
-from opsproof.config.models import ProcessFault
+from opsproof.config.models import ProcessFaultSpec
 from opsproof.faults.container_faults import docker_fault
 from opsproof.faults.ledger import Ledger
 from opsproof.faults.transaction import injected
@@ -43,7 +43,7 @@ def test_a_failing_block_still_reverts(
     sleeper_runtime: DockerRuntime, sleeper: Container, tmp_path: Path, action: str
 ) -> None:
     target = DockerTarget(name="sleeper", container=str(sleeper.name))
-    fault = docker_fault(ProcessFault(action=action, service="sleeper"), target, action, 60)
+    fault = docker_fault(ProcessFaultSpec(action=action, service="sleeper"), target, action, 60)
     ledger = Ledger(tmp_path / "ledger.jsonl")
     with pytest.raises(RuntimeError), injected(fault, ledger, action, "failing block", 60):
         assert fault.effect().ok

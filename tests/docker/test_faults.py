@@ -7,7 +7,7 @@ import psutil
 from docker.models.containers import Container
 from pydantic import ByteSize
 
-from opsproof.config.models import CpuFault, MemoryFault, ProcessFault
+from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, ProcessFaultSpec
 from opsproof.faults.container_faults import docker_fault
 from opsproof.faults.inverse import revert
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
@@ -34,7 +34,7 @@ def _stressors(runtime: DockerRuntime, fault_id: str) -> list[int]:
 def test_oom_kill_through_the_memory_limit_and_the_restart_policy_brings_it_back(
     sleeper_runtime: DockerRuntime, sleeper: Container
 ) -> None:
-    spec = MemoryFault(action="memory", service="sleeper", limit=ByteSize(32 << 20))
+    spec = MemoryFaultSpec(action="memory", service="sleeper", limit=ByteSize(32 << 20))
     fault = docker_fault(spec, _target(sleeper), "oomtest", lifetime=30)
     original = sleeper_runtime.limits()
     steps = fault.prepare()
@@ -65,7 +65,7 @@ def test_oom_kill_through_the_memory_limit_and_the_restart_policy_brings_it_back
 def test_a_noisy_neighbour_is_oom_killed_and_the_service_survives(
     sleeper_runtime: DockerRuntime, sleeper: Container
 ) -> None:
-    spec = MemoryFault(
+    spec = MemoryFaultSpec(
         action="memory", service="sleeper", limit=ByteSize(32 << 20), victim="stressor"
     )
     fault = docker_fault(spec, _target(sleeper), "neighbour", lifetime=30)
@@ -84,7 +84,7 @@ def test_a_noisy_neighbour_is_oom_killed_and_the_service_survives(
 def test_cpu_saturation_is_throttled_and_its_stressors_killed_on_revert(
     sleeper_runtime: DockerRuntime, sleeper: Container
 ) -> None:
-    spec = CpuFault(action="cpu", service="sleeper", workers=2, cpus=0.2)
+    spec = CpuFaultSpec(action="cpu", service="sleeper", workers=2, cpus=0.2)
     fault = docker_fault(spec, _target(sleeper), "cputest", lifetime=60)
     steps = fault.prepare()
     fault.inject()
@@ -104,7 +104,7 @@ def test_cpu_saturation_is_throttled_and_its_stressors_killed_on_revert(
 def test_pause_and_kill_are_undone(sleeper_runtime: DockerRuntime, sleeper: Container) -> None:
     for action in ("pause", "kill", "stop", "restart"):
         fault = docker_fault(
-            ProcessFault(action=action, service="sleeper"), _target(sleeper), action, 30
+            ProcessFaultSpec(action=action, service="sleeper"), _target(sleeper), action, 30
         )
         steps = fault.prepare()
         fault.inject()

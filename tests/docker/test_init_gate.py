@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 from tests.scaffold.commands import FIXTURE_COMPOSE, WEBAPP_COMPOSE, generate, opsproof
 
 

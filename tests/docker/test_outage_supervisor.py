@@ -16,7 +16,7 @@ from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun, run_experiment
 from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 SERVER = (
     "import http.server, sys\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import docker
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.components import START_ORDER
 from opsproof.stack.docker.stack import docker_stack_status, start_docker_stack
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 from tests.project import PROJECT_ROOT
 
 CLI_TIMEOUT = 240.0

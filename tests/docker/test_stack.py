@@ -12,9 +12,9 @@ import pytest
 
 from opsproof.paths import SHIPPED_CONFIG, SUITES
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.components import START_ORDER
 from opsproof.stack.docker.containers import DATA_VOLUMES, MEMORY_LIMITS
-from opsproof.stack.state import StackState
 
 ROOT = SHIPPED_CONFIG.parent
 SUITE_TIMEOUT = 300

@@ -10,9 +10,9 @@ from pathlib import Path
 from opsproof.evidence.history import missed_runs, read_history, series_trends, summarize
 from opsproof.evidence.model import FigureRecord, RunRecord, Selection
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.rundir import create_run_dir
 from opsproof.evidence.writers import write_json
+from opsproof.support.redact import Redactor
 
 DAY = 86400.0
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from opsproof.evidence.integrity import UnverifiableError, verify_run
+from opsproof.errors import UnverifiableError
+from opsproof.evidence.integrity import verify_run
 from opsproof.evidence.manifest import MANIFEST_NAME, read_manifest, write_manifest
 from opsproof.evidence.rundir import create_run_dir
 

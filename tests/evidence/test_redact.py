@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsproof.evidence.redact import MASK, Redactor, environment_secrets
+from opsproof.support.redact import MASK, Redactor, environment_secrets
 
 
 def test_known_secret_values_are_masked_everywhere() -> None:

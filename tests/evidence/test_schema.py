@@ -11,9 +11,9 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from opsproof.evidence.model import SCHEMA_VERSION, RunRecord
 from opsproof.evidence.records import DrillRecord, ExperimentRecord
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.schema import generated_schema, render_schema, shipped_schema_text
 from opsproof.evidence.writers import write_json
+from opsproof.support.redact import Redactor
 
 
 @pytest.fixture(scope="module")

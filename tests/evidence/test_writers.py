@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from opsproof.evidence.model import CHECK_VERDICTS, CheckRecord, RunRecord
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.rundir import create_run_dir, run_dirs, series_of
 from opsproof.evidence.writers import (
     MAX_SUMMARY_CHARS,
@@ -16,6 +15,7 @@ from opsproof.evidence.writers import (
     write_json,
     write_markdown,
 )
+from opsproof.support.redact import Redactor
 
 
 def test_json_has_totals_controls_and_no_secret(

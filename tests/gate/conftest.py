@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from opsproof.paths import SHIPPED_CONFIG
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 from tests.project import PROJECT_ROOT
 
 GATE_TIMEOUT = 180.0

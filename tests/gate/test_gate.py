@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from opsproof.paths import SHIPPED_CONFIG
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 from tests.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack

@@ -5,7 +5,7 @@ documents validate with compliance-trestle, the SSP's components are the environ
 import pytest
 
 from opsproof.evidence.integrity import verify_run
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 from tests.reports.test_oscal import load_oscal
 
 pytestmark = pytest.mark.stack

@@ -11,7 +11,7 @@ from opsproof.config.loader import LoadedEnvironment, load_environment
 from opsproof.config.models import HttpService
 from opsproof.journeys.flow import FlowContext, run_flow
 from opsproof.probes.result import Observation
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 from tests.project import PROJECT_ROOT
 
 JOURNEYS = PROJECT_ROOT / "examples" / "journeys.yaml"

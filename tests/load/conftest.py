@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.load.plan import Target
+from opsproof.load.plan import LoadTarget
 from opsproof.load.profile import profile_from_dict
 from opsproof.load.progress import Progress
 from opsproof.load.result import LoadResult
@@ -55,6 +55,6 @@ def run(server_url: str, tmp_path: Path, progress: list[Progress]) -> Run:
             progress=progress.append,
             **settings,  # type: ignore[arg-type]
         )
-        return run_profile(profile, Target(host=server_url, timeout=5.0), run_settings)
+        return run_profile(profile, LoadTarget(host=server_url, timeout=5.0), run_settings)
 
     return go

@@ -7,7 +7,7 @@ import pytest
 
 from opsproof.errors import ConfigError
 from opsproof.load.options import ConstantVus, PerVuIterations, RampingVus, SharedIterations
-from opsproof.load.plan import Plan, Target
+from opsproof.load.plan import LoadPlan, LoadTarget
 from opsproof.load.profile import load_profile, profile_from_dict
 from tests.project import PROJECT_ROOT
 
@@ -160,10 +160,10 @@ def test_a_plan_carries_the_scenario_as_written_to_other_processes() -> None:
         "preAllocatedVUs": 3,
     }
     profile = profile_from_dict({"scenarios": {"s": scenario}}).scaled(0.01)
-    plan = Plan(
+    plan = LoadPlan(
         scenario_name="s", written=profile.written["s"], time_scale=profile.time_scale,
-        user_class="default", workers=2, target=Target(host="http://127.0.0.1:1"),
+        user_class="default", workers=2, target=LoadTarget(host="http://127.0.0.1:1"),
         max_requests=10, run_timeout=5,
     )  # fmt: skip
-    again = Plan.model_validate_json(plan.model_dump_json(by_alias=True))
+    again = LoadPlan.model_validate_json(plan.model_dump_json(by_alias=True))
     assert again.scenario == profile.scenarios["s"]

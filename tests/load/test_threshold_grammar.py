@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from opsproof.errors import ThresholdSyntaxError
 from opsproof.load.thresholds import (
     OPERATORS,
     Expression,
-    ThresholdSyntaxError,
     check_applies,
     check_selector,
     format_expression,

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 import pytest
 
 from opsproof.load.locust import wire_timing
-from opsproof.load.locust.wire_timing import Exchange, TimedSocket, WireTimes
+from opsproof.load.locust.wire_timing import TimedSocket, WireExchange, WireTimes
 
 READ_LATE_S = 0.3
 STAMPS_ON_WITHIN_S = 5.0
 
 
 def test_an_exchange_runs_from_the_first_write_to_the_last_read_in_k6s_phases() -> None:
-    exchange = Exchange()
+    exchange = WireExchange()
     assert exchange.times() is None
     exchange.sending(10.0)
     exchange.wrote(10.5, 100)
@@ -31,7 +31,7 @@ def test_an_exchange_runs_from_the_first_write_to_the_last_read_in_k6s_phases() 
 
 
 def test_a_redirected_request_sums_its_hops_without_the_time_between_them() -> None:
-    exchange = Exchange()
+    exchange = WireExchange()
     exchange.sending(0.0)
     exchange.wrote(0.0, 50)
     exchange.arrived(1.0)
@@ -44,7 +44,7 @@ def test_a_redirected_request_sums_its_hops_without_the_time_between_them() -> N
 
 
 def test_an_answer_that_begins_before_the_request_is_written_has_no_waiting() -> None:
-    exchange = Exchange()
+    exchange = WireExchange()
     exchange.sending(0.0)
     exchange.arrived(1.0)  # e.g. 413 while the body is still being sent
     exchange.wrote(2.0, 10)
@@ -55,7 +55,7 @@ def test_an_answer_that_begins_before_the_request_is_written_has_no_waiting() ->
 
 
 def test_a_clock_step_backwards_yields_no_figure() -> None:
-    exchange = Exchange(sent=5.0, received=4.0)
+    exchange = WireExchange(sent=5.0, received=4.0)
     assert exchange.times() is None
 
 

@@ -18,8 +18,8 @@ import pytest
 from opsproof.config.loader import load_environment
 from opsproof.faults.experiment import ChaosRun
 from opsproof.faults.ledger import Ledger, ledger_path
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 from tests.project import PROJECT_ROOT
 
 SUITE_TIMEOUT = 180.0

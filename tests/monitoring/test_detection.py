@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from opsproof.faults.experiment import ChaosRun, Result, run_experiment
-from opsproof.stack.ports import free_ports
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
+from opsproof.support.ports import free_ports
 
 from .conftest import SuiteRun, WriteConfig, alertmanager_config, silence
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from opsproof.config.loader import load_environment
-from opsproof.config.models import AlertExpectation
+from opsproof.config.models import AlertExpectationSpec
 from opsproof.monitoring.detection import AlertWatch
 from opsproof.monitoring.receiver import NotifiedAlert, WebhookReceiver
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 CONFIG = """\
 version: 1
@@ -33,7 +33,7 @@ def alert_watch(tmp_path: Path) -> Iterator[AlertWatch]:
     path = tmp_path / "opsproof.yaml"
     path.write_text(CONFIG)
     environment = load_environment(path, "lab", stack=lambda: None).environment
-    watch = AlertWatch(environment, [AlertExpectation(name="RedisDown")])
+    watch = AlertWatch(environment, [AlertExpectationSpec(name="RedisDown")])
     watch._since, watch._since_wall = 100.0, datetime.now(UTC).timestamp()
     with WebhookReceiver(f"127.0.0.1:{free_ports(1)[0]}") as hook:
         watch._receiver = hook

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from opsproof.config.models import AlertmanagerConfig, PrometheusService
 from opsproof.probes.alertmanager import prometheus_sends_alerts, receivers_valid
-from opsproof.stack.ports import free_ports
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
+from opsproof.support.ports import free_ports
 
 from .conftest import SuiteRun, WriteConfig, alertmanager_config
 

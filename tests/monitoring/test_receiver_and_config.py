@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from opsproof.config.loader import load_environment
-from opsproof.errors import ConfigError
-from opsproof.monitoring.receiver import ReceiverError, WebhookReceiver
-from opsproof.stack.ports import free_ports
+from opsproof.errors import ConfigError, ReceiverError
+from opsproof.monitoring.receiver import WebhookReceiver
+from opsproof.support.ports import free_ports
 
 PAYLOAD = {
     "version": "4",

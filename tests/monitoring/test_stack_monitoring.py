@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import psutil
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.monitoring import MONITORING_FILE, recorded
 from opsproof.stack.monitoring_ready import JOBS
-from opsproof.stack.processes import running_processes
-from opsproof.stack.state import StackState
+from opsproof.support.processes import running_processes
 
 NAMES = {"prometheus", "alertmanager", "redis-exporter", "postgres-exporter", "node-exporter"}
 

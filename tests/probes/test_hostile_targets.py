@@ -17,10 +17,11 @@ from opsproof.config.models import (
     PrometheusService,
     SmokeStep,
 )
+from opsproof.errors import ApiError
 from opsproof.faults.steady import steady_state
-from opsproof.monitoring.api import ApiError, get_json
 from opsproof.probes import alertmanager, metrics, prometheus, tls
 from opsproof.probes.http import check_endpoint, run_smoke_step
+from opsproof.probes.monitoring_api import get_json
 from opsproof.probes.result import Observation
 
 DEADLINE = 1.0

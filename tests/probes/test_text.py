@@ -1,6 +1,6 @@
 """Quoting a peer's bytes in a reason: printable, short, and honest about what was cut."""
 
-from opsproof.probes._text import excerpt, one_line, printable, quantity
+from opsproof.support.text import excerpt, one_line, printable, quantity
 
 
 def test_printable_escapes_controls_and_bidi_overrides_but_keeps_line_breaks() -> None:

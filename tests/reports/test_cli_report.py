@@ -13,10 +13,10 @@ from click.testing import CliRunner, Result
 from opsproof.cli import main
 from opsproof.evidence.manifest import MANIFEST_NAME, write_manifest
 from opsproof.evidence.model import RunRecord
-from opsproof.evidence.redact import Redactor
 from opsproof.evidence.rundir import create_run_dir
 from opsproof.evidence.signing import generate_key_pair, load_private_key
 from opsproof.evidence.writers import write_json
+from opsproof.support.redact import Redactor
 
 START = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 Sealer = Callable[..., Path]

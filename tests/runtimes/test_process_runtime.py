@@ -9,11 +9,11 @@ import psutil
 import pytest
 
 from opsproof.config.loader import load_environment
-from opsproof.config.models import ProcessRuntime as ProcessSpec
+from opsproof.config.models import ProcessRuntimeSpec
 from opsproof.errors import SafetyError
 from opsproof.paths import SHIPPED_CONFIG
 from opsproof.runtimes import ProcessRuntime, ProcessTarget, process_target
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 SLEEPER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
 
@@ -22,7 +22,7 @@ SLEEPER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid()));
 def sleeper(tmp_path: Path) -> Iterator[ProcessRuntime]:
     """A service found by its PID file, started by its declared start command."""
     pid_file, marker = tmp_path / "sleeper.pid", f"opsproof-sleeper-{uuid.uuid4().hex[:8]}"
-    spec = ProcessSpec(
+    spec = ProcessRuntimeSpec(
         pid_file=pid_file, start=[sys.executable, "-c", SLEEPER, str(pid_file), marker]
     )
     runtime = ProcessRuntime(ProcessTarget(name="sleeper", spec=spec, state_dir=tmp_path))
@@ -66,7 +66,7 @@ def test_found_by_command_line_match(sleeper: ProcessRuntime) -> None:
     assert sleeper.target.spec.start is not None
     marker = sleeper.target.spec.start[-1]
     by_match = ProcessRuntime(
-        ProcessTarget(name="m", spec=ProcessSpec(match=marker), state_dir=Path())
+        ProcessTarget(name="m", spec=ProcessRuntimeSpec(match=marker), state_dir=Path())
     )
     assert by_match.find() == sleeper.find()
 

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 from tests.scaffold.commands import generate, opsproof
 
 COMPOSE = """\

@@ -8,7 +8,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from opsproof.stack.state import StackState
+from opsproof.runtimes.launched import StackState
 
 T = TypeVar("T")
 Eventually = Callable[[Callable[[], T | None], float, str], T]

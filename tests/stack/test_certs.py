@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from opsproof.stack.certs import write_tls_material
-from opsproof.stack.ports import free_ports
+from opsproof.support.ports import free_ports
 
 
 def test_server_certificate_is_signed_by_the_ca_for_localhost_and_loopback(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from opsproof.errors import StackError
-from opsproof.filelock import exclusive
 from opsproof.stack.lock import LOCK_FILE, state_lock
+from opsproof.support.filelock import exclusive
 
 HOLD = """
 import fcntl, sys, time

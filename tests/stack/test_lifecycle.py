@@ -11,10 +11,10 @@ import psutil
 import pytest
 
 from opsproof.errors import StackError
+from opsproof.runtimes.launched import StackState
 from opsproof.stack import launcher
 from opsproof.stack.launcher import stack_status, start_stack, stop_stack
-from opsproof.stack.processes import running_processes
-from opsproof.stack.state import ComponentState, StackState
+from opsproof.support.processes import ComponentState, running_processes
 
 pytestmark = pytest.mark.stack
 

@@ -11,9 +11,9 @@ import httpx
 import psutil
 import pytest
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import stack_status
-from opsproof.stack.processes import running_processes
-from opsproof.stack.state import StackState
+from opsproof.support.processes import running_processes
 
 pytestmark = pytest.mark.stack
 

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 import redis
 
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import stack_status, start_stack
 from opsproof.stack.readiness import CHECKS
-from opsproof.stack.state import StackState
 
 pytestmark = pytest.mark.stack
 

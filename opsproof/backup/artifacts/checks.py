@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 from opsproof.backup.artifacts.discover import Found, newest
-from opsproof.backup.errors import BackupError
 from opsproof.backup.files.archive import extract, manifest_path
 from opsproof.backup.files.verify import archive_intact, load_manifest, tree_matches
 from opsproof.backup.postgres.amcheck import amcheck
@@ -22,6 +21,7 @@ from opsproof.backup.redis.integrity import check_rdb, checksum_matches
 from opsproof.backup.redis.scratch import scratch_redis
 from opsproof.backup.store import read_checksum, read_fingerprint
 from opsproof.backup.verdicts import all_of
+from opsproof.errors import BackupError
 from opsproof.probes.result import Figure, Observation
 
 ArtifactKind = Literal["redis-rdb", "pg-dump", "archive"]

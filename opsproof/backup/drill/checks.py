@@ -7,7 +7,6 @@ from datetime import datetime
 import psycopg
 
 from opsproof.backup.drill.writes import Ack, RecoveryPoint, recovery_point
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.compare import every_check
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.dump import PostgresBackup
@@ -16,6 +15,7 @@ from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.compare import ExpiredKeys, compare
 from opsproof.backup.redis.scratch import scratch_redis
 from opsproof.backup.redis.snapshot import RedisBackup
+from opsproof.errors import BackupError
 from opsproof.evidence.records import IntegrityResult
 from opsproof.probes.result import Observation
 

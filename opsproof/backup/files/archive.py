@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opsproof.backup.errors import BackupError
-from opsproof.backup.files.manifest import Manifest, scan
+from opsproof.backup.files.manifest import FileManifest, scan
 from opsproof.backup.store import dated_path, sha256_file, write_checksum
+from opsproof.errors import BackupError
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -18,7 +18,7 @@ class FilesBackup:
     source: str
     archive: Path
     manifest_file: Path
-    manifest: Manifest
+    manifest: FileManifest
     duration_s: float
 
 
@@ -42,7 +42,7 @@ def back_up(root: Path, name: str, store: Path) -> FilesBackup:
     except OSError as exc:
         raise BackupError(f"{root}: cannot archive {exc.filename}: {exc.strerror}") from None
     write_checksum(archive)
-    manifest = Manifest(
+    manifest = FileManifest(
         root=str(root),
         created_at=created,
         archive=archive.name,

@@ -30,7 +30,7 @@ class Entry(BaseModel):
     """A symlink's target, as written (not followed)."""
 
 
-class Manifest(BaseModel):
+class FileManifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     root: str

@@ -4,15 +4,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from opsproof.backup.errors import BackupError
-from opsproof.backup.files.manifest import Entry, Manifest, scan
+from opsproof.backup.files.manifest import Entry, FileManifest, scan
 from opsproof.backup.store import read_checksum, sha256_file
+from opsproof.errors import BackupError
 from opsproof.probes.result import Figure, Observation
 
 NAMES_SHOWN = 10
 
 
-def load_manifest(path: Path) -> Manifest:
+def load_manifest(path: Path) -> FileManifest:
     """The manifest at ``path`` once its own recorded sha256 vouches for it."""
     recorded = read_checksum(path)
     if recorded is None:
@@ -20,7 +20,7 @@ def load_manifest(path: Path) -> Manifest:
     if sha256_file(path) != recorded:
         raise BackupError(f"{path}: sha256 differs from its recorded one: the manifest changed")
     try:
-        return Manifest.model_validate_json(path.read_bytes())
+        return FileManifest.model_validate_json(path.read_bytes())
     except ValidationError as exc:
         raise BackupError(f"{path}: not a manifest ({exc.error_count()} errors)") from None
 
@@ -57,7 +57,7 @@ def _listed(label: str, items: list[str]) -> str:
     return f"{len(items)} {label} ({'; '.join(items[:NAMES_SHOWN])}{more})"
 
 
-def tree_matches(manifest: Manifest, root: Path) -> Observation:
+def tree_matches(manifest: FileManifest, root: Path) -> Observation:
     """The tree at ``root`` is the manifest's tree: same entries, content and permissions."""
     target = str(root)
     expected = {entry.path: entry for entry in manifest.entries}

@@ -1,9 +1,9 @@
 """pg_amcheck on a restored database: heap pages and B-tree indexes are structurally sound
 (the amcheck extension is installed into the restored database if it is missing)."""
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.tools import postgres_tool, run
+from opsproof.errors import BackupError
 from opsproof.probes.result import Figure, Observation
 
 

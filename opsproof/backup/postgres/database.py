@@ -2,15 +2,14 @@
 PostgreSQL client programs that keep the password off their command line."""
 
 import math
-import time
 from dataclasses import dataclass
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from opsproof.backup.errors import BackupError
-from opsproof.evidence.redact import redact_url
-from opsproof.stack.processes import POLL_INTERVAL
+from opsproof.errors import BackupError
+from opsproof.support.redact import redact_url
+from opsproof.support.waiting import poll
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,14 @@ class Database:
 
 def wait_accepting(database: Database, timeout: float) -> None:
     """Poll until ``database`` accepts a connection; BackupError with the last refusal."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def refusal() -> str | None:
         try:
             with database.connect():
-                return
+                return None
         except psycopg.OperationalError as exc:
-            if time.monotonic() >= deadline:
-                raise BackupError(f"{database.target}: not accepting connections: {exc}") from None
-        time.sleep(POLL_INTERVAL)
+            return str(exc)
+
+    accepted, refused = poll(refusal, lambda reason: reason is None, timeout)
+    if not accepted:
+        raise BackupError(f"{database.target}: not accepting connections: {refused}")

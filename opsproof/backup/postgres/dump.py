@@ -14,11 +14,11 @@ from pathlib import Path
 
 import psycopg
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.fingerprint import DatabaseFingerprint, begin_snapshot, capture
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.backup.tools import postgres_tool, run
+from opsproof.errors import BackupError
 
 GLOBALS_SUFFIX = ".globals.sql"
 

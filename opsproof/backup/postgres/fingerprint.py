@@ -10,7 +10,6 @@ import psycopg
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.catalog import (
     DEFINITIONS,
     GRANTS,
@@ -20,6 +19,7 @@ from opsproof.backup.postgres.catalog import (
     TABLE_PRINT,
     TABLES,
 )
+from opsproof.errors import BackupError
 
 HASH_SPACE = 1 << 64
 MD5_LENGTH = 32

@@ -3,8 +3,8 @@ read and decompressed, so truncation and corruption show, not only a readable ta
 
 from pathlib import Path
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.tools import postgres_tool, run
+from opsproof.errors import BackupError
 from opsproof.probes.result import Figure, Observation
 
 

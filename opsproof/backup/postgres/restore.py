@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.tools import last_lines, postgres_tool, run
+from opsproof.errors import BackupError
 
 MAINTENANCE_DB = "template1"
 """pg_restore --create connects here to create the database; not "postgres", which may be the

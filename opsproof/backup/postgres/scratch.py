@@ -17,14 +17,13 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from opsproof.backup.errors import BackupError
+from opsproof.backup.postgres.cluster import OS_USER, initdb
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.tools import postgres_tool
-from opsproof.stack.components import POSTGRES_OS_USER, Layout
-from opsproof.stack.ports import free_ports
-from opsproof.stack.postgres import initdb
-from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
-from opsproof.stack.state import ComponentState
+from opsproof.errors import BackupError
+from opsproof.support.ports import free_ports
+from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
+from opsproof.support.waiting import POLL_INTERVAL
 
 SUPERUSER = "postgres"
 STOP_TIMEOUT = 15.0
@@ -74,7 +73,7 @@ def scratch_cluster(timeout: float) -> Iterator[ScratchCluster]:
     """A new, empty cluster, stopped and deleted when the block ends."""
     root = Path(tempfile.mkdtemp(prefix="opsproof-pg-scratch-"))
     root.chmod(0o711)  # the server's OS user must reach its data directory
-    layout = Layout(root)
+    data_dir, socket_dir = root / "data", root / "run"
     log_file = root / "postgres.log"
     (port,) = free_ports(1)  # no TCP listener; the port only names the socket file
     settings = [arg for name, value in FAST_SETTINGS.items() for arg in ("-c", f"{name}={value}")]
@@ -83,19 +82,19 @@ def scratch_cluster(timeout: float) -> Iterator[ScratchCluster]:
         0,
         [
             postgres_tool("postgres"),
-            *("-D", str(layout.postgres_data), "-p", str(port)),
-            *("-c", f"unix_socket_directories={layout.postgres_run}"),
+            *("-D", str(data_dir), "-p", str(port)),
+            *("-c", f"unix_socket_directories={socket_dir}"),
             *settings,
         ],
-        cwd=str(layout.postgres_data.parent),
+        cwd=str(root),
         log_file=str(log_file),
-        user=POSTGRES_OS_USER,
+        user=OS_USER,
     )
-    cluster = ScratchCluster(layout.postgres_run, port, timeout)
+    cluster = ScratchCluster(socket_dir, port, timeout)
     deadline = time.monotonic() + timeout
     try:
         bin_dir = Path(postgres_tool("initdb")).parent
-        initdb(layout, bin_dir, POSTGRES_OS_USER, log_file, timeout)
+        initdb(data_dir, socket_dir, bin_dir, OS_USER, log_file, timeout)
         spawn(component)
         _wait_accepting(component, cluster, deadline)
         yield cluster

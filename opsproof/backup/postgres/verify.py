@@ -9,12 +9,12 @@ from pathlib import Path
 
 import psycopg
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.fingerprint import DatabaseFingerprint, begin_snapshot, capture
 from opsproof.backup.postgres.restore import restore_dump, restore_globals
 from opsproof.backup.postgres.reword import reworded
 from opsproof.backup.postgres.scratch import scratch_cluster
+from opsproof.errors import BackupError
 
 
 @dataclass(frozen=True)

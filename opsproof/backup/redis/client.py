@@ -8,7 +8,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from opsproof.evidence.redact import redact_url
+from opsproof.support.redact import redact_url
 
 
 @dataclass(frozen=True)

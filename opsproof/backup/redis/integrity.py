@@ -3,9 +3,9 @@ and the file's own CRC64)."""
 
 from pathlib import Path
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.store import read_checksum, sha256_file
 from opsproof.backup.tools import redis_tool, run
+from opsproof.errors import BackupError
 from opsproof.probes.result import Figure, Observation
 
 

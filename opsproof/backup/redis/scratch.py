@@ -18,13 +18,12 @@ from pathlib import Path
 
 import redis
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.tools import redis_tool
-from opsproof.stack.components import HOST
-from opsproof.stack.ports import free_ports
-from opsproof.stack.processes import POLL_INTERVAL, is_alive, log_tail, spawn, terminate
-from opsproof.stack.state import ComponentState
+from opsproof.errors import BackupError
+from opsproof.support.ports import LOOPBACK, free_ports
+from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
+from opsproof.support.waiting import POLL_INTERVAL
 
 STOP_TIMEOUT = 10.0
 
@@ -40,7 +39,7 @@ def _unreachable_port() -> socket.socket:
     """A bound socket that never listens: connecting to its port is refused, and no other
     program can take the port while we hold it (a real server there would resync our data)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((HOST, 0))
+    sock.bind((LOOPBACK, 0))
     return sock
 
 
@@ -72,19 +71,19 @@ def scratch_redis(rdb: Path, timeout: float, *, as_replica: bool = True) -> Iter
     holder = _unreachable_port() if as_replica else None
     command = [
         redis_tool("redis-server"),
-        *("--bind", HOST, "--port", str(port), "--dir", str(workdir)),
+        *("--bind", LOOPBACK, "--port", str(port), "--dir", str(workdir)),
         *("--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"),
         *("--daemonize", "no", "--enable-debug-command", "local"),
     ]
     if holder is not None:
-        command += ["--replicaof", HOST, str(holder.getsockname()[1])]
+        command += ["--replicaof", LOOPBACK, str(holder.getsockname()[1])]
     log_file = workdir / "redis.log"
     component = ComponentState("redis-scratch", 0, command, log_file=str(log_file), port=port)
     started = time.monotonic()
     with closing(holder) if holder else nullcontext():
         try:
             spawn(component)
-            endpoint = Endpoint(f"redis://{HOST}:{port}/0", timeout=min(timeout, 30.0))
+            endpoint = Endpoint(f"redis://{LOOPBACK}:{port}/0", timeout=min(timeout, 30.0))
             _wait_loaded(component, endpoint, started + timeout)
             yield ScratchRedis(endpoint, time.monotonic() - started)
         finally:

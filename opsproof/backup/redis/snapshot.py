@@ -14,13 +14,13 @@ from pathlib import Path
 
 import redis
 
-from opsproof.backup.errors import BackupError
 from opsproof.backup.redis.client import Endpoint, command, debug_allowed
 from opsproof.backup.redis.fingerprint import RedisFingerprint, capture
 from opsproof.backup.redis.keyprints import Method
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
-from opsproof.probes._common import describe_error
-from opsproof.stack.processes import POLL_INTERVAL
+from opsproof.errors import BackupError
+from opsproof.support.failures import describe_error
+from opsproof.support.waiting import poll
 
 PAUSE_FAILSAFE_S = 60.0
 """The server lifts the pause by itself after this; a fingerprint that took longer is refused."""
@@ -56,24 +56,27 @@ def _rdb_path(client: redis.Redis, target: str) -> Path:
 
 def _wait_saved(client: redis.Redis, saves_before: int, deadline: float, target: str) -> None:
     """Until our BGSAVE has finished (``rdb_saves`` went up and none is in progress)."""
-    while True:
-        info = _persistence(client)
+
+    def finished(info: dict[str, object]) -> bool:
         saves = int(str(info["rdb_saves"]))
-        if saves > saves_before and not int(str(info["rdb_bgsave_in_progress"])):
-            if info["rdb_last_bgsave_status"] != "ok":
-                raise BackupError(f"{target}: BGSAVE failed; see the server's log")
-            return
-        if time.monotonic() >= deadline:
-            raise BackupError(f"{target}: BGSAVE did not finish in time")
-        time.sleep(POLL_INTERVAL)
+        return saves > saves_before and not int(str(info["rdb_bgsave_in_progress"]))
+
+    done, info = poll(lambda: _persistence(client), finished, deadline - time.monotonic())
+    if not done:
+        raise BackupError(f"{target}: BGSAVE did not finish in time")
+    if info["rdb_last_bgsave_status"] != "ok":
+        raise BackupError(f"{target}: BGSAVE failed; see the server's log")
 
 
 def _wait_idle(client: redis.Redis, deadline: float, target: str) -> int:
     """Until no save is running (BGSAVE would be refused); the ``rdb_saves`` count then."""
-    while int(str((info := _persistence(client))["rdb_bgsave_in_progress"])):
-        if time.monotonic() >= deadline:
-            raise BackupError(f"{target}: a save already in progress did not finish in time")
-        time.sleep(POLL_INTERVAL)
+    idle, info = poll(
+        lambda: _persistence(client),
+        lambda info: not int(str(info["rdb_bgsave_in_progress"])),
+        deadline - time.monotonic(),
+    )
+    if not idle:
+        raise BackupError(f"{target}: a save already in progress did not finish in time")
     return int(str(info["rdb_saves"]))
 
 

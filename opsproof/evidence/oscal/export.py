@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from opsproof.errors import ConfigError, OpsproofError
+from opsproof.errors import ConfigError, ExportRefused, UnverifiableError
 from opsproof.evidence.catalogue import Catalogue, load_catalogue
 from opsproof.evidence.custom_controls import load_run_catalogue
-from opsproof.evidence.integrity import UnverifiableError, verify_run
+from opsproof.evidence.integrity import verify_run
 from opsproof.evidence.manifest import read_manifest
 from opsproof.evidence.oscal.system import describe_config
 from opsproof.evidence.oscal.write import OscalSource, write_oscal
@@ -20,10 +20,6 @@ from opsproof.evidence.upgrade import upgrade
 from opsproof.evidence.writers import RUN
 
 EVIDENCE_NAME = "evidence.json"
-
-
-class ExportRefused(OpsproofError):
-    """The run cannot be exported: it does not verify, or its evidence is unreadable."""
 
 
 def default_output(run_dir: Path) -> Path:

@@ -15,7 +15,7 @@ from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import HostService, PostgresService
 from opsproof.evidence.model import RunRecord
 from opsproof.evidence.oscal.ids import Json, Uuids, control_token, prop
-from opsproof.evidence.redact import Redactor, redact_url
+from opsproof.support.redact import Redactor, redact_url
 
 THIS_SYSTEM = "this-system"
 

@@ -38,7 +38,10 @@ def plan_problems(name: str, environment: cfg.Environment, state_dir: Path) -> l
 
 
 def experiment_problems(
-    name: str, environment: cfg.Environment, experiment: cfg.ChaosExperiment, state_dir: Path | None
+    name: str,
+    environment: cfg.Environment,
+    experiment: cfg.ChaosExperimentSpec,
+    state_dir: Path | None,
 ) -> list[Infeasible]:
     """The problems of one experiment; without ``state_dir`` only the names it uses."""
     problems = opt_in_problems(name, environment)
@@ -55,7 +58,7 @@ def experiment_problems(
         engine.close()
 
 
-def _path_of(plan: cfg.ChaosPlan, experiment: cfg.ChaosExperiment) -> KeyPath:
+def _path_of(plan: cfg.ChaosPlanSpec, experiment: cfg.ChaosExperimentSpec) -> KeyPath:
     index = next((i for i, e in enumerate(plan.experiments) if e is experiment), None)
     if index is None and experiment in plan.experiments:
         index = plan.experiments.index(experiment)
@@ -65,7 +68,7 @@ def _path_of(plan: cfg.ChaosPlan, experiment: cfg.ChaosExperiment) -> KeyPath:
 def _experiment(
     name: str,
     environment: cfg.Environment,
-    experiment: cfg.ChaosExperiment,
+    experiment: cfg.ChaosExperimentSpec,
     at: KeyPath,
     state_dir: Path,
     engine: Engine,
@@ -78,14 +81,14 @@ def _experiment(
 
 def _way_back(
     environment: cfg.Environment,
-    experiment: cfg.ChaosExperiment,
+    experiment: cfg.ChaosExperimentSpec,
     at: KeyPath,
     state_dir: Path,
     engine: Engine,
 ) -> list[Infeasible]:
     """Whether the fault can be injected and undone through the service's runtime."""
     fault, label = experiment.fault, f"experiment {experiment.name!r}"
-    if isinstance(fault, cfg.DiskFault):
+    if isinstance(fault, cfg.DiskFaultSpec):
         needed_for = f"{label} fills it (its undo removes the file it allocates)"
         return machine.writable_dir((*at, "path"), fault.path, needed_for)
     runtime = getattr(environment.services[fault.service], "runtime", None)
@@ -103,18 +106,18 @@ def _way_back(
     return problems + _machine(fault, (*at, "action"), label)
 
 
-def _machine(fault: cfg.Fault, at: KeyPath, label: str) -> list[Infeasible]:
+def _machine(fault: cfg.FaultSpec, at: KeyPath, label: str) -> list[Infeasible]:
     """What the fault's mechanism needs from this machine (process runtime)."""
-    if isinstance(fault, cfg.MemoryFault):
+    if isinstance(fault, cfg.MemoryFaultSpec):
         problems = machine.program(at, "stress-ng", "stress-ng", f"{label} needs it")
         problems += machine.cgroup(at, "memory", f"{label} limits the service's memory there")
         if fault.victim == "service":
             problems += machine.root(at, f"{label} restores the service's OOM score after it")
         return problems
-    if isinstance(fault, cfg.CpuFault):
+    if isinstance(fault, cfg.CpuFaultSpec):
         problems = machine.program(at, "stress-ng", "stress-ng", f"{label} needs it")
         return problems + machine.cgroup(at, "cpu", f"{label} puts a CPU quota on the service")
-    if isinstance(fault, cfg.NetworkFault):
+    if isinstance(fault, cfg.NetworkFaultSpec):
         problems = machine.program(at, "nft", "nftables", f"{label} needs it for its rules")
         problems += machine.root(at, f"{label} loads and deletes nftables rules")
         return problems + machine.cgroup(at, "net_cls", f"{label} tags the service's packets")

@@ -7,9 +7,10 @@ from docker.errors import DockerException, NotFound
 
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
+from opsproof.errors import EngineUnavailable
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.faults.feasibility.process import needs_start
-from opsproof.runtimes.docker_engine import EngineUnavailable, connect, engine_address
+from opsproof.runtimes.docker_engine import connect, engine_address
 
 ENGINE_TIMEOUT = 5.0
 
@@ -37,14 +38,14 @@ class Engine:
 
 def container_problems(
     service: str,
-    spec: cfg.DockerRuntime,
-    fault: cfg.Fault,
+    spec: cfg.DockerRuntimeSpec,
+    fault: cfg.FaultSpec,
     experiment: str,
     fault_path: KeyPath,
     engine: Engine,
 ) -> list[Infeasible]:
     where: KeyPath = ("services", service, "runtime", "docker")
-    if isinstance(fault, cfg.NetworkFault):
+    if isinstance(fault, cfg.NetworkFaultSpec):
         message = (
             f"services.{service} runs in a container, and network faults act on local "
             "processes only; use kill, stop, restart, pause, memory or cpu on it"

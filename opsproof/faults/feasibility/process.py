@@ -10,25 +10,29 @@ import psutil
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
 from opsproof.faults.feasibility.problem import Infeasible
+from opsproof.runtimes.launched import StackState
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
-from opsproof.stack.state import StackState
 
 _ENDS_DOWN = {"kill": "kills", "stop": "stops", "restart": "restarts"}
 """Process actions after which only a start brings the service back (a pause ends with
 SIGCONT)."""
 
 
-def needs_start(fault: cfg.Fault) -> str | None:
+def needs_start(fault: cfg.FaultSpec) -> str | None:
     """What the fault does that leaves the service down until it is started, or None."""
-    if isinstance(fault, cfg.ProcessFault):
+    if isinstance(fault, cfg.ProcessFaultSpec):
         return _ENDS_DOWN.get(fault.action)
-    if isinstance(fault, cfg.MemoryFault):
+    if isinstance(fault, cfg.MemoryFaultSpec):
         return "lets the OOM killer kill"
     return None
 
 
 def process_problems(
-    service: str, spec: cfg.ProcessRuntime, fault: cfg.Fault, experiment: str, state_dir: Path
+    service: str,
+    spec: cfg.ProcessRuntimeSpec,
+    fault: cfg.FaultSpec,
+    experiment: str,
+    state_dir: Path,
 ) -> list[Infeasible]:
     where: KeyPath = ("services", service, "runtime", "process")
     problems: list[Infeasible] = []
@@ -44,12 +48,12 @@ def process_problems(
 
 
 def _start_command(
-    where: KeyPath, start: list[str] | None, what: str, fault: cfg.Fault
+    where: KeyPath, start: list[str] | None, what: str, fault: cfg.FaultSpec
 ) -> list[Infeasible]:
     if not start:
         instead = (
             "; or use action: pause, which SIGCONT undoes"
-            if isinstance(fault, cfg.ProcessFault) and fault.action in ("kill", "stop")
+            if isinstance(fault, cfg.ProcessFaultSpec) and fault.action in ("kill", "stop")
             else ""
         )
         message = (

@@ -26,7 +26,7 @@ def opt_in_problems(name: str, environment: cfg.Environment) -> list[Infeasible]
     return []
 
 
-def plan_name_problems(environment: cfg.Environment, plan: cfg.ChaosPlan) -> list[Infeasible]:
+def plan_name_problems(environment: cfg.Environment, plan: cfg.ChaosPlanSpec) -> list[Infeasible]:
     problems = []
     for key, names in (("may_hit", plan.may_hit), ("steady_state", plan.steady_state or [])):
         for index, service in enumerate(names):
@@ -37,7 +37,7 @@ def plan_name_problems(environment: cfg.Environment, plan: cfg.ChaosPlan) -> lis
 
 
 def experiment_name_problems(
-    name: str, environment: cfg.Environment, experiment: cfg.ChaosExperiment, at: KeyPath
+    name: str, environment: cfg.Environment, experiment: cfg.ChaosExperimentSpec, at: KeyPath
 ) -> list[Infeasible]:
     """Problems of the names one experiment uses; ``at`` is its path in the environment."""
     assert environment.chaos_plan is not None
@@ -52,7 +52,7 @@ def experiment_name_problems(
             "it there to allow faults on it"
         )
         problems.append(Infeasible((*at, "fault", "service"), message))
-    if isinstance(fault, cfg.NetworkFault):
+    if isinstance(fault, cfg.NetworkFaultSpec):
         problems += _dependency(environment, fault, (*at, "fault", "dependency"))
     for index, expectation in enumerate(experiment.expect):
         service = environment.services.get(expectation.service)
@@ -70,7 +70,7 @@ def experiment_name_problems(
 
 
 def _dependency(
-    environment: cfg.Environment, fault: cfg.NetworkFault, path: KeyPath
+    environment: cfg.Environment, fault: cfg.NetworkFaultSpec, path: KeyPath
 ) -> list[Infeasible]:
     service = environment.services.get(fault.dependency)
     if service is None:

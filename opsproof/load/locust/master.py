@@ -14,7 +14,7 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import MasterRunner
 
-from opsproof.load.plan import PLAN_ARGUMENT, PLAN_ENV, Plan
+from opsproof.load.plan import PLAN_ARGUMENT, PLAN_ENV, LoadPlan
 from opsproof.load.progress import Progress
 from opsproof.load.result import (
     PROGRESS_PREFIX,
@@ -46,7 +46,7 @@ class MasterCoordinator:
         runner = environment.runner
         assert isinstance(runner, MasterRunner)
         self.runner = runner
-        self.plan = Plan.model_validate_json(Path(os.environ[PLAN_ENV]).read_text())
+        self.plan = LoadPlan.model_validate_json(Path(os.environ[PLAN_ENV]).read_text())
         self.out = Path(self.plan.out_dir)
         self.totals = MetricSet()
         self.timeline: list[Second] = []

@@ -49,7 +49,7 @@ class WireTimes(NamedTuple):
 
 
 @dataclass(slots=True)
-class Exchange:
+class WireExchange:
     """One Locust request on the wire (``time.time()`` seconds, the kernel's clock): the
     current hop's marks, and the phases of the hops before it (redirects)."""
 
@@ -100,13 +100,13 @@ class Exchange:
         )
 
 
-_exchanges: dict[object, Exchange] = {}
+_exchanges: dict[object, WireExchange] = {}
 """The current request of each user greenlet; replaced by its next request, read once."""
 
 
 def begin() -> None:
     """A new request starts in the calling greenlet."""
-    _exchanges[getcurrent()] = Exchange()
+    _exchanges[getcurrent()] = WireExchange()
 
 
 def take() -> WireTimes | None:
@@ -125,7 +125,7 @@ class TimedSocket:
         self._sock = sock
         self.fileno = sock.fileno  # asked twice per request: the socket's own, no extra call
         self.kernel_stamped = _stamp_arrivals(sock)
-        self._exchange: Exchange | None = None
+        self._exchange: WireExchange | None = None
         """The request being carried: a request's reads follow its writes on one connection."""
 
     def __getattr__(self, name: str) -> Any:

@@ -27,7 +27,7 @@ from opsproof.load.locust.collector import Collector
 from opsproof.load.locust.columns import RequestSample
 from opsproof.load.locust.gates import ArrivalGate, Gate, Vu, gate_for
 from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate
-from opsproof.load.plan import PLAN_ARGUMENT, Plan, Target
+from opsproof.load.plan import PLAN_ARGUMENT, LoadPlan, LoadTarget
 
 REPORT_INTERVAL_S = 1.0
 Task = Callable[[User], None]
@@ -36,7 +36,7 @@ Task = Callable[[User], None]
 class WorkerAgent:
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
-        self.plan: Plan | None = None
+        self.plan: LoadPlan | None = None
         self.gate: Gate | None = None
         self.collector: Collector | None = None
         self._vus: dict[User, Vu] = {}
@@ -58,7 +58,7 @@ class WorkerAgent:
         """Fired by the first spawn message, after its custom arguments and before any user."""
         if self.plan is not None:
             return
-        plan = Plan.model_validate_json(getattr(environment.parsed_options, PLAN_ARGUMENT))
+        plan = LoadPlan.model_validate_json(getattr(environment.parsed_options, PLAN_ARGUMENT))
         runner = environment.runner
         assert isinstance(runner, WorkerRunner)
         scenario = plan.scenario
@@ -223,7 +223,7 @@ def _no_wait(user: User) -> float:
     return 0.0
 
 
-def _point_at(user_class: type[User], target: Target) -> None:
+def _point_at(user_class: type[User], target: LoadTarget) -> None:
     """Host, trust, headers and timeouts of the environment's service, on FastHttpUser's
     attributes (HttpUser ignores the ones it does not have)."""
     user_class.host = target.host

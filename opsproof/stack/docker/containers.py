@@ -9,15 +9,9 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsproof.stack.components import (
-    HOST,
-    POSTGRES_DATABASE,
-    POSTGRES_USER,
-    Layout,
-    Ports,
-    postgres_bin_dir,
-)
+from opsproof.stack.components import HOST, POSTGRES_DATABASE, POSTGRES_USER, Layout, Ports
 from opsproof.stack.docker.rootfs import NOBODY, POSTGRES_UID
+from opsproof.support.programs import postgres_bin_dir
 
 SECOND_NS = 1_000_000_000
 POSTGRES_DATA = "/var/lib/postgresql/data"

@@ -18,8 +18,9 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-from opsproof.stack.components import postgres_bin_dir, service_dir
+from opsproof.stack.components import service_dir
 from opsproof.stack.docker import pythonlib, rootfs
+from opsproof.support.programs import postgres_bin_dir
 
 BASE_REPOSITORY = "opsproof/base"
 SERVICE_REPOSITORY = "opsproof/reference"

@@ -13,10 +13,10 @@ import redis
 from docker.models.containers import Container
 
 from opsproof.errors import StackError
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.components import START_ORDER
-from opsproof.stack.processes import POLL_INTERVAL
 from opsproof.stack.readiness import CHECK_TIMEOUT, CHECKS, HEARTBEAT_KEY
-from opsproof.stack.state import StackState
+from opsproof.support.waiting import POLL_INTERVAL
 
 LOG_LINES = 20
 

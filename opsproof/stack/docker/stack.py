@@ -22,6 +22,7 @@ from docker.models.volumes import Volume
 
 from opsproof.errors import StackError
 from opsproof.runtimes.docker_engine import connect
+from opsproof.runtimes.launched import STATE_FILE, StackState
 from opsproof.stack.certs import DEFAULT_DAYS, TlsFiles, write_tls_material
 from opsproof.stack.components import (
     START_ORDER,
@@ -36,11 +37,11 @@ from opsproof.stack.docker.images import Images, ensure_images
 from opsproof.stack.docker.readiness import wait_ready
 from opsproof.stack.docker.rootfs import NOBODY, POSTGRES_UID
 from opsproof.stack.lock import state_lock
-from opsproof.stack.ports import free_ports
 from opsproof.stack.postgres import bootstrap
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import STATE_FILE, ComponentState, StackState
 from opsproof.stack.status import ComponentStatus, StackStatus
+from opsproof.support.ports import free_ports
+from opsproof.support.processes import ComponentState
 
 Progress = Callable[[str], None]
 RUNTIME = "docker"

@@ -23,19 +23,19 @@ from opsproof.backup.drill.checks import (
     results,
     writes_restored,
 )
-from opsproof.backup.drill.reference import destroy, restore_postgres, restore_redis, start_service
+from opsproof.backup.drill.objectives import Targets
 from opsproof.backup.drill.timeline import Timeline
 from opsproof.backup.drill.writes import RecoveryPoint, Writer
-from opsproof.backup.errors import BackupError
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.dump import back_up as back_up_postgres
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.snapshot import back_up as back_up_redis
-from opsproof.errors import OpsproofError
+from opsproof.errors import BackupError, OpsproofError
 from opsproof.evidence.records import DrillIssue, DrillRecord, IntegrityResult, RecoveryObjective
 from opsproof.probes.result import Figure, Observation
+from opsproof.runtimes.launched import StackState
+from opsproof.stack.drill.reference import destroy, restore_postgres, restore_redis, start_service
 from opsproof.stack.readiness import wait_healthy
-from opsproof.stack.state import StackState
 from opsproof.stack.status import not_whole
 
 SCENARIO = "reference stack: the disks of Redis and PostgreSQL are lost"
@@ -45,15 +45,6 @@ WRITES_AFTER_BACKUP = 5
 """Acknowledged writes the backup will miss, so the RPO measured is a real window."""
 STEADY_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
-
-
-@dataclass(frozen=True)
-class Targets:
-    """RTO and RPO targets in seconds, per system and for the service as a whole."""
-
-    redis: tuple[float, float]
-    postgres: tuple[float, float]
-    service: tuple[float, float]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
-"""The reference stack's state file: which components run, where, and how to start them again.
+"""The state file of what opsproof launched: which components run, where, and how to start
+them again.
 
 The file is the contract between ``opsproof stack up`` (writes it), the config loader
-(``${stack.api.url}`` interpolation reads ``values``) and runtimes (restart a killed component
-from its recorded command). It holds the stack's generated passwords, so it is written 0600.
+(``${stack.api.url}`` interpolation reads ``values``, through the lookup the plugin injects) and
+runtimes (restart a killed component from its recorded command). It lives with the runtimes
+because they read it: the reference stack is a client that writes it. It holds the stack's
+generated passwords, so it is written 0600.
 """
 
 import json
@@ -11,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from opsproof.errors import StackError
+from opsproof.support.processes import ComponentState
 
 STATE_FILE = "stack.json"
 
@@ -22,26 +26,6 @@ def default_state_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "opsproof"
-
-
-@dataclass
-class ComponentState:
-    """One running program of the stack."""
-
-    name: str
-    pid: int
-    command: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    """Variables added to the launcher's environment; needed to start it again identically."""
-    cwd: str | None = None
-    log_file: str = ""
-    port: int | None = None
-    url: str | None = None
-    user: str | None = None
-    """Run as this user (PostgreSQL refuses to run as root)."""
-    create_time: float | None = None
-    """psutil's create time of ``pid``: tells a live component from a recycled PID. Whoever
-    records a new ``pid`` records this too, or sets it to None (then only the PID is checked)."""
 
 
 @dataclass

@@ -8,15 +8,15 @@ from pathlib import Path
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from opsproof.backup.postgres.cluster import initdb
 from opsproof.backup.postgres.database import Database, wait_accepting
 from opsproof.backup.postgres.dump import PostgresBackup
 from opsproof.backup.postgres.restore import restore_dump, restore_globals
 from opsproof.backup.postgres.scratch import SUPERUSER
 from opsproof.backup.redis.client import Endpoint
+from opsproof.runtimes.launched import StackState
 from opsproof.stack.components import POSTGRES_OS_USER, POSTGRES_USER, Layout
 from opsproof.stack.launcher import start_component, stop_component
-from opsproof.stack.postgres import initdb
-from opsproof.stack.state import StackState
 
 SERVICE = ("api", "worker")
 DATA = ("redis", "postgres")
@@ -61,7 +61,7 @@ def restore_postgres(
     layout = Layout(Path(state.root))
     bin_dir = Path(state.values["postgres.bin_dir"])
     log = Path(state.components["postgres"].log_file)
-    initdb(layout, bin_dir, POSTGRES_OS_USER, log, timeout)
+    initdb(layout.postgres_data, layout.postgres_run, bin_dir, POSTGRES_OS_USER, log, timeout)
     start_component(state_dir, "postgres", timeout=timeout, wait_ready=False)
     server = _superuser(state, "postgres", timeout)
     wait_accepting(server, timeout)

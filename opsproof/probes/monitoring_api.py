@@ -7,14 +7,11 @@ trickles, floods or bombs fails the call with a worded :class:`ApiError`, never 
 import json
 
 from opsproof.config.models import DEFAULT_MAX_BODY
-from opsproof.evidence.redact import redact_url
+from opsproof.errors import ApiError, FetchError
 from opsproof.probes._client import BoundedClient, ReadLimits
-from opsproof.probes._fetch import FetchError, fetch
-from opsproof.probes._text import one_line
-
-
-class ApiError(Exception):
-    """The server did not answer, or answered something else than a success; worded."""
+from opsproof.probes._fetch import fetch
+from opsproof.support.redact import redact_url
+from opsproof.support.text import one_line
 
 
 def get_json(base: str, path: str, timeout: float, max_body: int = DEFAULT_MAX_BODY) -> object:

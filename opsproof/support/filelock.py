@@ -2,12 +2,11 @@
 dies, so a crashed run never leaves a stale lock behind (unlike a lock file that exists)."""
 
 import fcntl
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-POLL_S = 0.05
+from opsproof.support.waiting import poll_until
 
 
 @contextmanager
@@ -16,15 +15,16 @@ def exclusive(path: Path, timeout: float, busy: Exception | None = None) -> Iter
     (TimeoutError by default). Errors raised while the lock is held pass through as they are."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def locked() -> bool:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise (busy or TimeoutError(f"{path}: lock held for {timeout:g} s")) from None
-                time.sleep(POLL_S)
+                return False
+            return True
+
+        if not poll_until(locked, timeout):
+            raise busy or TimeoutError(f"{path}: lock held for {timeout:g} s")
         try:
             yield
         finally:

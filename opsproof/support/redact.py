@@ -4,20 +4,24 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from opsproof.config.sensitive import looks_secret
-
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@/\s]+)(?=@)", re.I)
 _SECRET_ASSIGNMENT = re.compile(
     r"(?P<head>\b(?:authorization|cookie|set-cookie|x-api-key|api[_-]?key|password|passwd|"
     r"secret|token)\b\s*[:=]\s*)(?P<pw>(?:bearer\s+|basic\s+)?[^\s,;\"'}]+)",
     re.I,
 )
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|AUTH|CREDENTIAL", re.IGNORECASE)
 MASK = "***"
 MIN_SECRET_LENGTH = 4
 """Shorter values (a port, a boolean) would mask unrelated text and cannot be real secrets."""
 MIN_ENVIRONMENT_SECRET_LENGTH = 8
 """Environment values are only guessed to be secrets by name: short ones ("true", "none") are
 more likely flags than credentials."""
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a variable or header name suggests its value is a secret."""
+    return bool(_SECRET_NAME.search(name))
 
 
 class Redactor:

@@ -7,7 +7,7 @@ exporter shows nowhere else, so a gate on a partly dead stack could pass without
 from pathlib import Path
 
 from opsproof.probes.result import Observation
-from opsproof.stack.state import STATE_FILE
+from opsproof.runtimes.launched import STATE_FILE
 from opsproof.stack.status import recorded_status
 
 

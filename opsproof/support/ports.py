@@ -3,6 +3,9 @@
 import socket
 from contextlib import ExitStack
 
+LOOPBACK = "127.0.0.1"
+"""Where every server opsproof starts listens: nothing it runs is reachable from outside."""
+
 
 def free_ports(count: int) -> list[int]:
     """``count`` distinct ports that were free a moment ago (all held open together while
@@ -11,6 +14,6 @@ def free_ports(count: int) -> list[int]:
         ports = []
         for _ in range(count):
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
+            sock.bind((LOOPBACK, 0))
             ports.append(sock.getsockname()[1])
         return ports

@@ -1,4 +1,4 @@
-"""Components as process groups: start detached, tell alive from gone, stop without leftovers."""
+"""Programs as process groups: start detached, tell alive from gone, stop without leftovers."""
 
 import os
 import pwd
@@ -8,16 +8,37 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from opsproof.errors import StackError
-from opsproof.stack.state import ComponentState
+from opsproof.support.waiting import POLL_INTERVAL
 
-POLL_INTERVAL = 0.05
 GRACE_SHARE = 0.6
 """Share of a stop timeout given to the graceful signal before SIGKILL."""
+
+
+@dataclass
+class ComponentState:
+    """One program started as a process group of its own: how to start it again, where it
+    listens and logs. The reference stack records one per component in its state file."""
+
+    name: str
+    pid: int
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables added to the launcher's environment; needed to start it again identically."""
+    cwd: str | None = None
+    log_file: str = ""
+    port: int | None = None
+    url: str | None = None
+    user: str | None = None
+    """Run as this user (PostgreSQL refuses to run as root)."""
+    create_time: float | None = None
+    """psutil's create time of ``pid``: tells a live component from a recycled PID. Whoever
+    records a new ``pid`` records this too, or sets it to None (then only the PID is checked)."""
 
 
 def os_identity(name: str, user: str | None) -> tuple[int | None, int | None]:

@@ -1,0 +1,1 @@
+"""Failure injection: faults as transactions whose undo is written down before they act."""
