@@ -10,21 +10,23 @@ it again and repair the stack unseen); a watchdog process is started for this ru
 import os
 from collections.abc import Iterator
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import pytest
 
 from opsproof.errors import OpsproofError
-from opsproof.faults.experiment import ChaosRun
-from opsproof.faults.feasibility import check_chaos_plan
-from opsproof.faults.ledger import Ledger, ledger_path
-from opsproof.faults.rollback import Reverted, revert_leftovers, revert_own
-from opsproof.faults.safety import chaos_plan
-from opsproof.faults.watchdog import start_watchdog
 from opsproof.plugin import CONTEXT_KEY
-from opsproof.stack.status import not_whole
 from opsproof.suite_plugins.scope import names_suite, provides
 
-LEFTOVERS_KEY = pytest.StashKey[list[Reverted]]()
+if TYPE_CHECKING:
+    from opsproof.faults.experiment import ChaosRun
+    from opsproof.faults.rollback import Reverted
+
+# Every pytest process with opsproof installed loads this plugin, but only a chaos run needs the
+# fault engine (the Docker SDK, cgroups, nftables: ~400 modules, ~16 MiB, ~0.4 s), so it is
+# imported inside the hooks and fixtures that act, never at module level.
+
+LEFTOVERS_KEY = pytest.StashKey[list["Reverted"]]()
 _PLAN_CHECKED = pytest.StashKey[bool]()
 WATCHDOG_STOP_TIMEOUT = 5.0
 
@@ -57,6 +59,8 @@ def _check_plan(config: pytest.Config) -> None:
     (on stderr and again as the session's interruption)."""
     if config.stash.get(_PLAN_CHECKED, False):
         return
+    from opsproof.faults.feasibility import check_chaos_plan
+
     context = config.stash[CONTEXT_KEY]
     try:
         check_chaos_plan(context.load(), context.state_dir)
@@ -74,6 +78,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     _check_plan(metafunc.config)
     if not parametrized:
         return
+    from opsproof.faults.safety import chaos_plan
+
     loaded = metafunc.config.stash[CONTEXT_KEY].load()
     experiments = chaos_plan(loaded.name, loaded.environment).experiments
     metafunc.parametrize("experiment", experiments, ids=[e.name for e in experiments])
@@ -85,8 +91,14 @@ def dry_run(pytestconfig: pytest.Config) -> bool:
 
 
 @pytest.fixture(scope="session")
-def chaos_run(pytestconfig: pytest.Config, dry_run: bool) -> Iterator[ChaosRun]:
+def chaos_run(pytestconfig: pytest.Config, dry_run: bool) -> Iterator["ChaosRun"]:
     """The run's shared state; reverts leftovers and keeps a watchdog while experiments run."""
+    from opsproof.faults.experiment import ChaosRun
+    from opsproof.faults.ledger import Ledger, ledger_path
+    from opsproof.faults.rollback import revert_leftovers, revert_own
+    from opsproof.faults.watchdog import start_watchdog
+    from opsproof.stack.status import not_whole
+
     context = pytestconfig.stash[CONTEXT_KEY]
     loaded = context.load()
     ledger = Ledger(ledger_path(context.state_dir))
