@@ -48,6 +48,7 @@ pytest_plugins = [
 DEFAULT_ENVIRONMENT = "reference"
 _STARTED = "opsproof_started"
 _ALLURE_DIR = "opsproof_allure_dir"
+_RUN_DIR = "opsproof_run_dir"
 
 
 @dataclass
@@ -70,6 +71,7 @@ class OpsContext:
 
 
 CONTEXT_KEY = pytest.StashKey[OpsContext]()
+RUN_DIR_KEY = pytest.StashKey[Path]()
 _REFUSAL = pytest.StashKey[pytest.UsageError]()
 
 
@@ -170,6 +172,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         if getattr(config.option, "allure_report_dir", None) is None and workerinput[_ALLURE_DIR]:
             config.option.allure_report_dir = workerinput[_ALLURE_DIR]
+        if workerinput.get(_RUN_DIR):
+            config.stash[RUN_DIR_KEY] = Path(workerinput[_RUN_DIR])
         return
     wants_evidence = config.option.opsproof_evidence
     if wants_evidence is None:
@@ -218,6 +222,7 @@ def _start_evidence(
         raise pytest.UsageError(str(error)) from None
     reports_dir = config.option.opsproof_reports_dir or config.invocation_params.dir / REPORTS_DIR
     run_dir = create_run_dir(reports_dir, settings.kind, loaded.name, started)
+    config.stash[RUN_DIR_KEY] = run_dir
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / JUNIT)
     if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
@@ -235,6 +240,8 @@ def pytest_configure_node(node: "WorkerController") -> None:
     marks = node.config.stash[MARKS_KEY]
     node.workerinput[_STARTED] = marks.waivers.now.isoformat()
     node.workerinput[_ALLURE_DIR] = getattr(node.config.option, "allure_report_dir", None)
+    run_dir = node.config.stash.get(RUN_DIR_KEY, None)
+    node.workerinput[_RUN_DIR] = None if run_dir is None else str(run_dir)
 
 
 def _context(config: pytest.Config) -> OpsContext:
@@ -336,6 +343,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def ops_environment(pytestconfig: pytest.Config) -> LoadedEnvironment:
     """The validated environment under test (with its secrets, for redaction)."""
     return _load_or_exit(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def ops_run_dir(pytestconfig: pytest.Config) -> Path | None:
+    """The run's directory, where a check may leave files the evidence keeps (a flow's saved
+    downloads); None when the session writes no evidence."""
+    return pytestconfig.stash.get(RUN_DIR_KEY, None)
 
 
 @pytest.fixture

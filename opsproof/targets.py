@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from opsproof.config.models import (
     DiskCheck,
     Environment,
+    FlowSpec,
     HostService,
     HttpCheck,
     HttpService,
@@ -52,6 +53,13 @@ class MetricsTarget(Target[HttpService]):
 @dataclass(frozen=True)
 class SmokeTarget(Target[HttpService]):
     step: SmokeStep
+
+
+@dataclass(frozen=True)
+class FlowTarget(Target[HttpService]):
+    flow: FlowSpec
+    services: dict[str, HttpService]
+    """Every http service of the environment: a step may ask another than the flow's."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,13 @@ def _smoke(env: Environment) -> list[SmokeTarget]:
     return [SmokeTarget(step.name, step.service, http[step.service], step) for step in env.smoke]
 
 
+def _flows(env: Environment) -> list[FlowTarget]:
+    http = _http(env)
+    return [
+        FlowTarget(flow.name, flow.service, http[flow.service], flow, http) for flow in env.flows
+    ]
+
+
 def _redis(env: Environment) -> list[Target[RedisService]]:
     return [
         Target(redact_url(s.url, keep_query=False), n, s)
@@ -181,6 +196,7 @@ TARGET_FIXTURES: dict[str, Callable[[Environment], Sequence[Target[Any]]]] = {
     "metrics_target": _metrics,
     "tls_target": _tls,
     "smoke_step": _smoke,
+    "flow": _flows,
     "redis_target": _redis,
     "postgres_target": _postgres,
     "replica_target": _replicas,

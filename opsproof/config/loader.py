@@ -22,6 +22,7 @@ from opsproof.config.reading import read_config_text
 from opsproof.config.references import (
     Resolver,
     StackLookup,
+    flow_variables,
     holds_reference,
     interpolate,
     no_stack,
@@ -70,9 +71,10 @@ def load_environment(
     if not isinstance(data, dict):
         raise config_error(parsed.source, problems, written)
 
-    resolver = Resolver(os.environ if environ is None else environ, stack)
+    variables = os.environ if environ is None else environ
+    resolver = Resolver(variables, stack)
     prefix = ("environments", name)
-    filled = interpolate(data, prefix, resolver, parsed)
+    filled = interpolate(data, prefix, resolver, parsed, flow_variables(data, prefix, variables))
     secrets = resolver.secrets | url_passwords(filled.data)
     problems += filled.problems
     try:

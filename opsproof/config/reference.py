@@ -26,7 +26,9 @@ from opsproof.config.durations import Duration, PositiveDuration
 from opsproof.config.models import ConfigFile
 from opsproof.config.values import (
     Bytes,
+    ExpectedStatus,
     FilePath,
+    FlowPath,
     HeaderName,
     HeaderValue,
     Hostname,
@@ -36,6 +38,7 @@ from opsproof.config.values import (
     RequestPath,
     Version,
     Whole,
+    status_text,
 )
 
 Render = Callable[[Any], str]
@@ -63,6 +66,10 @@ def _duration(seconds: Any) -> str:
     return _units(float(seconds), units)
 
 
+def _expected_status(expected: Any) -> str:
+    return status_text(expected)
+
+
 def _size(size: Any) -> str:
     units = tuple((f"{p}iB", float(1 << (10 * e))) for e, p in enumerate("KMGTP", start=1))
     return _units(float(size), (*units[::-1], ("B", 1.0)))
@@ -83,6 +90,8 @@ _NAMED = (
     _Named(Bytes, "size", _size),
     _Named(Port, "port 1–65535"),
     _Named(HttpStatus, "HTTP status 100–599"),
+    _Named(ExpectedStatus, "status, list of statuses or class (`2xx`)", _expected_status),
+    _Named(FlowPath, "request path (`/…` or `${variable}…`)"),
     _Named(Number, "number"),
     _Named(Whole, "whole number"),
     _Named(Version, "`1`"),

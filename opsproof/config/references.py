@@ -94,10 +94,44 @@ class Interpolated:
     """Values left unfinished because a reference in them could not be filled in."""
 
 
+Deferred = Callable[[KeyPath, Reference], bool]
+"""Whether a reference at a place is left as written, to be filled in later (a flow's variables)."""
+
+
+def flow_variables(data: object, path: KeyPath, environ: Mapping[str, str]) -> Deferred:
+    """``${name}`` inside a flow one of whose steps captures ``name`` is the flow's variable:
+    filled in when the flow runs, not from the environment. So is a name no variable has
+    there: the model then says no earlier step captures it (or that it may be exported)."""
+    flows = data.get("flows") if isinstance(data, dict) else None
+    captured: dict[int, set[str]] = {}
+    for index, flow in enumerate(flows if isinstance(flows, list) else []):
+        steps = flow.get("steps") if isinstance(flow, dict) else None
+        for step in steps if isinstance(steps, list) else []:
+            capture = step.get("capture") if isinstance(step, dict) else None
+            if isinstance(capture, dict):
+                captured.setdefault(index, set()).update(str(name) for name in capture)
+    depth = len(path)
+
+    def deferred(at: KeyPath, ref: Reference) -> bool:
+        inside = at[depth : depth + 2]
+        if len(inside) < 2 or inside[0] != "flows" or not isinstance(inside[1], int):
+            return False
+        if ref.default is not None or ref.stack_key is not None:
+            return False
+        return ref.name in captured.get(inside[1], set()) or ref.name not in environ
+
+    return deferred
+
+
 def interpolate(
-    data: object, path: KeyPath, resolver: Resolver, parsed: ParsedFile
+    data: object,
+    path: KeyPath,
+    resolver: Resolver,
+    parsed: ParsedFile,
+    deferred: Deferred = lambda at, ref: False,
 ) -> Interpolated:
-    """``data`` with every string value interpolated (keys are left as written)."""
+    """``data`` with every string value interpolated (keys are left as written); a reference
+    ``deferred`` says is for later stays as written."""
     problems: list[Problem] = []
     unresolved: list[KeyPath] = []
     stack_refs: list[tuple[KeyPath, str]] = []
@@ -117,6 +151,9 @@ def interpolate(
             return value
         text = ""
         for part in parts:
+            if isinstance(part, Reference) and deferred(at, part):
+                text += str(part)
+                continue
             try:
                 text += part if isinstance(part, str) else resolver.resolve(part)
             except StackNotRunning as exc:

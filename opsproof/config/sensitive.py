@@ -26,31 +26,38 @@ def url_passwords(data: object) -> set[str]:
 
 
 def written_secrets(data: object) -> set[str]:
-    """Before validation: URL passwords, and the header values ``header_secrets`` would count
-    (every value of a service's headers, secret-looking names elsewhere), as written."""
+    """Before validation: URL passwords, and the header and form values ``header_secrets``
+    would count (every value of a service's headers, secret-looking names elsewhere), as
+    written."""
     found = url_passwords(data)
     for mapping in _mappings(data):
-        headers = mapping.get("headers")
-        if isinstance(headers, dict):
-            every = "kind" in mapping  # a service's headers, not a request's
-            found |= {
-                value
-                for name, value in headers.items()
-                if isinstance(value, str) and (every or looks_secret(str(name)))
-            }
+        for key in ("headers", "form"):
+            fields = mapping.get(key)
+            if isinstance(fields, dict):
+                every = key == "headers" and "kind" in mapping  # a service's, not a request's
+                found |= {
+                    value
+                    for name, value in fields.items()
+                    if isinstance(value, str) and (every or looks_secret(str(name)))
+                }
     # a reference names where the secret comes from; it is not the secret
     return {secret for secret in found if "${" not in secret}
 
 
 def header_secrets(environment: Environment) -> set[str]:
-    """Every header value of an HTTP service, and smoke headers whose names look secret."""
+    """Every header value of an HTTP service, and smoke and flow headers and flow form fields
+    whose names look secret (a flow's captured values are masked when the flow runs)."""
     found = {
         value
         for service in environment.services_of(HttpService).values()
         for value in service.headers.values()
     }
-    for step in environment.smoke:
-        found |= {value for name, value in step.request.headers.items() if looks_secret(name)}
+    headers = [step.request.headers for step in environment.smoke]
+    headers += [step.request.headers for flow in environment.flows for step in flow.steps]
+    headers += [flow.headers for flow in environment.flows]
+    headers += [step.request.form for flow in environment.flows for step in flow.steps]
+    for declared in headers:
+        found |= {value for name, value in declared.items() if looks_secret(name)}
     return found
 
 

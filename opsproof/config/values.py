@@ -14,7 +14,9 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 import idna
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import AfterValidator, BeforeValidator, ByteSize, Field
+from pydantic_core import PydanticCustomError
 
 from opsproof.config.problems import excerpt
 
@@ -56,6 +58,37 @@ def _status(status: int) -> int:
 
 HttpStatus = Annotated[int, BeforeValidator(_not_bool), AfterValidator(_status)]
 
+_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def _expected_status(value: object) -> object:
+    """One status, a list of them, or a class: kept as a class name or a tuple of statuses."""
+    fix = "write a status (200), a list of them ([200, 201]) or a class (2xx, 5xx)"
+    if isinstance(value, str) and value.lower() in _STATUS_CLASSES:
+        return value.lower()
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(type(item) is int for item in items):
+        raise ValueError(f"{value!r} is not a status; {fix}")
+    return tuple(_status(int(str(item))) for item in items)
+
+
+ExpectedStatus = Annotated[str | tuple[int, ...], BeforeValidator(_expected_status)]
+"""``200``, ``[200, 201]`` or ``2xx``: a class name or the statuses allowed."""
+
+
+def status_matches(expected: str | tuple[int, ...], status: int) -> bool:
+    """Whether ``status`` is one of the expected statuses or in the expected class."""
+    if isinstance(expected, str):
+        return str(status)[0] == expected[0]
+    return status in expected
+
+
+def status_text(expected: str | tuple[int, ...]) -> str:
+    """The expectation as people write it: ``2xx``, ``202``, ``200 or 201``."""
+    if isinstance(expected, str):
+        return expected
+    return " or ".join(map(str, expected))
+
 
 def _bytes(size: ByteSize) -> ByteSize:
     if size > MAX_BYTES:
@@ -63,7 +96,20 @@ def _bytes(size: ByteSize) -> ByteSize:
     return size
 
 
-Bytes = Annotated[ByteSize, BeforeValidator(_not_bool), AfterValidator(_bytes)]
+def _size_text(value: object) -> object:
+    """pydantic's own words ("could not parse value and unit from byte string") give no fix."""
+    value = _not_bool(value)
+    try:
+        if ByteSize._validate(value, None) < 0:  # type: ignore[arg-type]
+            raise ValueError("negative")
+    except (PydanticCustomError, ValueError, TypeError):
+        raise ValueError(
+            "not a size; write a number of bytes or one with a unit: 512KiB, 48MiB, 1GB"
+        ) from None
+    return value
+
+
+Bytes = Annotated[ByteSize, BeforeValidator(_size_text), AfterValidator(_bytes)]
 """A size such as ``48MiB`` or a number of bytes, at most 1 PiB."""
 
 
@@ -97,6 +143,32 @@ def _request_path(path: str) -> str:
 
 RequestPath = Annotated[str, AfterValidator(_request_path)]
 """``/health``: starts with a slash, one line, no control characters."""
+
+
+def _flow_path(path: str) -> str:
+    """A flow's path may start with a captured variable (a Location header's path)."""
+    return _request_path("/" + path)[1:] if path.startswith("${") else _request_path(path)
+
+
+FlowPath = Annotated[str, AfterValidator(_flow_path)]
+"""A request path, or one that starts with ``${variable}`` (checked again once filled in)."""
+
+
+def _json_path(path: str) -> str:
+    """A dotted path as it is; a JSONPath (``$…``) must parse, so a typo fails at load time."""
+    if not path:
+        raise ValueError("a JSON path cannot be empty: write items.0.id or $.items[0].id")
+    if path.startswith("$"):
+        try:
+            parse_jsonpath(path)
+        except Exception as exc:  # jsonpath-ng's lexer raises bare Exceptions
+            why = " ".join(str(exc).split())[:120]
+            raise ValueError(f"not a JSONPath ({why}); write e.g. $.items[0].id") from None
+    return path
+
+
+JsonPath = Annotated[str, AfterValidator(_json_path)]
+"""A dotted path (``items.0.id``) or a JSONPath (``$.items[0].id``) into a JSON body."""
 
 
 def _header_name(name: str) -> str:

@@ -18,7 +18,7 @@ _MAGIC: dict[Signature, tuple[bytes, ...]] = {
     "zip": (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"),
 }
 
-_MISSING = object()
+MISSING = object()
 
 
 def has_signature(body: bytes, signature: Signature) -> bool:
@@ -34,7 +34,7 @@ def sniff(body: bytes) -> str:
     return f"bytes {body[:8]!r}" if body else "an empty body"
 
 
-def _lookup(document: object, path: str) -> object:
+def lookup(document: object, path: str) -> object:
     """Follow ``data.items.0.id``: keys into objects, integer indexes into arrays."""
     current = document
     for key in path.split("."):
@@ -43,24 +43,24 @@ def _lookup(document: object, path: str) -> object:
         elif isinstance(current, list) and key.isdigit() and int(key) < len(current):
             current = current[int(key)]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
-def _same(expected: object, actual: object) -> bool:
+def same(expected: object, actual: object) -> bool:
     """JSON equality: ``true`` is not ``1`` (Python's ``True == 1`` would say it is)."""
     if isinstance(expected, bool) or isinstance(actual, bool):
         return type(expected) is type(actual) and expected == actual
     if isinstance(expected, dict) and isinstance(actual, dict):
         return expected.keys() == actual.keys() and all(
-            _same(value, actual[key]) for key, value in expected.items()
+            same(value, actual[key]) for key, value in expected.items()
         )
     if isinstance(expected, list) and isinstance(actual, list):
-        return len(expected) == len(actual) and all(map(_same, expected, actual))
+        return len(expected) == len(actual) and all(map(same, expected, actual))
     return expected == actual
 
 
-def _quoted(value: object) -> str:
+def quoted(value: object) -> str:
     try:
         return one_line(json.dumps(value), 120)
     except (ValueError, RecursionError):
@@ -71,8 +71,8 @@ def json_mismatches(document: object, expected: Mapping[str, JsonValue]) -> list
     """One ``expected X, got Y`` line per dotted path whose value differs or is missing."""
     failures = []
     for path, want in expected.items():
-        got = _lookup(document, path)
-        seen = "nothing (no such field)" if got is _MISSING else _quoted(got)
-        if got is _MISSING or not _same(want, got):
+        got = lookup(document, path)
+        seen = "nothing (no such field)" if got is MISSING else quoted(got)
+        if got is MISSING or not same(want, got):
             failures.append(f"expected {path} = {json.dumps(want)}, got {seen}")
     return failures

@@ -18,7 +18,7 @@ Whatever is exceeded fails the request with a :class:`FetchError` naming it
 import mmap
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import h11
@@ -106,16 +106,23 @@ def fetch(
     headers: dict[str, str] | None = None,
     json: JsonValue = None,
     content: bytes | None = None,
+    files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    data: Mapping[str, str] | None = None,
     follow_redirects: bool = True,
 ) -> Answer:
     """Send one request and read the whole answer within ``timeout`` and the client's limits,
-    or raise :class:`FetchError` saying what failed or was exceeded."""
+    or raise :class:`FetchError` saying what failed or was exceeded.
+
+    ``files`` (field: filename, content, content type) and ``data`` make a multipart body, or
+    ``data`` alone a urlencoded one."""
     if not isinstance(client, BoundedClient):
         raise TypeError("fetch needs a BoundedClient: make it with http_client(service)")
     start = time.monotonic()
     deadline = Deadline(timeout, start + timeout)
     try:
-        request = client.build_request(method, url, headers=headers, json=json, content=content)
+        request = client.build_request(
+            method, url, headers=headers, json=json, content=content, files=files, data=data
+        )
     except (httpx.InvalidURL, httpx.HTTPError, ValueError) as exc:
         raise FetchError(f"request cannot be sent: {one_line(str(exc), 120)}") from exc
     with client.backend.exchange(deadline) as exchange:

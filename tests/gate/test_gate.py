@@ -1,6 +1,7 @@
 """The deploy gate, end to end against the real reference stack: it passes when the stack is
 healthy, and each check fails — with a reason naming the culprit — when what it guards breaks."""
 
+import json
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import yaml
 
 from opsproof.paths import SHIPPED_CONFIG
 from opsproof.runtimes.launched import StackState
+from tests.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack
 
@@ -136,3 +138,39 @@ def test_a_selected_subset_is_recorded_as_a_partial_run_everywhere(gate) -> None
     )  # fmt: skip
     assert "PASSED (partial)" in history.stdout
     assert "(not counted toward a schedule)" in history.stdout
+
+
+JOURNEYS = PROJECT_ROOT / "examples" / "journeys.yaml"
+
+
+def test_journeys_example_passes_the_gate_and_keeps_the_download(gate) -> None:
+    run = gate("-k", "flow", config=JOURNEYS)
+    assert run.returncode == 0, run.output
+    upload = run.check("test_flow[an uploaded drawing is rendered and downloaded]")
+    assert upload["verdict"] == "passed"
+    names = {figure["name"] for figure in upload["figures"]}
+    assert "2 wait for the worker: poll_s" in names
+    assert run.check("test_flow[a malformed drawing fails cleanly]")["verdict"] == "passed"
+    assert run.run_dir is not None
+    saved = run.run_dir / "flows" / "an-uploaded-drawing-is-rendered-and-downloaded" / "drawing.png"
+    assert saved.read_bytes().startswith(b"\x89PNG")
+    manifest = json.loads((run.run_dir / "manifest.json").read_text())
+    assert any("drawing.png" in str(entry) for entry in manifest["files"])
+
+
+def test_a_failing_flow_fails_the_gate_naming_the_step(gate, tmp_path: Path) -> None:
+    document = yaml.safe_load(JOURNEYS.read_text())
+    flows = document["environments"]["reference"]["flows"]
+    flows[0]["steps"][2]["expect"]["status"] = "5xx"
+    config = JOURNEYS.parent / f".test-gate-{tmp_path.name}.yaml"
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    try:
+        run = gate("-k", "flow", config=config)
+    finally:
+        config.unlink()
+    assert run.returncode == 1
+    failed = run.check("test_flow[an uploaded drawing is rendered and downloaded]")
+    assert failed["verdict"] == "failed"
+    assert "step 3/3 'download the PNG' failed" in failed["reason"]
+    assert "expected status 5xx, got 200" in failed["reason"]
+    assert "Traceback" not in run.output

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from opsproof.errors import StackError
 
-REQUIREMENTS = ("fastapi", "uvicorn", "redis", "psycopg[binary]", "prometheus-client")
+REQUIREMENTS = (
+    "fastapi",
+    "python-multipart",
+    "uvicorn",
+    "redis",
+    "psycopg[binary]",
+    "prometheus-client",
+)
 IMAGE_ONLY = ("async-timeout>=4.0.3",)
 """Needed by redis below Python 3.11.3 (Debian 12 has 3.11.2). pip evaluates markers for the
 interpreter it runs on, not for ``--python-version``, so it would leave this out."""
