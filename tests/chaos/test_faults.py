@@ -122,7 +122,7 @@ def test_memory_exhaustion_of_a_service_sharing_its_cgroup(
     (``test_memory_fault.py`` has a service with a cgroup of its own)."""
     api = pids(stack_dir, "api")[0]
     home = cgroups.current("memory", api)
-    fault = f"{{action: memory, service: api, limit: 48MiB, victim: {victim}}}"
+    fault = f"{{action: memory, service: api, limit: 64MiB, victim: {victim}}}"
     with applied(write_config, chaos_run_for, fault) as (the_fault, effect):
         scope = cgroups.scope_path("memory", the_fault.name)  # type: ignore[attr-defined]
         assert cgroups.current("memory", api) != home
