@@ -2,7 +2,7 @@
 run per session, its artifacts in the run directory, and figures for the evidence."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsproof.config.loader import LoadedEnvironment
@@ -10,10 +10,11 @@ from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError, SafetyError
 from opsproof.load.chart import render
 from opsproof.load.health import Health, assess
-from opsproof.load.plan import LoadTarget
 from opsproof.load.profile import Profile
 from opsproof.load.result import LoadResult
 from opsproof.load.runner import RunSettings, run_profile
+from opsproof.load.script import ScriptSources
+from opsproof.load.target import LoadTarget
 from opsproof.probes.result import Figure
 
 CHART_FILE = "load-chart.svg"
@@ -37,7 +38,7 @@ def require_load_allowed(loaded: LoadedEnvironment) -> None:
         )
 
 
-def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
+def service_for(loaded: LoadedEnvironment, service: str | None) -> str:
     """The http service to load: ``service``, else ``api``, else the only one declared."""
     services = loaded.environment.services_of(HttpService)
     if service is None and len(services) == 1:
@@ -49,16 +50,42 @@ def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
             f"environment {loaded.name!r} has no http service {name!r} to load; choose one "
             f"with --load-service (http services: {known})"
         )
-    chosen = services[name]
-    ca_pem = chosen.ca_file.read_text() if chosen.ca_file else None
+    return name
+
+
+def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
+    """The http service to load (``service_for``) as the plan carries it."""
+    return _target(loaded.environment.services_of(HttpService)[service_for(loaded, service)])
+
+
+def _target(service: HttpService) -> LoadTarget:
+    ca_pem = service.ca_file.read_text() if service.ca_file else None
     return LoadTarget(
-        host=chosen.url, ca_pem=ca_pem, headers=chosen.headers, timeout=chosen.timeout
+        host=service.url, ca_pem=ca_pem, headers=service.headers, timeout=service.timeout
     )
 
 
-def execute(profile: Profile, target: LoadTarget, settings: RunSettings) -> LoadRun:
+def sources_for(loaded: LoadedEnvironment, service: str | None) -> ScriptSources:
+    """What config-only scenarios may name: the environment's http services and flows."""
+    return ScriptSources(
+        services={
+            name: _target(http)
+            for name, http in loaded.environment.services_of(HttpService).items()
+        },
+        flows={flow.name: flow for flow in loaded.environment.flows},
+        flows_dir=loaded.source.parent,
+        run_service=service_for(loaded, service),
+    )
+
+
+def execute(
+    profile: Profile,
+    target: LoadTarget,
+    settings: RunSettings,
+    sources: ScriptSources | None = None,
+) -> LoadRun:
     """Run the profile and leave its chart and summary in ``settings.out_dir``."""
-    result = run_profile(profile, target, settings)
+    result = run_profile(profile, target, settings, sources)
     chart = settings.out_dir / CHART_FILE
     title = f"{profile.name} (time scale {profile.time_scale:g})"
     chart.write_text(render(result.timeline, profile, title))
@@ -109,6 +136,7 @@ def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
         "aborted": result.aborted,
         "metrics": result.metrics.to_wire(),
         "timeline": [second.model_dump() for second in result.timeline],
+        "breakdown": [asdict(row) for row in result.breakdown.rows()],
         "scenarios": [
             s.model_dump(
                 include={"scenario", "executor", "user_class", "workers", "aborted", "error"}
