@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from opsproof.errors import CheckFailed, RequestFailed
+from opsproof.evidence.records import RequestNameRecord
 from opsproof.load.stats import Trend, Wire
 
 MAX_NAMES = 100
@@ -100,22 +101,6 @@ class NameStats:
         return stats
 
 
-@dataclass(frozen=True)
-class BreakdownRow:
-    """One name as the report and the evidence show it."""
-
-    name: str
-    requests: int
-    failures: int
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    statuses: dict[str, int]
-    """``"429": 39``; ``"none"``: no answer."""
-    errors: dict[str, int]
-    examples: dict[str, str]
-
-
 @dataclass
 class Breakdown:
     names: dict[str, NameStats] = field(default_factory=dict)
@@ -142,7 +127,7 @@ class Breakdown:
             breakdown.stats(name).merge(NameStats.from_wire(stats))  # type: ignore[arg-type]
         return breakdown
 
-    def rows(self) -> list[BreakdownRow]:
+    def rows(self) -> list[RequestNameRecord]:
         """Every name, most failures first, then most requests."""
 
         def percentile(stats: NameStats, percent: float) -> float | None:
@@ -150,7 +135,7 @@ class Breakdown:
             return round(trend.percentile_ms(percent), 3) if trend.count else None
 
         rows = [
-            BreakdownRow(
+            RequestNameRecord(
                 name=name,
                 requests=stats.duration.count,
                 failures=stats.failures,
@@ -164,3 +149,22 @@ class Breakdown:
             for name, stats in self.names.items()
         ]
         return sorted(rows, key=lambda row: (-row.failures, -row.requests, row.name))
+
+    def why_failed(self, name: str | None = None, limit: int = 3) -> str:
+        """Why requests (of ``name``, else of every name) failed, in words for a reason:
+        ``upload: 39 of 40 failed: status mismatch ×39 (expected status 202, got 429);
+        statuses 202 ×1, 429 ×39``; empty when none failed."""
+        rows = [r for r in self.rows() if r.failures and name in (None, r.name)]
+        parts = []
+        for row in rows[:limit]:
+            kinds = ", ".join(
+                f"{kind} ×{times} ({row.examples.get(kind, '')})"
+                for kind, times in list(row.errors.items())[:2]
+            )
+            statuses = ", ".join(f"{status} ×{times}" for status, times in row.statuses.items())
+            parts.append(
+                f"{row.name}: {row.failures} of {row.requests} failed: {kinds}; statuses {statuses}"
+            )
+        if len(rows) > limit:
+            parts.append(f"{len(rows) - limit} more names with failures in the report")
+        return "; ".join(parts)

@@ -8,7 +8,8 @@ from pathlib import Path
 from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError, SafetyError
-from opsproof.load.chart import render
+from opsproof.evidence.records import LoadRecord
+from opsproof.load.chart import render, series
 from opsproof.load.health import Health, assess
 from opsproof.load.profile import Profile
 from opsproof.load.result import LoadResult
@@ -87,11 +88,23 @@ def execute(
     """Run the profile and leave its chart and summary in ``settings.out_dir``."""
     result = run_profile(profile, target, settings, sources)
     chart = settings.out_dir / CHART_FILE
-    title = f"{profile.name} (time scale {profile.time_scale:g})"
-    chart.write_text(render(result.timeline, profile, title))
+    chart.write_text(render(result.timeline, profile))
     summary = settings.out_dir / SUMMARY_FILE
     summary.write_text(json.dumps(_summary(profile, result), indent=2))
     return LoadRun(profile, result, assess(result), (chart, summary))
+
+
+def load_record(run: LoadRun) -> LoadRecord:
+    """The run for the report: its chart's series and its requests by name."""
+    result = run.result
+    return LoadRecord(
+        profile=run.profile.name,
+        time_scale=run.profile.time_scale,
+        duration_s=max(0.0, round(result.duration_s, 3)),
+        series=series(result.timeline, run.profile),
+        names=result.breakdown.rows(),
+        errors=result.errors,
+    )
 
 
 def run_figures(run: LoadRun) -> dict[str, Figure]:
