@@ -12,6 +12,7 @@ from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
 from opsproof.errors import ConfigError
 from opsproof.load.options import Options, Scenario
+from opsproof.load.script import upload_problems
 from opsproof.load.thresholds import Expression, Selector, parse_expression, parse_selector
 
 DICT_KEY = "[key]"
@@ -77,7 +78,11 @@ def load_profile(path: Path) -> Profile:
     except ValidationError as error:
         problems = validation_problems(error, Options, parsed.data, (), parsed)
         raise config_error(str(path), [_at_key(p, parsed) for p in problems]) from None
-    return replace(profile_from_options(options, path.stem), base_dir=path.parent, parsed=parsed)
+    profile = profile_from_options(options, path.stem)
+    uploads = list(upload_problems(profile.written, path.parent, parsed))
+    if uploads:
+        raise config_error(str(path), uploads)
+    return replace(profile, base_dir=path.parent, parsed=parsed)
 
 
 def _at_key(problem: Problem, parsed: ParsedFile) -> Problem:

@@ -187,13 +187,44 @@ def _read(base: Path, path: Path) -> bytes:
         with full.open("rb") as source:
             data = source.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise ConfigError(f"{full}: cannot read the upload ({error.strerror or error})") from None
+        raise ConfigError(
+            f"{full}: cannot read the upload ({error.strerror or error}); fix the path "
+            "(relative to the directory of the file naming it)"
+        ) from None
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(
             f"{full}: an upload of a load scenario may have at most {MAX_FILE_BYTES:,} bytes "
             "(every worker holds it): send a smaller file"
         )
     return data
+
+
+def upload_problems(
+    scenarios: dict[str, Scenario], base_dir: Path, parsed: ParsedFile
+) -> Iterator[Problem]:
+    """Each upload of a scenario's requests that cannot be read or is too large, located at
+    its ``path`` in the profile (flows' uploads are the config file's, checked by the gate)."""
+    for name, scenario in scenarios.items():
+        base = _written_at(name, parsed)
+        for index, request in enumerate(scenario.requests or []):
+            at = (*base, "requests", index, "request")
+            named = [(("body_file",), request.request.body_file)] + [
+                (("files", part, "path"), spec.path) for part, spec in request.request.files.items()
+            ]
+            for keys, path in named:
+                if path is None:
+                    continue
+                try:
+                    _read(base_dir, path)
+                except ConfigError as error:
+                    where = (*at, *keys)
+                    yield Problem(parsed.locate(where), where, f"{error}")
+
+
+def _written_at(name: str, parsed: ParsedFile | None) -> tuple[str | int, ...]:
+    """Where a scenario's keys are: under ``scenarios``, or at the top for the shortcut."""
+    base: tuple[str | int, ...] = ("scenarios", name)
+    return base if parsed is None or base in parsed.values else ()
 
 
 def script_problems(
@@ -207,10 +238,7 @@ def script_problems(
 
     services = sorted(set(sources.services) | ({sources.run_service} - {""}))
     for name, scenario in scenarios.items():
-        # a shortcut's requests and flow are written at the top, not under scenarios
-        base: tuple[str | int, ...] = ("scenarios", name)
-        if parsed is not None and base not in parsed.values:
-            base = ()
+        base = _written_at(name, parsed)
         if scenario.flow is not None and scenario.flow not in sources.flows:
             path = (*base, "flow")
             message = (
