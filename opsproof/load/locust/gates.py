@@ -176,7 +176,9 @@ class IterationGate(Gate):
         self.pool = (
             self.vus_needed * scenario.iterations
             if self._per_vu is not None
-            else share(scenario.iterations, index, with_vus) if index < with_vus else 0
+            else share(scenario.iterations, index, with_vus)
+            if index < with_vus
+            else 0
         )
 
     def _admit(self, vu: Vu) -> float | None:
