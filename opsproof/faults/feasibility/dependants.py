@@ -46,7 +46,7 @@ def dependant_name_problems(
                 "chaos_plan.may_hit; add it there to allow acting on it"
             )
             problems.append(Infeasible(path, message))
-        elif experiment.restart_after_revert.count(name) > 1:
+        elif name in experiment.restart_after_revert[:index]:
             message = f"{name!r} is listed twice; list each dependant once"
             problems.append(Infeasible(path, message))
     return problems
