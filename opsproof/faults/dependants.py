@@ -49,6 +49,7 @@ class Dependant:
     problem: str | None = None
     last: str = ""
     """Its last failed observation (why it was restarted, or why it stayed down)."""
+    grace: float = 0.0
 
 
 @dataclass
@@ -88,9 +89,9 @@ def _note(outcome: Dependant) -> str:
     if outcome.problem:
         return outcome.problem
     return (
-        f"finding: {outcome.name} did not recover by itself after the revert ({outcome.last}) "
-        f"and was restarted through its runtime (restart_after_revert); healthy "
-        f"{outcome.healthy_s:.2f} s after the revert"
+        f"finding: {outcome.name} did not recover by itself within {outcome.grace:g} s of the "
+        f"revert ({outcome.last}) and was restarted through its runtime (restart_after_revert); "
+        f"healthy {outcome.healthy_s:.2f} s after the revert"
     )
 
 
@@ -135,7 +136,8 @@ def recover_dependants(
             healthy, after = _healthy_within(probes, left)
             if healthy:
                 took = time.monotonic() - reverted_at
-                found.outcomes.append(Dependant(name, None, True, took, None, why))
+                grace = experiment.restart_grace
+                found.outcomes.append(Dependant(name, None, True, took, None, why, grace))
             else:
                 problem = (
                     f"{name} did not recover by itself ({why}) nor within "
