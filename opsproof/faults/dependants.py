@@ -65,7 +65,7 @@ class Dependants:
             return
         restarted = [o.name for o in self.outcomes if o.restarted]
         result.figures["restarted_after_revert"] = Figure(
-            ", ".join(restarted) or "none", target="none (each recovers by itself)"
+            ", ".join(restarted) or "none", target="none"
         )
         for outcome in self.outcomes:
             if outcome.recovered_alone_s is not None:
