@@ -1,6 +1,8 @@
 """A process's health command (a worker's ping): run with a deadline and a bounded output,
 judged by its exit status and, if declared, a text its output must contain."""
 
+from pathlib import PurePath
+
 from opsproof.config.models import ProcessHealthSpec
 from opsproof.probes.result import Figure, Observation
 from opsproof.probes.timing import timed
@@ -12,7 +14,9 @@ from opsproof.support.text import one_line
 def health_command(name: str, spec: ProcessHealthSpec) -> Observation:
     """Exit status ``expect_exit`` within ``timeout``, and ``expect_output`` in what it printed;
     a command that hangs is killed (with what it started) and fails with the time it took."""
-    target = f"{name} health: {one_line(' '.join(spec.command), 120)}"
+    program, *arguments = spec.command
+    shown = " ".join([PurePath(program).name, *arguments])  # the directory is in the config
+    target = f"{name} health: {one_line(shown, 120)}"
     run = run_bounded(spec.command, spec.timeout)
     took = f"{run.elapsed_s:.2f} s"
     figures = {"elapsed_s": Figure(round(run.elapsed_s, 3), "s", f"< {spec.timeout:g}")}
