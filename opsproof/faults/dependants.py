@@ -101,8 +101,9 @@ def hypothesis(experiment: ChaosExperimentSpec) -> str:
         return ""
     names = ", ".join(experiment.restart_after_revert)
     return (
-        f"; {names} recover by themselves within {experiment.restart_grace:g} s of the revert, "
-        "else each is restarted (a finding)"
+        f"; restart_after_revert: each of {names} recovers by itself within "
+        f"{experiment.restart_grace:g} s of the revert, else it is restarted and that is "
+        "reported as a finding"
     )
 
 
