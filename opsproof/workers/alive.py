@@ -4,6 +4,8 @@ and a service whose every process is stopped (SIGSTOP, a frozen container) is no
 from collections import Counter
 
 import psutil
+import requests
+from docker.errors import DockerException
 
 from opsproof.errors import OpsproofError
 from opsproof.probes.result import Figure, Observation
@@ -22,8 +24,10 @@ def process_alive(runtime: Runtime) -> Observation:
     try:
         pids = runtime.find()
         used = runtime.resources()
-    except (OpsproofError, OSError) as exc:
-        return Observation(False, target, f"{target}: could not be looked up: {one_line(str(exc))}")
+    except (OpsproofError, OSError, DockerException, requests.RequestException) as exc:
+        why = one_line(str(exc), 300)
+        said = why if why.startswith(target) else f"{target}: could not be looked up: {why}"
+        return Observation(False, target, said)
     states = Counter(_state(pid) for pid in pids)
     states.pop("gone", None)
     figures = {

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from opsproof.config.models import ProcessHealthSpec, ProcessRuntimeSpec, RuntimeSpec
+from opsproof.config.models import (
+    DockerRuntimeSpec,
+    ProcessHealthSpec,
+    ProcessRuntimeSpec,
+    RuntimeSpec,
+)
 from opsproof.probes.command import health_command
 from opsproof.runtimes.launched import StackState
 from opsproof.workers import runtime_of
@@ -62,6 +67,13 @@ def test_a_dead_process_fails_alive_with_the_reason(
     assert dead.reason == "process://sleeper: no process found"
     missing = runtime_of("gone", _runtime(pid_file=tmp_path / "absent.pid"), tmp_path)
     assert process_alive(missing).reason == "process://gone: no process found"
+
+
+def test_a_container_that_does_not_exist_fails_alive_naming_it(tmp_path: Path) -> None:
+    spec = RuntimeSpec(docker=DockerRuntimeSpec(container="opsproof-no-such-worker"))
+    seen = process_alive(runtime_of("w", spec, tmp_path))
+    assert not seen.ok
+    assert seen.reason.startswith("docker://opsproof-no-such-worker: no such container; check ")
 
 
 def test_a_paused_process_is_not_alive(
