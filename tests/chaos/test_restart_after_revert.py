@@ -21,12 +21,12 @@ STALE = "import os, sys, time; sys.exit(time.time() - os.path.getmtime(sys.argv[
 PLAN = """\
 may_hit: [api, redis, postgres, worker, naive]
 steady_state: [api, redis, postgres]
-recovery: {{within: 20s, consecutive: 3}}
+recovery: {{within: 30s, consecutive: 3}}
 experiments:
   - name: redis killed, its dependants back
     fault: {{action: kill, service: redis}}
     restart_after_revert: [worker, naive]
-    restart_grace: 3s
+    restart_grace: 10s
     expect:
       - service: api
         request: {{method: GET, path: /health/deep}}
@@ -84,8 +84,8 @@ def test_a_dependant_that_does_not_reconnect_is_restarted_and_reported(
     result = run_experiment(run, run.environment.chaos_plan.experiments[0])
 
     assert result.verdict == "passed", result.reason
-    assert result.figures["restarted_after_revert"].value == "naive"
-    assert "finding: naive did not recover by itself within 3 s of the revert" in result.reason
+    assert result.figures["restarted_after_revert"].value == "naive", result.reason
+    assert "finding: naive did not recover by itself within 10 s of the revert" in result.reason
     assert "was restarted through its runtime (restart_after_revert)" in result.reason
     assert "worker_recovered_alone_s" in result.figures
     assert "naive_healthy_after_restart_s" in result.figures
@@ -122,13 +122,13 @@ def test_a_dependant_still_unhealthy_after_its_restart_fails_the_experiment(
     marker, start = naive_worker
     never = ["sh", "-c", "echo no heartbeat; exit 1"]
     services = SERVICES.format(marker=marker, start=_flow(start), health=_flow(never))
-    plan = PLAN.format().replace("within: 20s", "within: 5s").replace("[worker, naive]", "[naive]")
+    plan = PLAN.format().replace("within: 30s", "within: 12s").replace("[worker, naive]", "[naive]")
     run = chaos_run_for(write_config(plan, extra_services=services))
     assert run.environment.chaos_plan is not None
     result = run_experiment(run, run.environment.chaos_plan.experiments[0])
 
     assert result.verdict == "failed", result.reason
-    assert result.figures["restarted_after_revert"].value == "naive"
+    assert result.figures["restarted_after_revert"].value == "naive", result.reason
     assert "naive did not recover by itself" in result.reason
-    assert "nor within 5 s of the revert after a restart" in result.reason
+    assert "nor within 12 s of the revert after a restart" in result.reason
     assert "no heartbeat" in result.reason
