@@ -20,6 +20,7 @@ import httpx
 
 from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService, RecoveryTargetSpec
 from opsproof.errors import RevertFailed
+from opsproof.faults import dependants
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
@@ -88,6 +89,7 @@ def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
             "of the revert"
             for a in experiment.alerts
         )
+    hypothesis += dependants.hypothesis(experiment)
     return Plan(fault_id, fault, target, hypothesis)
 
 
@@ -102,7 +104,8 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
     )  # fmt: skip
     origin, result.started_at = time.monotonic(), datetime.now(UTC)
     with ExitStack() as stack:
-        steady = steady_state(run.environment, run.environment.chaos_plan.steady_state, stack)
+        names = run.environment.chaos_plan.steady_state
+        steady = steady_state(run.environment, names, stack, run.state_dir)
         before = steady.check()
         result.figures["steady_state_before"] = Figure(before.ok, target="== True")
         if not before.ok:
@@ -167,6 +170,9 @@ def _inject_and_recover(
             restarted = _restarted(restarts, restarts_before)
         if alerts:
             alerts.reverted(active.revert_started)
+        restarted_after = dependants.recover_dependants(
+            run.environment, run.state_dir, run.ledger, experiment, target, active.revert_started
+        )
 
         def decided(samples: list[Sample]) -> bool:
             since = active.revert_started
@@ -182,6 +188,7 @@ def _inject_and_recover(
         poller.samples(), poller.probes, watches, effects, restarted,
     )  # fmt: skip
     judge(result, experiment, seen, target)
+    restarted_after.report(result)
     if alerts:
         alerts.wait_resolved()
         _judge_alerts(result, alerts.detection())
