@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from opsproof.config.models import FlowSpec
 from opsproof.errors import ConfigError
@@ -19,6 +20,7 @@ from opsproof.load.script import MAX_FILE_BYTES, ScriptSources
 from opsproof.load.target import LoadTarget
 from opsproof.load.verdicts import judge
 from opsproof.support.ports import free_ports
+from tests.project import PROJECT_ROOT
 
 Run = Callable[..., LoadResult]
 
@@ -250,3 +252,18 @@ def test_a_flow_or_service_the_environment_lacks_is_named_at_its_line(tmp_path: 
     assert second.startswith(f"{path}:7:28: scenarios.b.requests[0].service: 'billing'")
     assert "(api)" in second
     assert not (tmp_path / "run").exists() or not list((tmp_path / "run").glob("locust-*"))
+
+
+def test_the_shipped_journey_profiles_name_what_their_environments_have() -> None:
+    """journey.yaml's uploads are beside it; journey-flow.yaml names examples/journeys.yaml's
+    flows (the stack tests run journey.yaml; this keeps the pair from drifting apart)."""
+    profiles = PROJECT_ROOT / "load" / "profiles"
+    journey = load_profile(profiles / "journey.yaml")
+    (scenario,) = journey.written.values()
+    assert {r.name for r in scenario.requests or []} >= {"health", "upload"}
+    examples = yaml.safe_load((PROJECT_ROOT / "examples" / "journeys.yaml").read_text())
+    reference = examples["environments"]["reference"]
+    flows = {flow["name"] for flow in reference["flows"]}
+    written = load_profile(profiles / "journey-flow.yaml").written.values()
+    assert {s.flow for s in written} <= flows
+    assert reference["load"] == "allowed"
