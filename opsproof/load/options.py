@@ -62,6 +62,19 @@ class WeightedRequestSpec(K6Model):
     expect: FlowExpectSpec = Field(default_factory=FlowExpectSpec)
 
 
+def _some_requests(
+    requests: list[WeightedRequestSpec] | None,
+) -> list[WeightedRequestSpec] | None:
+    if requests is not None and not requests:
+        raise ValueError(
+            "give at least one request, e.g. - {name: home, request: {path: /}}, or remove requests"
+        )
+    return requests
+
+
+Requests = Annotated[list[WeightedRequestSpec] | None, AfterValidator(_some_requests)]
+
+
 class ScenarioBase(K6Model):
     start_time: K6Duration = Field(default=0.0, alias="startTime")
     graceful_stop: K6Duration = Field(default=30.0, alias="gracefulStop")
@@ -70,9 +83,8 @@ class ScenarioBase(K6Model):
         alias="exec",
         description="Locust user class that runs each iteration; 'default': the only one",
     )
-    requests: list[WeightedRequestSpec] | None = Field(
+    requests: Requests = Field(
         default=None,
-        min_length=1,
         description="weighted requests, one per iteration (instead of a Locust user class)",
     )
     flow: str | None = Field(
@@ -247,9 +259,7 @@ class Options(K6Model):
     iterations: int | None = Field(default=None, gt=0)
     stages: list[Stage] | None = None
     scenarios: dict[str, Scenario] | None = None
-    requests: list[WeightedRequestSpec] | None = Field(
-        default=None, min_length=1, description="the shortcut scenario's weighted requests"
-    )
+    requests: Requests = Field(default=None, description="the shortcut scenario's requests")
     flow: str | None = Field(default=None, min_length=1, description="the shortcut's flow")
     sleep: K6Duration = Field(default=0.0, ge=0, description="the shortcut's pause")
     thresholds: dict[MetricKey, list[ThresholdEntry]] = Field(default_factory=dict)

@@ -193,7 +193,7 @@ SCENARIO = "scenarios:\n  s:\n    executor: constant-vus\n    duration: 1s\n"
          "6:9: scenarios.s.requests[0].name", "required"),
         (SCENARIO + "    requests:\n      - {name: a, request: {path: /}, expect: {stauts: 200}}\n",
          "6:48: scenarios.s.requests[0].expect.stauts", "did you mean 'status'"),
-        (SCENARIO + "    requests: []\n", "5:15: scenarios.s.requests", "at least 1"),
+        (SCENARIO + "    requests: []\n", "5:15: scenarios.s.requests", "or remove requests"),
         (SCENARIO + "    flow: f\n    requests:\n      - {name: a, request: {path: /}}\n",
          "2:3: scenarios.s", "not both"),
         (SCENARIO + "    exec: Sleepy\n    flow: f\n", "2:3: scenarios.s", "remove exec"),
