@@ -12,6 +12,7 @@ Locust, which hands the breakdown its connection error.
 
 import base64
 import random
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,9 +119,7 @@ class OpsproofScriptUser(FastHttpUser):
         if target.ca_pem:
             pem = target.ca_pem
 
-            def factory(**_: object) -> Any:
-                import ssl
-
+            def factory(**_: object) -> ssl.SSLContext:
                 return ssl.create_default_context(cadata=pem)
 
         return FastHttpSession(
