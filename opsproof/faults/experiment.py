@@ -33,8 +33,9 @@ from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.supervisor import RestartCount, restart_count
 from opsproof.faults.transaction import injected
 from opsproof.faults.watch import Watch, describe, update, watch
+from opsproof.journeys.flow import FlowContext, run_flow
 from opsproof.monitoring.detection import AlertWatch, Detection
-from opsproof.probes.http import http_client, run_smoke_step
+from opsproof.probes.http import http_client
 from opsproof.probes.result import Figure
 
 __all__ = ["ChaosRun", "Plan", "Result", "plan", "run_experiment"]
@@ -48,6 +49,11 @@ class ChaosRun:
     environment: Environment
     state_dir: Path
     ledger: Ledger
+    base_dir: Path = Path()
+    """The config file's directory: flows' uploads and load profiles are relative to it."""
+    run_dir: Path | None = None
+    """Where the run's files go (flows' saved bodies, the background load's logs)."""
+    secrets: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,11 @@ def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
         experiment.fault, run.environment, run.state_dir, fault_id, experiment.deadline
     )
     target = experiment.recovery or run.environment.chaos_plan.recovery
-    during = "; ".join(describe(e) for e in experiment.expect) or "no degradation declared"
-    allowed, why = outage_allowance(experiment)
+    flows = run.environment.flows
+    watches = [watch(e, i, flows) for i, e in enumerate(experiment.expect)]
+    during = "; ".join(describe(w.expectation, w.flow) for w in watches)
+    during = during or "no degradation declared"
+    allowed, why = outage_allowance(experiment, flows)
     outage = f"an outage is allowed ({why})" if allowed else f"no outage ({why})"
     hypothesis = (
         f"steady state holds; during the fault: {during}; {outage}; after the revert the "
@@ -98,7 +107,7 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
     result = Result(
         experiment.name, "inconclusive", "", fault.description, fault.target,
         planned.hypothesis, planned.recovery.within, planned.recovery.interval,
-        outage_allowance(experiment)[0],
+        outage_allowance(experiment, run.environment.flows)[0],
     )  # fmt: skip
     origin, result.started_at = time.monotonic(), datetime.now(UTC)
     with ExitStack() as stack:
@@ -129,7 +138,7 @@ def _inject_and_recover(
     origin: float,
 ) -> None:
     fault, target = planned.fault, planned.recovery
-    watches = [watch(e, i) for i, e in enumerate(experiment.expect)]
+    watches = [watch(e, i, run.environment.flows) for i, e in enumerate(experiment.expect)]
     clients = {
         name: stack.enter_context(http_client(svc))
         for name, svc in run.environment.services_of(HttpService).items()
@@ -153,14 +162,8 @@ def _inject_and_recover(
             if alerts:
                 alerts.start(active.injected_at, result.injected_at)
             effects = [fault.effect()]
-            _observe(
-                run.environment,
-                watches,
-                clients,
-                active.injected_at,
-                experiment.duration,
-                target.interval,
-            )
+            since, duration = active.injected_at, experiment.duration
+            _observe(run, watches, clients, since, duration, target.interval)
             if alerts:
                 alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
             effects.append(fault.effect())
@@ -193,7 +196,7 @@ def _restarted(count: RestartCount | None, before: int | None) -> bool | None:
 
 
 def _observe(
-    environment: Environment,
+    run: ChaosRun,
     watches: list[Watch],
     clients: dict[str, httpx.Client],
     since: float,
@@ -204,13 +207,13 @@ def _observe(
     the timing of another, until each has shown (and held) or missed its window, and at least
     ``duration`` has passed."""
     stop = threading.Event()
+    services = run.environment.services_of(HttpService)
+    context = FlowContext(run.base_dir, run.run_dir, run.secrets)
 
     def poll(watched: Watch) -> None:
-        service = environment.services[watched.step.service]
-        assert isinstance(service, HttpService)
         while not watched.done and not stop.is_set():
             began = time.monotonic()
-            observation = run_smoke_step(service, watched.step, clients[watched.step.service])
+            observation = run_flow(watched.flow, services, context, clients)
             update(watched, observation, time.monotonic() - since)
             stop.wait(max(0.0, began + interval - time.monotonic()))
 
