@@ -44,7 +44,7 @@ def _split(value: object, example: str) -> tuple[str, str]:
     if not isinstance(value, str) or not (match := _PATTERN.match(value)):
         raise ValueError(
             f"{excerpt(value)} is not a limit; write a comparison and a value, e.g. {example} "
-            "(quote it: YAML reads a leading < or > as text only inside quotes)"
+            "(in quotes: YAML reads a leading > as the start of a folded block)"
         )
     return match.group(1), match.group(2)
 

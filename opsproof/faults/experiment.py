@@ -8,6 +8,7 @@ not degrade as promised, had an outage its expectations do not allow, did not re
 or a revert failed.
 """
 
+import re
 import threading
 import time
 import uuid
@@ -20,11 +21,13 @@ import httpx
 
 from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService, RecoveryTargetSpec
 from opsproof.errors import RevertFailed
+from opsproof.faults.background import BackgroundLoad
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
 from opsproof.faults.ledger import Ledger
 from opsproof.faults.outage import STOP_TIMEOUT, SteadyPoller
+from opsproof.faults.phases import Bounds, judge_load
 from opsproof.faults.recovery import Sample, recovery_from
 from opsproof.faults.result import Result
 from opsproof.faults.safety import authorize
@@ -34,6 +37,7 @@ from opsproof.faults.supervisor import RestartCount, restart_count
 from opsproof.faults.transaction import injected
 from opsproof.faults.watch import Watch, describe, update, watch
 from opsproof.journeys.flow import FlowContext, run_flow
+from opsproof.load.health import saturated
 from opsproof.monitoring.detection import AlertWatch, Detection
 from opsproof.probes.http import http_client
 from opsproof.probes.result import Figure
@@ -64,17 +68,19 @@ class Plan:
     fault: Fault
     recovery: RecoveryTargetSpec
     hypothesis: str
+    load: BackgroundLoad | None = None
 
     def describe(self) -> str:
+        load = f"\n  {self.load.describe()}" if self.load else ""
         return (
             f"fault: {self.fault.description}\n  undo: {self.fault.undo}\n"
-            f"  hypothesis: {self.hypothesis}"
+            f"  hypothesis: {self.hypothesis}{load}"
         )
 
 
 def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
     """Authorise the experiment and describe it; raises SafetyError when it is not allowed."""
-    authorize(run.environment_name, run.environment, experiment, run.state_dir)
+    authorize(run.environment_name, run.environment, experiment, run.state_dir, run.base_dir)
     assert run.environment.chaos_plan is not None
     fault_id = uuid.uuid4().hex[:12]
     fault = build_fault(
@@ -97,7 +103,19 @@ def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
             "of the revert"
             for a in experiment.alerts
         )
-    return Plan(fault_id, fault, target, hypothesis)
+    load = None
+    if experiment.load is not None:
+        load = BackgroundLoad.of(experiment.load, run.environment, run.base_dir)
+        hypothesis += "; users under load: " + (
+            ", ".join(
+                f"{phase} {key} {limit}"
+                for phase, limits in experiment.load.expect.items()
+                for key, limit in limits
+                if limit is not None
+            )
+            or "measured per phase, no limits declared"
+        )
+    return Plan(fault_id, fault, target, hypothesis, load)
 
 
 def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
@@ -120,6 +138,14 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
                 f"steady state did not hold before injection; nothing injected: {before.reason}"
             )
             return result
+        if planned.load is not None:
+            out_dir = None if run.run_dir is None else run.run_dir / "load" / _slug(experiment.name)
+            planned.load.start(stack, out_dir)
+            why = planned.load.wait_running()
+            if why is not None:
+                result.verdict, result.reason = "not_injected", f"{why}; nothing injected"
+                return result
+            planned.load.wait_baseline()
         with interrupts():
             try:
                 _inject_and_recover(run, experiment, planned, steady, stack, result, origin)
@@ -185,6 +211,8 @@ def _inject_and_recover(
         poller.samples(), poller.probes, watches, effects, restarted,
     )  # fmt: skip
     judge(result, experiment, seen, target)
+    if planned.load is not None:
+        _judge_background(result, planned.load, target)
     if alerts:
         alerts.wait_resolved()
         _judge_alerts(result, alerts.detection())
@@ -229,6 +257,38 @@ def _observe(
                 time.sleep(max(0.0, min(interval, since + duration - time.monotonic())))
     finally:
         stop.set()
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", name).strip("-") or "experiment"
+
+
+def _judge_background(result: Result, load: BackgroundLoad, target: RecoveryTargetSpec) -> None:
+    """Let the load run ``after`` past recovery, stop it, and judge each phase: a limit not
+    met fails the experiment; nothing to judge a limit on leaves a pass inconclusive."""
+    assert result.injected_at is not None and result.reverted_at is not None
+    reverted = result.reverted_at.timestamp()
+    recovery = result.recovery_s
+    recovered = None if recovery is None or recovery > target.within else reverted + recovery
+    load.wait_after(time.time() if recovered is None else recovered)
+    loaded = load.stop()
+    trouble = ([load.failure] if load.failure else []) + (
+        loaded.errors + saturated(loaded) if loaded else []
+    )
+    bounds = Bounds(result.injected_at.timestamp(), reverted, recovered)
+    judged = judge_load(load.spec, loaded, bounds, trouble)
+    result.figures.update(judged.figures)
+    if result.verdict not in ("passed", "failed"):
+        return
+    earlier = [result.reason] if result.verdict == "failed" else []
+    if judged.problems:
+        result.verdict = "failed"
+        result.reason = "; ".join([*earlier, *judged.problems, *judged.missing])
+    elif judged.missing and result.verdict == "passed":
+        result.verdict = "inconclusive"
+        result.reason = "; ".join(judged.missing) + f" (otherwise: {result.reason})"
+    elif judged.missing:
+        result.reason = "; ".join([*earlier, *judged.missing])
 
 
 def _judge_alerts(result: Result, detection: Detection) -> None:
