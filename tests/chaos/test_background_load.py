@@ -136,3 +136,13 @@ def test_a_bad_profile_is_refused_naming_both_files(
         plan(run, _experiment(run))  # type: ignore[arg-type]
     assert ".load.profile: not a usable load profile: " in str(refused.value)
     assert "profile.yaml:2:" in str(refused.value)
+
+
+def test_a_phase_the_load_did_not_cover_leaves_the_experiment_inconclusive(
+    healthy_stack: StackState, write_config: WriteConfig, chaos_run_for: MakeRun
+) -> None:
+    """The profile ends before the fault: nothing says how users fared during it."""
+    run = _run(write_config, chaos_run_for, "< 100%", profile="vus: 2\nduration: 1500ms\n")
+    result = run_experiment(run, _experiment(run))  # type: ignore[arg-type]
+    assert result.verdict == "inconclusive", result.reason
+    assert "load during the fault: no requests in a whole second of the phase" in result.reason
