@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from opsproof.config.durations import parse_duration
 from opsproof.config.problems import excerpt
@@ -84,9 +84,11 @@ def _count(value: object) -> Limit:
 
 
 _AS_TEXT = PlainSerializer(str, return_type=str)
-RateLimit = Annotated[Limit, BeforeValidator(_rate), _AS_TEXT]
+_TEXT_SCHEMA = WithJsonSchema({"type": "string", "pattern": _PATTERN.pattern})
+"""Written as text: the schema (and the reference built from it) shows no dataclass fields."""
+RateLimit = Annotated[Limit, BeforeValidator(_rate), _AS_TEXT, _TEXT_SCHEMA]
 """A limit on a share of requests (0 to 1, or a percentage)."""
-LatencyLimit = Annotated[Limit, BeforeValidator(_latency), _AS_TEXT]
+LatencyLimit = Annotated[Limit, BeforeValidator(_latency), _AS_TEXT, _TEXT_SCHEMA]
 """A limit on a latency; the bound is in milliseconds."""
-CountLimit = Annotated[Limit, BeforeValidator(_count), _AS_TEXT]
+CountLimit = Annotated[Limit, BeforeValidator(_count), _AS_TEXT, _TEXT_SCHEMA]
 """A limit on a number of requests."""
