@@ -119,9 +119,9 @@ def judge_load(
             said = f"load {WORDS[name]}"
             if phase.requests == 0 or value is None:
                 missing.append(
-                    f"{said}: no requests in a whole second of the phase ({phase.seconds} s) to "
-                    f"judge {key} {limit} on; hold the fault longer (duration) or lengthen the "
-                    "profile"
+                    f"{said}: no request completed in the phase's {phase.seconds} whole seconds "
+                    f"to judge {key} {limit} on (requests hung, or too short a phase: hold the "
+                    "fault longer with duration, or lengthen the profile)"
                 )
             elif not limit.holds(value):
                 problems.append(
