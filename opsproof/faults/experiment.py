@@ -138,20 +138,31 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
                 f"steady state did not hold before injection; nothing injected: {before.reason}"
             )
             return result
-        if planned.load is not None:
-            out_dir = None if run.run_dir is None else run.run_dir / "load" / _slug(experiment.name)
-            planned.load.start(stack, out_dir)
-            why = planned.load.wait_running()
-            if why is not None:
-                result.verdict, result.reason = "not_injected", f"{why}; nothing injected"
+        with interrupts():  # the load's processes are stopped on Ctrl-C and SIGTERM too
+            if planned.load is not None and not _load_running(run, experiment, planned.load, stack):
+                result.verdict = "not_injected"
+                result.reason = f"{planned.load.failure}; nothing injected"
                 return result
-            planned.load.wait_baseline()
-        with interrupts():
             try:
                 _inject_and_recover(run, experiment, planned, steady, stack, result, origin)
             except RevertFailed as exc:
                 result.verdict, result.reason = "failed", f"revert failed: {exc}"
     return result
+
+
+def _load_running(
+    run: ChaosRun, experiment: ChaosExperimentSpec, load: BackgroundLoad, stack: ExitStack
+) -> bool:
+    """Start the background load and let its baseline run; False (``load.failure`` says why)
+    when it did not start."""
+    out_dir = None if run.run_dir is None else run.run_dir / "load" / _slug(experiment.name)
+    load.start(stack, out_dir)
+    why = load.wait_running()
+    if why is not None:
+        load.failure = why
+        return False
+    load.wait_baseline()
+    return True
 
 
 def _inject_and_recover(
