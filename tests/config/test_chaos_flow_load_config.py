@@ -101,6 +101,14 @@ CASES = {
                         "unknown key; did you mean 'expect'?"),
     "inline variable": ("/api/x/${error}", "/api/x/${eror}", f"{EXPERIMENT}.expect[1].flow.steps[1]"
                         ".request", "${eror} is captured by no earlier step of this flow"),
+    "named with headers": ("- flow: upload journey", "- flow: {name: upload journey, headers: "
+                           "{X-A: b}}", f"{EXPERIMENT}.expect[2].flow",
+                           "a flow by name brings its own service and headers"),
+    "inline headers": ("            - flow:\n                service: api\n",
+                       "            - flow:\n                service: api\n"
+                       "                headers: {Authorization: \"Bearer ${tok}\"}\n",
+                       f"{EXPERIMENT}.expect[1].flow.headers",
+                       "${tok} is captured by no step of this flow"),
     "load profile": ("profile: load/chaos.yaml", "profile: ''", f"{LOAD}.profile", "path"),
     "load key": ("before: 2s", "befor: 2s", f"{LOAD}.befor", "unknown key; did you mean 'before'?"),
     "load before": ("before: 2s", "before: 0s", f"{LOAD}.before", "must be more than 0"),
