@@ -300,6 +300,8 @@ def _judge_background(result: Result, load: BackgroundLoad, target: RecoveryTarg
         result.reason = "; ".join(judged.missing) + f" (otherwise: {result.reason})"
     elif judged.missing:
         result.reason = "; ".join([*earlier, *judged.missing])
+    elif judged.met and result.verdict == "passed":
+        result.reason += "; users under load: " + ", ".join(judged.met)
 
 
 def _judge_alerts(result: Result, detection: Detection) -> None:

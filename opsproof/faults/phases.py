@@ -73,6 +73,8 @@ class Judged:
     figures: dict[str, Figure]
     problems: list[str]
     missing: list[str]
+    met: list[str] = field(default_factory=list)
+    """The limits met, with the actual values: ``during error_rate 12.50% (<= 30%)``."""
 
 
 def split(result: LoadResult, bounds: Bounds) -> tuple[dict[LoadPhase, Phase], int]:
@@ -104,6 +106,7 @@ def judge_load(
     if result is None or not result.scenarios:
         why = "; ".join(trouble) or "the load left no result"
         return Judged({}, [], [f"background load: {why}"] if spec.expect else [])
+    met: list[str] = []
     phases, cut = split(result, bounds)
     figures = {
         "load.requests": Figure(sum(s.requests for s in result.timeline)),
@@ -128,7 +131,9 @@ def judge_load(
                     f"{said}: {key} {_shown(key, value)}, limit {limit} ({phase.requests} "
                     f"requests, {phase.failures} failed, in {phase.seconds} whole seconds)"
                 )
-    return Judged(figures, problems, missing)
+            else:
+                met.append(f"{name} {key} {_shown(key, value)} ({limit})")
+    return Judged(figures, problems, missing, met)
 
 
 def _checks(phase: Phase, limits: PhaseExpectSpec) -> list[tuple[str, Limit, float | None]]:

@@ -88,6 +88,7 @@ def test_a_generous_error_rate_during_the_fault_passes_with_figures_per_phase(
         assert figures[f"load.{phase}.p95_ms"] > 0  # type: ignore[operator]
     assert result.figures["load.during.error_rate"].target == "< 1"
     assert "users under load: before error_rate == 0" in result.hypothesis
+    assert "; users under load: before error_rate 0.00% (== 0), before requests " in result.reason
 
 
 def test_a_strict_error_rate_during_the_fault_fails_naming_phase_limit_and_actual(
