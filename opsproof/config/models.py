@@ -167,6 +167,34 @@ class HttpService(ServiceBase):
         return http_url(url)
 
 
+class QueueSpec(StrictModel):
+    """A Redis key used as a queue and the length its backlog must stay within."""
+
+    key: str = Field(min_length=1, description="the queue's key, as the workers name it")
+    type: Literal["list", "stream", "zset", "set"] = Field(
+        default="list", description="list (LLEN), stream (XLEN), zset (ZCARD) or set (SCARD)"
+    )
+    max: Whole | None = Field(
+        default=None, ge=0, description="a longer queue fails: the backlog bound"
+    )
+    min: Whole = Field(default=0, ge=0, description="a shorter queue fails")
+    must_exist: bool = Field(
+        default=False,
+        description="a missing key fails; otherwise it counts as an empty queue (said so)",
+    )
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> "QueueSpec":
+        if self.max is None and self.min == 0 and not self.must_exist:
+            raise ValueError(
+                "a queue check needs a bound: set max (the backlog it may reach), min, or "
+                "must_exist: true"
+            )
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min}); swap or fix them")
+        return self
+
+
 class RedisService(ServiceBase):
     """A Redis server (cache, queue, session store)."""
 
@@ -179,6 +207,18 @@ class RedisService(ServiceBase):
         default=0.9, gt=0, le=1, description="used_memory / maxmemory above this fails"
     )
     expect_eviction_policy: str | None = Field(default=None, description="e.g. allkeys-lru")
+    queues: list[QueueSpec] = Field(
+        default_factory=list, description="keys used as queues: one gate item each"
+    )
+
+    @field_validator("queues")
+    @classmethod
+    def _keys_once(cls, queues: list[QueueSpec]) -> list[QueueSpec]:
+        keys = [queue.key for queue in queues]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ValueError(f"{listing(twice)} listed twice; a queue is checked once")
+        return queues
 
     @field_validator("url")
     @classmethod
@@ -256,8 +296,42 @@ class HostService(StrictModel):
     )
 
 
+class ProcessHealthSpec(StrictModel):
+    """A command that says whether a process is healthy (a worker's ping), run by opsproof on
+    this machine with a deadline; it observes and must change nothing."""
+
+    command: list[str] = Field(
+        min_length=1, description="program and arguments, run without a shell"
+    )
+    timeout: PositiveDuration = Field(
+        default=5.0, le=300, description="killed (its whole process group) after this; fails"
+    )
+    expect_exit: Whole = Field(default=0, ge=0, le=255, description="the exit status of health")
+    expect_output: str | None = Field(
+        default=None, description="text its output (stdout and stderr) must contain"
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _program(cls, command: list[str]) -> list[str]:
+        if not command[0].strip():
+            raise ValueError("the first word is the program to run; it is empty")
+        return command
+
+
+class ProcessService(StrictModel):
+    """A process that serves no HTTP (a queue worker, a scheduler): alive through its runtime,
+    healthy through an optional command."""
+
+    kind: Literal["process"]
+    runtime: RuntimeSpec = Field(description="how to find it (and start it again)")
+    health: ProcessHealthSpec | None = Field(
+        default=None, description="a command that must succeed while it is healthy"
+    )
+
+
 Service = Annotated[
-    HttpService | RedisService | PostgresService | PrometheusService | HostService,
+    HttpService | RedisService | PostgresService | PrometheusService | HostService | ProcessService,
     Field(discriminator="kind"),
 ]
 
@@ -811,6 +885,15 @@ class ChaosExperimentSpec(StrictModel):
         default=None,
         description="a load profile run through the experiment; figures and limits per phase",
     )
+    restart_after_revert: list[str] = Field(
+        default_factory=list,
+        description="dependants (services with a runtime) that must recover by themselves "
+        "within restart_grace of the revert; one that does not is restarted through its "
+        "runtime, and the restart is reported as a finding",
+    )
+    restart_grace: PositiveDuration = Field(
+        default=5.0, description="how long a restart_after_revert dependant has to recover alone"
+    )
 
     @model_validator(mode="after")
     def _deadline_covers_alerts(self) -> "ChaosExperimentSpec":
@@ -837,7 +920,13 @@ class ChaosPlanSpec(StrictModel):
 
 Permission = Literal["allowed", "forbidden"]
 ServiceT = TypeVar(
-    "ServiceT", HttpService, RedisService, PostgresService, PrometheusService, HostService
+    "ServiceT",
+    HttpService,
+    RedisService,
+    PostgresService,
+    PrometheusService,
+    HostService,
+    ProcessService,
 )
 
 

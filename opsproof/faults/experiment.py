@@ -21,6 +21,7 @@ import httpx
 
 from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService, RecoveryTargetSpec
 from opsproof.errors import RevertFailed
+from opsproof.faults import dependants
 from opsproof.faults.background import BackgroundLoad
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
@@ -103,6 +104,7 @@ def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
             "of the revert"
             for a in experiment.alerts
         )
+    hypothesis += dependants.hypothesis(experiment)
     load = None
     if experiment.load is not None:
         load = BackgroundLoad.of(experiment.load, run.environment, run.base_dir)
@@ -129,7 +131,8 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
     )  # fmt: skip
     origin, result.started_at = time.monotonic(), datetime.now(UTC)
     with ExitStack() as stack:
-        steady = steady_state(run.environment, run.environment.chaos_plan.steady_state, stack)
+        names = run.environment.chaos_plan.steady_state
+        steady = steady_state(run.environment, names, stack, run.state_dir)
         before = steady.check()
         result.figures["steady_state_before"] = Figure(before.ok, target="== True")
         if not before.ok:
@@ -207,6 +210,9 @@ def _inject_and_recover(
             restarted = _restarted(restarts, restarts_before)
         if alerts:
             alerts.reverted(active.revert_started)
+        restarted_after = dependants.recover_dependants(
+            run.environment, run.state_dir, run.ledger, experiment, target, active.revert_started
+        )
 
         def decided(samples: list[Sample]) -> bool:
             since = active.revert_started
@@ -222,6 +228,7 @@ def _inject_and_recover(
         poller.samples(), poller.probes, watches, effects, restarted,
     )  # fmt: skip
     judge(result, experiment, seen, target)
+    restarted_after.report(result)
     if planned.load is not None:
         _judge_background(result, planned.load, target)
     if alerts:

@@ -7,6 +7,7 @@ from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
 from opsproof.faults.feasibility import machine
 from opsproof.faults.feasibility.container import Engine, container_problems
+from opsproof.faults.feasibility.dependants import dependant_way_back
 from opsproof.faults.feasibility.load import load_problems
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.faults.feasibility.process import process_problems
@@ -84,7 +85,7 @@ def _experiment(
     problems = experiment_name_problems(name, environment, experiment, at)
     if experiment.fault.service in environment.services:
         problems += _way_back(environment, experiment, (*at, "fault"), state_dir, engine)
-    return problems
+    return problems + dependant_way_back(environment, experiment, at, state_dir, engine)
 
 
 def _way_back(

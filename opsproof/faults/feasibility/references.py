@@ -3,6 +3,7 @@ service and dependency, and the services its expectations ask."""
 
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath, did_you_mean
+from opsproof.faults.feasibility.dependants import dependant_name_problems
 from opsproof.faults.feasibility.problem import Infeasible
 
 DEPENDENCY_KINDS = (cfg.RedisService, cfg.PostgresService, cfg.HttpService)
@@ -68,7 +69,7 @@ def experiment_name_problems(
                 f"http service (http services: {http})"
             )
             problems.append(Infeasible(path, message))
-    return problems
+    return problems + dependant_name_problems(environment, experiment, at)
 
 
 def _dependency(
