@@ -1,11 +1,13 @@
-"""The experiment runner: steady state → inject → expected degradation → revert → recovery.
+"""The experiment runner: steady state → (background load) → inject → expected degradation →
+revert → recovery (→ the load's phases).
 
 One steady-state poller runs from before the injection until recovery is decided, so impact,
 outage and recovery are observed on one clock. Verdicts are never a silent pass (see
-``judgement``): *not_injected* when the steady state did not hold before (nothing is injected
-then); *inconclusive* when the fault had no observable effect; *failed* when the service did
-not degrade as promised, had an outage its expectations do not allow, did not recover in time,
-or a revert failed.
+``judgement``): *not_injected* when the steady state did not hold before, or the background
+load did not start (nothing is injected then); *inconclusive* when the fault had no observable
+effect, or a load limit had nothing to be judged on; *failed* when the service did not degrade
+as promised, had an outage its expectations do not allow, did not recover in time, its users
+under load fared worse than a limit allows, or a revert failed.
 """
 
 import re
