@@ -6,6 +6,7 @@ Judged on unrounded monotonic times; figures are rounded only when they are writ
 compared with, the watch kept polling, and a later different answer failed a met expectation.)
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -82,6 +83,7 @@ def update(watch: Watch, observation: Observation, elapsed: float) -> None:
     if observation.elapsed_s:  # the whole flow's, from its first request to its last answer
         watch.latencies_ms.append(observation.elapsed_s * 1000)
     said = describe(expectation, watch.flow)
+    failed = _failed(observation, expectation.flow is None)
     if observation.ok and watch.seen_s is None:
         watch.seen_s = elapsed
         if elapsed > expectation.within:
@@ -89,20 +91,29 @@ def update(watch: Watch, observation: Observation, elapsed: float) -> None:
             watch.done = True
     elif not observation.ok and watch.seen_s is not None:
         held = elapsed - watch.seen_s
-        watch.problem = f"{said}: stopped holding after {held:.2f} s: {_failed(observation)}"
+        watch.problem = f"{said}: stopped holding after {held:.2f} s: {failed}"
         watch.done = True
     elif not observation.ok and elapsed > expectation.within:
-        watch.problem = (
-            f"{said}: not seen within {expectation.within:g} s; last: {_failed(observation)}"
-        )
+        watch.problem = f"{said}: not seen within {expectation.within:g} s; last: {failed}"
         watch.done = True
     if watch.seen_s is not None and elapsed - watch.seen_s >= expectation.hold:
         watch.done = True
 
 
-def _failed(observation: Observation) -> str:
-    """The failed step's line of a flow's reason: the step, its request, expected vs actual."""
-    return observation.reason.splitlines()[-1]
+_ONE_REQUEST = re.compile(
+    r"^(?:flow '[^\n]*?': )?step 1/1 '[^\n]*?' failed: (?P<line>.*?)"
+    r"(?:; captured: nothing captured)?$"
+)
+"""A one-step flow's failure, as the flow words it; a single request needs only its line."""
+
+
+def _failed(observation: Observation, single: bool) -> str:
+    """The failed step's line of a flow's reason: the step, its request, expected vs actual
+    (a single request: the request, expected vs actual)."""
+    line = observation.reason.splitlines()[-1]
+    if single and (match := _ONE_REQUEST.match(line)):
+        return match["line"]
+    return line
 
 
 def describe(expectation: ExpectationSpec, flow: FlowSpec) -> str:
