@@ -22,7 +22,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from opsproof.config.durations import Duration, PositiveDuration
-from opsproof.config.problems import excerpt, listing
+from opsproof.config.limits import CountLimit, LatencyLimit, RateLimit
+from opsproof.config.problems import did_you_mean, excerpt, listing
 from opsproof.config.values import (
     Bytes,
     ExpectedStatus,
@@ -697,14 +698,85 @@ FaultSpec = Annotated[
 ]
 
 
-class ExpectationSpec(StrictModel):
-    """How the service must answer while the fault is in place (the promised degradation)."""
+class ExpectedFlowSpec(StrictModel):
+    """A flow whose answers are promised while the fault is in place: its steps written here,
+    or a flow of the environment's ``flows`` by name (``flow: upload journey``)."""
 
-    service: str = Field(description="the http service asked")
-    request: SmokeRequest
-    expect: SmokeExpect
+    name: str = Field(
+        default="", description="a flow of this environment's flows; or this flow's own name"
+    )
+    service: str | None = Field(
+        default=None, description="the http service its steps ask unless a step names one"
+    )
+    headers: Headers = Field(default_factory=dict, description="sent with every step")
+    steps: list[FlowStepSpec] = Field(
+        default_factory=list, description="the steps, run in order (none: the flow named)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_name_is_a_reference(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _steps_or_a_name(self) -> "ExpectedFlowSpec":
+        if not self.steps and not self.name:
+            raise ValueError(
+                "name a flow of this environment (flow: NAME) or write its steps: "
+                "{service: api, steps: [{name: ..., request: {path: /}, expect: {...}}]}"
+            )
+        if self.steps and self.service is None:
+            raise ValueError("add service: the http service the flow's steps ask")
+        if not self.steps and (self.service is not None or self.headers):
+            raise ValueError(
+                "a flow by name brings its own service and headers; write steps for a flow "
+                "of its own"
+            )
+        return self
+
+    @property
+    def named(self) -> bool:
+        """A reference to one of the environment's flows, not a flow of its own."""
+        return not self.steps
+
+
+class ExpectationSpec(StrictModel):
+    """What users see while the fault is in place (the promised degradation, or what keeps
+    working): one request, or a flow. Judged again and again until it shows (``within``) and
+    for as long as it must hold (``hold``)."""
+
+    service: str | None = Field(default=None, description="the http service asked (request)")
+    request: FlowRequestSpec | None = Field(
+        default=None, description="one request; the flows' vocabulary (uploads, timeout)"
+    )
+    expect: FlowExpectSpec | None = Field(
+        default=None,
+        description="what its answer must be: status (503, [502, 503], 5xx), json, "
+        "json_absent, body_excludes, max_latency, ... (default: status 200)",
+    )
+    flow: ExpectedFlowSpec | None = Field(
+        default=None,
+        description="a flow instead of one request: a flow's name, or {service, steps}; "
+        "each step says what its answer must be",
+    )
     within: PositiveDuration = Field(default=1.0, description="the answer must show this soon")
     hold: Duration = Field(default=0.0, description="and keep showing for this long")
+
+    @model_validator(mode="after")
+    def _a_request_or_a_flow(self) -> "ExpectationSpec":
+        if (self.request is None) == (self.flow is None):
+            raise ValueError(
+                "give one request (service, request, expect) or a flow (flow: NAME, or "
+                "flow: {service, steps}), not both or neither"
+            )
+        if self.request is not None and self.service is None:
+            raise ValueError("add service: the http service the request asks")
+        if self.flow is not None and (self.service is not None or self.expect is not None):
+            raise ValueError(
+                "a flow says its service and each step's expect itself; move service and "
+                "expect into the flow"
+            )
+        return self
 
 
 class RecoveryTargetSpec(StrictModel):
@@ -737,6 +809,63 @@ class AlertExpectationSpec(StrictModel):
     )
 
 
+LoadPhase = Literal["before", "during", "recovering", "after"]
+"""Spans of an experiment's background load: before the injection (the baseline), while the
+fault is in place, from the revert until the steady state recovered, and after that."""
+
+
+class PhaseExpectSpec(StrictModel):
+    """Limits on what the load's users saw in one phase, k6-threshold style: ``'<= 5%'``,
+    ``'< 500ms'``, ``'>= 20'`` (quoted). Judged on the load's whole seconds inside the phase."""
+
+    error_rate: RateLimit | None = Field(
+        default=None, description="share of failed requests (status >= 400 or no answer)"
+    )
+    p50: LatencyLimit | None = Field(default=None, description="median request latency")
+    p95: LatencyLimit | None = Field(default=None, description="95th percentile latency")
+    p99: LatencyLimit | None = Field(default=None, description="99th percentile latency")
+    requests: CountLimit | None = Field(
+        default=None, description="requests completed in the phase (e.g. '>= 20': enough to judge)"
+    )
+
+
+class BackgroundLoadSpec(StrictModel):
+    """A load profile run in the background through the experiment: started before the
+    injection, stopped ``after`` past recovery; its error rate and latency per phase are
+    figures, and limits on them are expectations. Needs ``load: allowed``."""
+
+    profile: FilePath = Field(
+        description="a load profile file (k6 options, as opsproof run load reads); relative "
+        "to this config file's directory"
+    )
+    locustfile: FilePath | None = Field(
+        default=None,
+        description="its Locust user classes, relative to this file; default: the reference "
+        "service's (load/locustfile.py)",
+    )
+    service: str | None = Field(
+        default=None, description="the http service loaded; default: api, or the only one"
+    )
+    time_scale: Number = Field(
+        default=1.0, gt=0, le=100, description="multiplies every duration of the profile"
+    )
+    max_requests: Whole = Field(
+        default=100_000, ge=1, le=10_000_000, description="hard bound on the requests it sends"
+    )
+    workers: Whole = Field(default=1, ge=1, le=16, description="Locust worker processes here")
+    before: PositiveDuration = Field(
+        default=3.0, description="load runs this long before the injection: the baseline"
+    )
+    after: PositiveDuration = Field(
+        default=3.0, description="and this long after the steady state recovered, then stops"
+    )
+    expect: dict[LoadPhase, PhaseExpectSpec] = Field(
+        default_factory=dict,
+        description="per phase (before, during, recovering, after): limits on error_rate, "
+        "p50, p95, p99, requests",
+    )
+
+
 class ChaosExperimentSpec(StrictModel):
     """Steady state → inject → expected degradation → revert → measured recovery."""
 
@@ -751,6 +880,10 @@ class ChaosExperimentSpec(StrictModel):
     alerts: list[AlertExpectationSpec] = Field(
         default_factory=list,
         description="alerts the fault must raise; the fault stays until they are delivered",
+    )
+    load: BackgroundLoadSpec | None = Field(
+        default=None,
+        description="a load profile run through the experiment; figures and limits per phase",
     )
     restart_after_revert: list[str] = Field(
         default_factory=list,
@@ -995,6 +1128,37 @@ class Environment(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _chaos_references_exist(self) -> "Environment":
+        """Flows in expectations (their services, a named flow) and the loaded service."""
+        http = sorted(self.services_of(HttpService))
+        flows = [flow.name for flow in self.flows]
+        problems: list[InitErrorDetails] = []
+        experiments = self.chaos_plan.experiments if self.chaos_plan else []
+        for index, experiment in enumerate(experiments):
+            at = ("chaos_plan", "experiments", index)
+            for number, expectation in enumerate(experiment.expect):
+                flow, here = expectation.flow, (*at, "expect", number, "flow")
+                if flow is None:
+                    continue
+                if flow.named and flow.name not in flows:
+                    hint = did_you_mean(flow.name, flows)
+                    message = (
+                        f"{excerpt(flow.name)} is not a flow of this environment{hint} "
+                        f"(flows: {listing(flows) or 'none declared'}); declare it under "
+                        "flows, or write its steps here"
+                    )
+                    problems.append(_located(here, flow.name, message))
+                elif not flow.named:
+                    problems += _flow_problems(inline_flow(flow, "expectation"), here, http)
+            load = experiment.load
+            if load is not None and load.service is not None and load.service not in http:
+                message = f"{excerpt(load.service)} is not an http service here ({listing(http)})"
+                problems.append(_located((*at, "load", "service"), load.service, message))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
     def _backup_references_exist(self) -> "Environment":
         if self.backup is None:
             return self
@@ -1056,6 +1220,14 @@ class Environment(StrictModel):
     def services_of(self, kind: type[ServiceT]) -> dict[str, ServiceT]:
         """The declared services of one kind, by name."""
         return {name: svc for name, svc in self.services.items() if isinstance(svc, kind)}
+
+
+def inline_flow(flow: ExpectedFlowSpec, name: str) -> FlowSpec:
+    """An expectation's own flow as a flow (``name`` when it has none)."""
+    assert flow.service is not None
+    return FlowSpec.model_construct(
+        name=flow.name or name, service=flow.service, headers=flow.headers, steps=flow.steps
+    )
 
 
 def _flow_problems(

@@ -56,10 +56,11 @@ def service_for(loaded: LoadedEnvironment, service: str | None) -> str:
 
 def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
     """The http service to load (``service_for``) as the plan carries it."""
-    return _target(loaded.environment.services_of(HttpService)[service_for(loaded, service)])
+    return target_of(loaded.environment.services_of(HttpService)[service_for(loaded, service)])
 
 
-def _target(service: HttpService) -> LoadTarget:
+def target_of(service: HttpService) -> LoadTarget:
+    """What the load generators need of an http service: its URL, CA, headers, timeout."""
     ca_pem = service.ca_file.read_text() if service.ca_file else None
     return LoadTarget(
         host=service.url, ca_pem=ca_pem, headers=service.headers, timeout=service.timeout
@@ -70,7 +71,7 @@ def sources_for(loaded: LoadedEnvironment, service: str | None) -> ScriptSources
     """What config-only scenarios may name: the environment's http services and flows."""
     return ScriptSources(
         services={
-            name: _target(http)
+            name: target_of(http)
             for name, http in loaded.environment.services_of(HttpService).items()
         },
         flows={flow.name: flow for flow in loaded.environment.flows},

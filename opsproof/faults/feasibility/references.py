@@ -56,6 +56,8 @@ def experiment_name_problems(
     if isinstance(fault, cfg.NetworkFaultSpec):
         problems += _dependency(environment, fault, (*at, "fault", "dependency"))
     for index, expectation in enumerate(experiment.expect):
+        if expectation.service is None:  # a flow: its services are checked with the config
+            continue
         service = environment.services.get(expectation.service)
         path = (*at, "expect", index, "service")
         if service is None:
