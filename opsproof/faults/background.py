@@ -20,7 +20,8 @@ from opsproof.load.profile import Profile, load_profile
 from opsproof.load.progress import Progress
 from opsproof.load.result import LoadResult
 from opsproof.load.runner import RunSettings, run_profile
-from opsproof.load.suite import target_of
+from opsproof.load.script import ScriptSources
+from opsproof.load.suite import script_sources, target_of
 from opsproof.paths import SUITES
 
 DEFAULT_LOCUSTFILE = SUITES["load"] / "locustfile.py"
@@ -61,6 +62,8 @@ class BackgroundLoad:
     profile: Profile
     target: LoadTarget
     locustfile: Path
+    sources: ScriptSources
+    """The environment's services and flows, for a config-only profile's requests and flow."""
     stop_requested: threading.Event = field(default_factory=threading.Event)
     running: threading.Event = field(default_factory=threading.Event)
     origin: float | None = None
@@ -73,13 +76,15 @@ class BackgroundLoad:
         cls, spec: BackgroundLoadSpec, environment: Environment, base_dir: Path
     ) -> "BackgroundLoad":
         """Raises ConfigError (the profile's file, line and key) when the profile is bad."""
-        service = environment.services_of(HttpService).get(loaded_service(environment, spec))
+        name = loaded_service(environment, spec)
+        service = environment.services_of(HttpService).get(name)
         if service is None:
-            raise ConfigError(f"no http service {loaded_service(environment, spec)!r} to load")
+            raise ConfigError(f"no http service {name!r} to load")
         locustfile = locustfile_of(spec, base_dir)
         if not locustfile.is_file():
             raise ConfigError(f"{locustfile}: no such locustfile")
-        return cls(spec, profile_of(spec, base_dir), target_of(service), locustfile)
+        sources = script_sources(environment, base_dir, name)
+        return cls(spec, profile_of(spec, base_dir), target_of(service), locustfile, sources)
 
     def describe(self) -> str:
         limits = "; ".join(
@@ -111,7 +116,7 @@ class BackgroundLoad:
 
     def _run(self, settings: RunSettings) -> None:
         try:
-            self.result = run_profile(self.profile, self.target, settings)
+            self.result = run_profile(self.profile, self.target, settings, self.sources)
         except (OpsproofError, OSError) as error:  # the experiment reports it, never passes
             self.failure = f"the load run failed: {error}"
         finally:

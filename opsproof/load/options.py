@@ -324,7 +324,7 @@ class Options(K6Model):
             scenario = RampingVus(executor="ramping-vus", startVUs=vus, stages=self.stages)
         else:
             scenario = PerVuIterations(executor="per-vu-iterations")
-        behaviour = {"requests": self.requests, "flow": self.flow, "sleep": self.sleep}
+        behaviour = {"requests": self.requests, "flow": self.flow, "sleep": _text(self.sleep)}
         # validated again, so the scenario's own rules (one behaviour, sleep) hold for it
         scenario = type(scenario).model_validate(
             scenario.model_dump(by_alias=True, mode="json")

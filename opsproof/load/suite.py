@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsproof.config.loader import LoadedEnvironment
-from opsproof.config.models import HttpService
+from opsproof.config.models import Environment, HttpService
 from opsproof.errors import ConfigError, SafetyError
 from opsproof.evidence.records import LoadRecord
 from opsproof.load.chart import render, series
@@ -69,14 +69,19 @@ def target_of(service: HttpService) -> LoadTarget:
 
 def sources_for(loaded: LoadedEnvironment, service: str | None) -> ScriptSources:
     """What config-only scenarios may name: the environment's http services and flows."""
+    return script_sources(loaded.environment, loaded.source.parent, service_for(loaded, service))
+
+
+def script_sources(environment: Environment, flows_dir: Path, run_service: str) -> ScriptSources:
+    """The environment's http services and flows, lent to a run whose own service is
+    ``run_service`` (the load suite's and a chaos experiment's background load alike)."""
     return ScriptSources(
         services={
-            name: target_of(http)
-            for name, http in loaded.environment.services_of(HttpService).items()
+            name: target_of(http) for name, http in environment.services_of(HttpService).items()
         },
-        flows={flow.name: flow for flow in loaded.environment.flows},
-        flows_dir=loaded.source.parent,
-        run_service=service_for(loaded, service),
+        flows={flow.name: flow for flow in environment.flows},
+        flows_dir=flows_dir,
+        run_service=run_service,
     )
 
 

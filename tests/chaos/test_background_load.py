@@ -3,7 +3,8 @@ recovery, and what its users saw in each phase is a figure and, with a limit, a 
 
 Users here ask ``/health/deep`` (503 while Redis is down) and ``/health`` (always 200), so
 while Redis is killed about half their requests fail: "not all of them" (< 100%) holds and
-"none" (<= 0%) does not. Each experiment is a few seconds of load; the machine is shared, so
+"none" (<= 0%) does not. The users are written in config, as weighted requests or as a flow of
+the environment, or (for the rest) as a Locust user class. Each experiment is a few seconds of load; the machine is shared, so
 the test judges by contrast (before against during), not by timings."""
 
 from collections.abc import Callable
@@ -34,8 +35,25 @@ class HealthUser(FastHttpUser):
     def shallow(self) -> None:
         self.client.get("/health", name="shallow")
 """
-PROFILE = "vus: 2\nduration: 60s\n"
-"""Longer than any experiment here: the experiment stops it."""
+PROFILE = """\
+vus: 2
+duration: 60s
+sleep: 100ms
+requests:
+  - {name: deep, request: {path: /health/deep}}
+  - {name: shallow, request: {path: /health}}
+"""
+"""Longer than any experiment here: the experiment stops it. No Python: weighted requests."""
+FLOW_PROFILE = "vus: 2\nduration: 60s\nsleep: 100ms\nflow: both healths\n"
+"""The same users as a flow of the environment, one iteration its two steps."""
+FLOW = """\
+flows:
+  - name: both healths
+    service: api
+    steps:
+      - {name: deep, request: {path: /health/deep}}
+      - {name: shallow, request: {path: /health}}
+"""
 
 PLAN = """\
 may_hit: [redis]
@@ -60,7 +78,8 @@ def _run(
     write_config: WriteConfig, chaos_run_for: MakeRun, during: str, profile: str = PROFILE
 ) -> ChaosRun:
     config = write_config(
-        PLAN.format(profile="profile.yaml", during=during), extra_environment="load: allowed\n"
+        PLAN.format(profile="profile.yaml", during=during),
+        extra_environment="load: allowed\n" + FLOW,
     )
     (config.parent / "users.py").write_text(USERS)
     (config.parent / "profile.yaml").write_text(profile)
@@ -94,7 +113,7 @@ def test_a_generous_error_rate_during_the_fault_passes_with_figures_per_phase(
 def test_a_strict_error_rate_during_the_fault_fails_naming_phase_limit_and_actual(
     healthy_stack: StackState, write_config: WriteConfig, chaos_run_for: MakeRun
 ) -> None:
-    run = _run(write_config, chaos_run_for, during="<= 0%")
+    run = _run(write_config, chaos_run_for, during="<= 0%", profile=FLOW_PROFILE)
     result = run_experiment(run, _experiment(run))  # type: ignore[arg-type]
     assert result.verdict == "failed", result.reason
     assert "load during the fault: error_rate " in result.reason

@@ -267,3 +267,19 @@ def test_the_shipped_journey_profiles_name_what_their_environments_have() -> Non
     written = load_profile(profiles / "journey-flow.yaml").written.values()
     assert {s.flow for s in written} <= flows
     assert reference["load"] == "allowed"
+
+
+@pytest.mark.parametrize("sleep", ["1s", "1000ms", "1500ms"])
+def test_the_shortcut_paces_its_requests_by_the_sleep_as_written(sleep: str) -> None:
+    """The top-level shortcut's scenario is built again from text: its pause must stay in
+    seconds (a bare number would be read as milliseconds: 1 s became 1 ms once)."""
+    profile = profile_from_dict(
+        {
+            "vus": 1,
+            "duration": "1s",
+            "sleep": sleep,
+            "requests": [{"name": "a", "request": {"path": "/"}}],
+        }
+    )
+    expected = {"1s": 1.0, "1000ms": 1.0, "1500ms": 1.5}[sleep]
+    assert profile.scenarios["default"].sleep == pytest.approx(expected)  # type: ignore[union-attr]
