@@ -4,7 +4,8 @@ Why OpenSSH and not a Python SSH library: it reads known_hosts, keys and agents 
 operator's own ``ssh`` does, and once the master is up a command costs one local client fork
 and one channel, not a key exchange (bench/ssh_commands.py: ~1.7 s fresh vs tens of ms
 multiplexed against an emulated guest). The control socket lives in a private (0700) temporary
-directory and the master ends with :meth:`SshSession.close` (or the ``with`` block).
+directory and the master ends with :meth:`SshSession.close` (or the ``with`` block); a master
+found dead before a command is opened again once (``reconnects`` counts it).
 
 Every command is bounded twice: ``timeout -k`` on the host ends it there (closing a channel
 does not kill a command without a terminal), and the local client is killed a little later if
@@ -13,6 +14,7 @@ the host does not answer at all.
 
 import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -67,6 +69,8 @@ class SshSession:
         self.endpoint = endpoint
         self._ssh = find_program("ssh", package="openssh-client")
         self._dir: Path | None = None
+        self.reconnects = 0
+        """How often the master was found gone and opened again (a cut connection)."""
 
     @property
     def control_path(self) -> Path:
@@ -152,6 +156,12 @@ class SshSession:
         """Run ``argv`` on the host (as root through ``sudo -n`` when the endpoint or ``sudo``
         says so), ended there after ``timeout`` seconds; stdout and stderr each kept up to
         ``max_output`` bytes. Raises HostUnreachable when the connection fails or is lost."""
+        if not self._master_listens():
+            # The master died (connection cut, host rebooted): one new connection, never a
+            # silent fresh login per command.
+            self._forget()
+            self.open()
+            self.reconnects += 1
         as_root = self.endpoint.sudo if sudo is None else sudo
         bounded = ["timeout", "-k", f"{KILL_GRACE:g}", f"{timeout:g}", *argv]
         remote = shlex.join(["sudo", "-n", "--", *bounded] if as_root else bounded)
@@ -204,6 +214,14 @@ class SshSession:
             return
         self._control("exit")
         self._forget()
+
+    def _master_listens(self) -> bool:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.control_path))
+            except OSError:
+                return False
+            return True
 
     def _control(self, command: str) -> subprocess.CompletedProcess[bytes] | None:
         if self._dir is None:
