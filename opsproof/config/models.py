@@ -935,7 +935,7 @@ class Environment(StrictModel):
     def _host_references_exist(self) -> "Environment":
         problems = [
             _located(
-                ("services", name, "host"),
+                ("services", name, "host", "host"),  # the union tag, then the field
                 service.host,
                 f"{excerpt(service.host)} is not declared under hosts: (hosts: "
                 f"{listing(sorted(self.hosts)) or 'none declared'})",
