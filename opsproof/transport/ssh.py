@@ -38,6 +38,8 @@ KILL_GRACE = 2.0
 """Seconds between ``timeout``'s SIGTERM and its SIGKILL on the host."""
 LOCAL_SLACK = 10.0
 """Seconds the local client waits beyond the command's timeout before it is killed itself."""
+PERSIST_IDLE = "120s"
+"""A master whose run died without closing it ends after this long idle: nothing left behind."""
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_OUTPUT = 1 << 20
 
@@ -109,11 +111,11 @@ class SshSession:
             self._ssh, *self.options(),
             "-o", "ControlMaster=yes",
             "-o", f"ControlPath={self.control_path}",
-            "-o", "ControlPersist=yes",
+            "-o", f"ControlPersist={PERSIST_IDLE}",
             "-N", self.endpoint.host,
         ]  # fmt: skip
         try:
-            # ControlPersist=yes: the client forks the master into the background once logged
+            # ControlPersist: the client forks the master into the background once logged
             # in and exits; its exit status says whether the login worked.
             done = subprocess.run(
                 argv,
