@@ -1,0 +1,40 @@
+"""A systemd unit's state read over SSH on the guest, and what it says after systemd's own
+Restart= brings a killed unit back."""
+
+from opsproof.probes.systemd import read_unit, unit_running
+from opsproof.support.waiting import poll
+from opsproof.testhost.machine import GuestState
+from opsproof.transport.ssh import SshSession
+
+
+def test_a_running_unit_reports_its_main_pid_and_policy(session: SshSession) -> None:
+    seen = unit_running(session, "redis-server.service")
+
+    assert seen.ok, seen.reason
+    assert seen.figures["main_pid"].value not in (0, None)
+    assert seen.figures["restart_policy"].value == "always"
+
+
+def test_an_unknown_unit_fails_saying_so(session: SshSession) -> None:
+    seen = unit_running(session, "no-such-thing.service")
+
+    assert not seen.ok and "not-found (no such unit?)" in seen.reason
+
+
+def test_a_killed_unit_comes_back_through_systemd_with_one_more_restart(
+    guest: GuestState,
+) -> None:
+    with SshSession(guest.endpoint(sudo=True)) as root:
+        before = read_unit(root, "redis-server.service")
+        assert root.run(["kill", "-9", str(before.main_pid)]).ok
+
+        back, after = poll(
+            lambda: read_unit(root, "redis-server.service"),
+            lambda state: state.running and state.main_pid != before.main_pid,
+            timeout=60,
+        )
+
+        assert back, f"not running again: {after}"
+        assert after.restarts == before.restarts + 1
+        restarted = unit_running(root, "redis-server.service", max_restarts=before.restarts)
+        assert not restarted.ok and f"at most {before.restarts} allowed" in restarted.reason
