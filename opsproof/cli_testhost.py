@@ -1,6 +1,7 @@
 """``opsproof testhost up | down | status``: the Debian guest the host features are proven on."""
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import click
 
 from opsproof.errors import OpsproofError
 from opsproof.testhost.layout import CacheLayout, default_cache_dir
+from opsproof.testhost.machine import GuestState
 
 USAGE_ERROR = 2
 cache_option = click.option(
@@ -79,12 +81,22 @@ def down(cache_dir: Path | None) -> None:
 @testhost.command("status")
 @cache_option
 @json_option
-def status(cache_dir: Path | None, as_json: bool) -> None:
+@click.option(
+    "--shell",
+    "as_shell",
+    is_flag=True,
+    help="Print TESTHOST_*=value lines for `eval`, so an opsproof.yaml can say "
+    "${TESTHOST_SSH_PORT} (the ports change with every boot).",
+)
+def status(cache_dir: Path | None, as_json: bool, as_shell: bool) -> None:
     """Whether the guest runs, and its ports, pid, accelerator and boot time. Exit 1 if not."""
     from opsproof.testhost.machine import status as find
 
     state = find(_layout(cache_dir))
-    if as_json:
+    if as_shell:
+        if state:
+            click.echo(shell_variables(state))
+    elif as_json:
         click.echo(json.dumps(state.as_dict() if state else {"running": False}, indent=2))
     elif state:
         click.echo(
@@ -94,3 +106,15 @@ def status(cache_dir: Path | None, as_json: bool) -> None:
     else:
         click.echo("not running")
     sys.exit(0 if state else 1)
+
+
+def shell_variables(state: GuestState) -> str:
+    """The guest's coordinates as shell assignments, values quoted."""
+    values = {
+        "TESTHOST_SSH_URL": state.ssh_url,
+        "TESTHOST_KNOWN_HOSTS": state.known_hosts,
+        "TESTHOST_IDENTITY_FILE": state.identity_file,
+        "TESTHOST_POSTGRES_PASSWORD": state.postgres_password,
+        **{f"TESTHOST_{name.upper()}_PORT": str(port) for name, port in state.ports.items()},
+    }
+    return "\n".join(f"export {key}={shlex.quote(value)}" for key, value in values.items())

@@ -7,6 +7,7 @@ runner reaches it only through ports forwarded on 127.0.0.1 (SSH, Redis, Postgre
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -50,7 +51,14 @@ class GuestState:
     boot_seconds: float
     ready_seconds: float
     system_state: str
+    postgres_password: str
+    """Of the ``opsproof`` superuser this boot created (the guest is thrown away at down)."""
     running: bool = field(default=True)
+
+    @property
+    def postgres_dsn(self) -> str:
+        port = self.ports["postgresql"]
+        return f"postgresql://{GUEST_USER}:{self.postgres_password}@{LOOPBACK}:{port}/postgres"
 
     @property
     def ssh_url(self) -> str:
@@ -85,6 +93,7 @@ def up(layout: CacheLayout, progress: Progress) -> GuestState:
     with exclusive(layout.run / "lock", BOOT_TIMEOUT, TestHostError("another testhost command")):
         if running := status(layout):
             return running
+        _kill_unrecorded(layout)
         _clear_run(layout)
         facts = ensure_image(layout, progress)
         qemu = find_program("qemu-system-x86_64", package="qemu-system-x86")
@@ -96,6 +105,7 @@ def up(layout: CacheLayout, progress: Progress) -> GuestState:
         )
         progress(f"testhost: booting Debian (kernel {facts.kernel}, accel {accel})")
         began, started_at = time.monotonic(), time.time()
+        postgres_password = secrets.token_hex(16)
         _start_qemu(qemu, accel, ports, layout)
         pid = int(layout.pid_file.read_text().strip())
         state = GuestState(
@@ -109,6 +119,7 @@ def up(layout: CacheLayout, progress: Progress) -> GuestState:
             boot_seconds=0.0,
             ready_seconds=0.0,
             system_state="booting",
+            postgres_password=postgres_password,
         )
         try:
             with _wait_for_ssh(state, layout) as session:
@@ -118,7 +129,8 @@ def up(layout: CacheLayout, progress: Progress) -> GuestState:
                     ["systemctl", "is-system-running", "--wait"], timeout=READY_TIMEOUT
                 )
                 system_state = ready.text().strip() or f"exit {ready.exit_status}"
-        except (HostError, TestHostError):
+                _postgres_login(session, postgres_password)
+        except BaseException:  # a failed or interrupted boot leaves no qemu behind
             _kill(pid)
             raise
         state = GuestState(
@@ -146,6 +158,7 @@ def down(layout: CacheLayout) -> GuestState | None:
                 pass  # unreachable: qemu is killed below
             if not poll_until(lambda: not _is_our_qemu(state.pid, layout), POWEROFF_TIMEOUT):
                 _kill(state.pid)
+        _kill_unrecorded(layout)
         _clear_run(layout)
         return state
 
@@ -199,6 +212,17 @@ def _wait_for_ssh(state: GuestState, layout: CacheLayout) -> SshSession:
     )
 
 
+def _postgres_login(session: SshSession, password: str) -> None:
+    """A PostgreSQL superuser the runner logs in as through the forwarded port (scram)."""
+    sql = f"CREATE ROLE {GUEST_USER} LOGIN SUPERUSER PASSWORD '{password}'"
+    created = session.run(
+        ["sudo", "-n", "-u", "postgres", "psql", "-v", "ON_ERROR_STOP=1", "-qc", sql], timeout=60
+    )
+    if not created.ok:
+        why = created.stderr.decode("utf-8", "replace").strip()
+        raise TestHostError(f"could not create the PostgreSQL login: {why}")
+
+
 def _overlay(layout: CacheLayout) -> None:
     qemu_img = find_program("qemu-img", package="qemu-utils")
     argv = [
@@ -240,6 +264,17 @@ def _zombie(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.Error:
         return True
+
+
+def _kill_unrecorded(layout: CacheLayout) -> None:
+    """Kill a qemu of this cache that has no readable state (its boot was interrupted, or an
+    older opsproof wrote the state), so no guest is left running unseen."""
+    try:
+        pid = int(layout.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return
+    if _is_our_qemu(pid, layout):
+        _kill(pid)
 
 
 def _clear_run(layout: CacheLayout) -> None:
