@@ -52,3 +52,21 @@ def test_an_ssh_url_needs_a_user_and_no_password(cfg: "ConfigFiles") -> None:
     assert "use a key (ssh.identity_file)" in password.message
     assert "hunter2" not in password.message
     assert "ssh://" in scheme.message
+
+
+def test_the_testhost_example_loads_given_the_status_shell_variables() -> None:
+    example = Path(__file__).parents[2] / "examples" / "testhost.yaml"
+    environ = {
+        "TESTHOST_SSH_URL": "ssh://opsproof@127.0.0.1:40022",
+        "TESTHOST_KNOWN_HOSTS": "/cache/run/known_hosts",
+        "TESTHOST_IDENTITY_FILE": "/cache/id_ed25519",
+        "TESTHOST_REDIS_PORT": "40079",
+        "TESTHOST_POSTGRESQL_PORT": "40032",
+        "TESTHOST_POSTGRES_PASSWORD": "pw",
+    }
+
+    env = load_environment(example, "testhost", environ=environ).environment
+
+    assert endpoint_for(env.hosts["guest"]).port == 40022
+    guest = env.services["guest-host"]
+    assert isinstance(guest, HostService) and guest.host == "guest"
