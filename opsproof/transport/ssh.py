@@ -158,7 +158,9 @@ class SshSession:
         """Run ``argv`` on the host (as root through ``sudo -n`` when the endpoint or ``sudo``
         says so), ended there after ``timeout`` seconds; stdout and stderr each kept up to
         ``max_output`` bytes. Raises HostUnreachable when the connection fails or is lost."""
-        if not self._master_listens():
+        if self._dir is None:
+            self.open()
+        elif not self._master_listens():
             # The master died (connection cut, host rebooted): one new connection, never a
             # silent fresh login per command.
             self._forget()
