@@ -1,10 +1,11 @@
 """A systemd unit's state read over SSH on the guest, and what it says after systemd's own
 Restart= brings a killed unit back."""
 
-from opsproof.probes.systemd import read_unit, unit_running
+from opsproof.probes.systemd import unit_running
 from opsproof.support.waiting import poll
 from opsproof.testhost.machine import GuestState
 from opsproof.transport.ssh import SshSession
+from opsproof.transport.systemctl import read_unit
 
 
 def test_a_running_unit_reports_its_main_pid_and_policy(session: SshSession) -> None:
