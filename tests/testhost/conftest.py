@@ -73,12 +73,22 @@ def _guest(layout: CacheLayout, config: pytest.Config, users: IO[str]) -> Iterat
     yield state
     fcntl.flock(users, fcntl.LOCK_UN)
     with exclusive(users_lock(layout), LAST_USER_WAIT):
+        began = time.monotonic()
         down(layout)
+        _say(config, f"testhost down in {time.monotonic() - began:.1f} s")
     assert status(layout) is None, "qemu still runs after testhost down"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def session(guest: GuestState) -> Iterator[SshSession]:
-    """A multiplexed connection to the guest, as the unprivileged user."""
+    """A multiplexed connection to the guest, as the unprivileged user, for every test (a
+    login costs seconds under emulation); tests that break a connection open their own."""
     with SshSession(guest.endpoint()) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def root_session(guest: GuestState) -> Iterator[SshSession]:
+    """The same, with sudo for commands that change the guest."""
+    with SshSession(guest.endpoint(sudo=True)) as opened:
         yield opened

@@ -3,7 +3,6 @@ Restart= brings a killed unit back."""
 
 from opsproof.probes.systemd import unit_running
 from opsproof.support.waiting import poll
-from opsproof.testhost.machine import GuestState
 from opsproof.transport.ssh import SshSession
 from opsproof.transport.systemctl import read_unit
 
@@ -23,19 +22,18 @@ def test_an_unknown_unit_fails_saying_so(session: SshSession) -> None:
 
 
 def test_a_killed_unit_comes_back_through_systemd_with_one_more_restart(
-    guest: GuestState,
+    root_session: SshSession,
 ) -> None:
-    with SshSession(guest.endpoint(sudo=True)) as root:
-        before = read_unit(root, "redis-server.service")
-        assert root.run(["kill", "-9", str(before.main_pid)]).ok
+    before = read_unit(root_session, "redis-server.service")
+    assert root_session.run(["kill", "-9", str(before.main_pid)]).ok
 
-        back, after = poll(
-            lambda: read_unit(root, "redis-server.service"),
-            lambda state: state.running and state.main_pid != before.main_pid,
-            timeout=60,
-        )
+    back, after = poll(
+        lambda: read_unit(root_session, "redis-server.service"),
+        lambda state: state.running and state.main_pid != before.main_pid,
+        timeout=60,
+    )
 
-        assert back, f"not running again: {after}"
-        assert after.restarts == before.restarts + 1
-        restarted = unit_running(root, "redis-server.service", max_restarts=before.restarts)
-        assert not restarted.ok and f"at most {before.restarts} allowed" in restarted.reason
+    assert back, f"not running again: {after}"
+    assert after.restarts == before.restarts + 1
+    restarted = unit_running(root_session, "redis-server.service", max_restarts=before.restarts)
+    assert not restarted.ok and f"at most {before.restarts} allowed" in restarted.reason
