@@ -73,10 +73,8 @@ class ImageFacts:
 
 def recipe_digest() -> str:
     """Changes whenever what goes into the image changes."""
-    text = json.dumps(
-        [RECIPE_VERSION, SUITE, PACKAGES, GUEST_USER, DISK_SIZE, _NETWORK, _SSHD, _REDIS]
-        + [_POSTGRES_CONF, _POSTGRES_HBA, _MASKED]
-    )
+    parts = (RECIPE_VERSION, SUITE, PACKAGES, GUEST_USER, DISK_SIZE, _NETWORK, _SSHD, _REDIS)
+    text = json.dumps([*parts, _POSTGRES_CONF, _POSTGRES_HBA, _MASKED])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
