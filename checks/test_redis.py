@@ -4,7 +4,7 @@ import pytest
 
 from opsproof.config.models import RedisService
 from opsproof.probes import redis
-from opsproof.targets import Target
+from opsproof.targets import QueueTarget, Target
 from opsproof.verify import Verifier
 
 pytestmark = pytest.mark.control("SOC2:CC7.2", "ISO27001:A.8.6")
@@ -24,3 +24,7 @@ def test_redis_memory(redis_target: Target[RedisService], verify: Verifier) -> N
 
 def test_redis_eviction_policy(redis_target: Target[RedisService], verify: Verifier) -> None:
     verify(lambda: redis.eviction_policy(redis_target.service))
+
+
+def test_redis_queue(redis_queue_target: QueueTarget, verify: Verifier) -> None:
+    verify(lambda: redis.queue_length(redis_queue_target.service, redis_queue_target.queue))

@@ -21,7 +21,9 @@ from opsproof.config.models import (
     HttpService,
     MetricsCheck,
     PostgresService,
+    ProcessService,
     PrometheusService,
+    QueueSpec,
     RedisService,
     SmokeStep,
     TlsCheck,
@@ -66,6 +68,11 @@ class FlowTarget(Target[HttpService]):
 @dataclass(frozen=True)
 class ReplicaTarget(Target[PostgresService]):
     replica_dsn: str
+
+
+@dataclass(frozen=True)
+class QueueTarget(Target[RedisService]):
+    queue: QueueSpec
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,22 @@ def _redis(env: Environment) -> list[Target[RedisService]]:
     ]
 
 
+def _queues(env: Environment) -> list[QueueTarget]:
+    return [
+        QueueTarget(f"{n} {q.key}", n, s, q)
+        for n, s in env.services_of(RedisService).items()
+        for q in s.queues
+    ]
+
+
+def _processes(env: Environment) -> list[Target[ProcessService]]:
+    return [Target(n, n, s) for n, s in env.services_of(ProcessService).items()]
+
+
+def _process_health(env: Environment) -> list[Target[ProcessService]]:
+    return [Target(n, n, s) for n, s in env.services_of(ProcessService).items() if s.health]
+
+
 def _postgres(env: Environment) -> list[Target[PostgresService]]:
     return [
         Target(redact_url(s.dsn, keep_query=False), n, s)
@@ -214,6 +237,9 @@ TARGET_FIXTURES: dict[str, Callable[[Environment], Sequence[Target[Any]]]] = {
     "smoke_step": _smoke,
     "flow": _flows,
     "redis_target": _redis,
+    "redis_queue_target": _queues,
+    "process_service_target": _processes,
+    "process_health_target": _process_health,
     "postgres_target": _postgres,
     "replica_target": _replicas,
     "prometheus_target": _prometheus,

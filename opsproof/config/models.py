@@ -22,7 +22,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from opsproof.config.durations import Duration, PositiveDuration
-from opsproof.config.problems import excerpt, listing
+from opsproof.config.limits import CountLimit, LatencyLimit, RateLimit
+from opsproof.config.problems import did_you_mean, excerpt, listing
 from opsproof.config.values import (
     Bytes,
     ExpectedStatus,
@@ -167,6 +168,34 @@ class HttpService(ServiceBase):
         return http_url(url)
 
 
+class QueueSpec(StrictModel):
+    """A Redis key used as a queue and the length its backlog must stay within."""
+
+    key: str = Field(min_length=1, description="the queue's key, as the workers name it")
+    type: Literal["list", "stream", "zset", "set"] = Field(
+        default="list", description="list (LLEN), stream (XLEN), zset (ZCARD) or set (SCARD)"
+    )
+    max: Whole | None = Field(
+        default=None, ge=0, description="a longer queue fails: the backlog bound"
+    )
+    min: Whole = Field(default=0, ge=0, description="a shorter queue fails")
+    must_exist: bool = Field(
+        default=False,
+        description="a missing key fails; otherwise it counts as an empty queue (said so)",
+    )
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> "QueueSpec":
+        if self.max is None and self.min == 0 and not self.must_exist:
+            raise ValueError(
+                "a queue check needs a bound: set max (the backlog it may reach), min, or "
+                "must_exist: true"
+            )
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min}); swap or fix them")
+        return self
+
+
 class RedisService(ServiceBase):
     """A Redis server (cache, queue, session store)."""
 
@@ -179,6 +208,18 @@ class RedisService(ServiceBase):
         default=0.9, gt=0, le=1, description="used_memory / maxmemory above this fails"
     )
     expect_eviction_policy: str | None = Field(default=None, description="e.g. allkeys-lru")
+    queues: list[QueueSpec] = Field(
+        default_factory=list, description="keys used as queues: one gate item each"
+    )
+
+    @field_validator("queues")
+    @classmethod
+    def _keys_once(cls, queues: list[QueueSpec]) -> list[QueueSpec]:
+        keys = [queue.key for queue in queues]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ValueError(f"{listing(twice)} listed twice; a queue is checked once")
+        return queues
 
     @field_validator("url")
     @classmethod
@@ -294,8 +335,42 @@ class HostService(StrictModel):
     )
 
 
+class ProcessHealthSpec(StrictModel):
+    """A command that says whether a process is healthy (a worker's ping), run by opsproof on
+    this machine with a deadline; it observes and must change nothing."""
+
+    command: list[str] = Field(
+        min_length=1, description="program and arguments, run without a shell"
+    )
+    timeout: PositiveDuration = Field(
+        default=5.0, le=300, description="killed (its whole process group) after this; fails"
+    )
+    expect_exit: Whole = Field(default=0, ge=0, le=255, description="the exit status of health")
+    expect_output: str | None = Field(
+        default=None, description="text its output (stdout and stderr) must contain"
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _program(cls, command: list[str]) -> list[str]:
+        if not command[0].strip():
+            raise ValueError("the first word is the program to run; it is empty")
+        return command
+
+
+class ProcessService(StrictModel):
+    """A process that serves no HTTP (a queue worker, a scheduler): alive through its runtime,
+    healthy through an optional command."""
+
+    kind: Literal["process"]
+    runtime: RuntimeSpec = Field(description="how to find it (and start it again)")
+    health: ProcessHealthSpec | None = Field(
+        default=None, description="a command that must succeed while it is healthy"
+    )
+
+
 Service = Annotated[
-    HttpService | RedisService | PostgresService | PrometheusService | HostService,
+    HttpService | RedisService | PostgresService | PrometheusService | HostService | ProcessService,
     Field(discriminator="kind"),
 ]
 
@@ -662,14 +737,85 @@ FaultSpec = Annotated[
 ]
 
 
-class ExpectationSpec(StrictModel):
-    """How the service must answer while the fault is in place (the promised degradation)."""
+class ExpectedFlowSpec(StrictModel):
+    """A flow whose answers are promised while the fault is in place: its steps written here,
+    or a flow of the environment's ``flows`` by name (``flow: upload journey``)."""
 
-    service: str = Field(description="the http service asked")
-    request: SmokeRequest
-    expect: SmokeExpect
+    name: str = Field(
+        default="", description="a flow of this environment's flows; or this flow's own name"
+    )
+    service: str | None = Field(
+        default=None, description="the http service its steps ask unless a step names one"
+    )
+    headers: Headers = Field(default_factory=dict, description="sent with every step")
+    steps: list[FlowStepSpec] = Field(
+        default_factory=list, description="the steps, run in order (none: the flow named)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_name_is_a_reference(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _steps_or_a_name(self) -> "ExpectedFlowSpec":
+        if not self.steps and not self.name:
+            raise ValueError(
+                "name a flow of this environment (flow: NAME) or write its steps: "
+                "{service: api, steps: [{name: ..., request: {path: /}, expect: {...}}]}"
+            )
+        if self.steps and self.service is None:
+            raise ValueError("add service: the http service the flow's steps ask")
+        if not self.steps and (self.service is not None or self.headers):
+            raise ValueError(
+                "a flow by name brings its own service and headers; write steps for a flow "
+                "of its own"
+            )
+        return self
+
+    @property
+    def named(self) -> bool:
+        """A reference to one of the environment's flows, not a flow of its own."""
+        return not self.steps
+
+
+class ExpectationSpec(StrictModel):
+    """What users see while the fault is in place (the promised degradation, or what keeps
+    working): one request, or a flow. Judged again and again until it shows (``within``) and
+    for as long as it must hold (``hold``)."""
+
+    service: str | None = Field(default=None, description="the http service asked (request)")
+    request: FlowRequestSpec | None = Field(
+        default=None, description="one request; the flows' vocabulary (uploads, timeout)"
+    )
+    expect: FlowExpectSpec | None = Field(
+        default=None,
+        description="what its answer must be: status (503, [502, 503], 5xx), json, "
+        "json_absent, body_excludes, max_latency, ... (default: status 200)",
+    )
+    flow: ExpectedFlowSpec | None = Field(
+        default=None,
+        description="a flow instead of one request: a flow's name, or {service, steps}; "
+        "each step says what its answer must be",
+    )
     within: PositiveDuration = Field(default=1.0, description="the answer must show this soon")
     hold: Duration = Field(default=0.0, description="and keep showing for this long")
+
+    @model_validator(mode="after")
+    def _a_request_or_a_flow(self) -> "ExpectationSpec":
+        if (self.request is None) == (self.flow is None):
+            raise ValueError(
+                "give one request (service, request, expect) or a flow (flow: NAME, or "
+                "flow: {service, steps}), not both or neither"
+            )
+        if self.request is not None and self.service is None:
+            raise ValueError("add service: the http service the request asks")
+        if self.flow is not None and (self.service is not None or self.expect is not None):
+            raise ValueError(
+                "a flow says its service and each step's expect itself; move service and "
+                "expect into the flow"
+            )
+        return self
 
 
 class RecoveryTargetSpec(StrictModel):
@@ -702,6 +848,63 @@ class AlertExpectationSpec(StrictModel):
     )
 
 
+LoadPhase = Literal["before", "during", "recovering", "after"]
+"""Spans of an experiment's background load: before the injection (the baseline), while the
+fault is in place, from the revert until the steady state recovered, and after that."""
+
+
+class PhaseExpectSpec(StrictModel):
+    """Limits on what the load's users saw in one phase, k6-threshold style: ``'<= 5%'``,
+    ``'< 500ms'``, ``'>= 20'`` (quoted). Judged on the load's whole seconds inside the phase."""
+
+    error_rate: RateLimit | None = Field(
+        default=None, description="share of failed requests (status >= 400 or no answer)"
+    )
+    p50: LatencyLimit | None = Field(default=None, description="median request latency")
+    p95: LatencyLimit | None = Field(default=None, description="95th percentile latency")
+    p99: LatencyLimit | None = Field(default=None, description="99th percentile latency")
+    requests: CountLimit | None = Field(
+        default=None, description="requests completed in the phase (e.g. '>= 20': enough to judge)"
+    )
+
+
+class BackgroundLoadSpec(StrictModel):
+    """A load profile run in the background through the experiment: started before the
+    injection, stopped ``after`` past recovery; its error rate and latency per phase are
+    figures, and limits on them are expectations. Needs ``load: allowed``."""
+
+    profile: FilePath = Field(
+        description="a load profile file (k6 options, as opsproof run load reads); relative "
+        "to this config file's directory"
+    )
+    locustfile: FilePath | None = Field(
+        default=None,
+        description="its Locust user classes, relative to this file; default: the reference "
+        "service's (load/locustfile.py)",
+    )
+    service: str | None = Field(
+        default=None, description="the http service loaded; default: api, or the only one"
+    )
+    time_scale: Number = Field(
+        default=1.0, gt=0, le=100, description="multiplies every duration of the profile"
+    )
+    max_requests: Whole = Field(
+        default=100_000, ge=1, le=10_000_000, description="hard bound on the requests it sends"
+    )
+    workers: Whole = Field(default=1, ge=1, le=16, description="Locust worker processes here")
+    before: PositiveDuration = Field(
+        default=3.0, description="load runs this long before the injection: the baseline"
+    )
+    after: PositiveDuration = Field(
+        default=3.0, description="and this long after the steady state recovered, then stops"
+    )
+    expect: dict[LoadPhase, PhaseExpectSpec] = Field(
+        default_factory=dict,
+        description="per phase (before, during, recovering, after): limits on error_rate, "
+        "p50, p95, p99, requests",
+    )
+
+
 class ChaosExperimentSpec(StrictModel):
     """Steady state → inject → expected degradation → revert → measured recovery."""
 
@@ -716,6 +919,19 @@ class ChaosExperimentSpec(StrictModel):
     alerts: list[AlertExpectationSpec] = Field(
         default_factory=list,
         description="alerts the fault must raise; the fault stays until they are delivered",
+    )
+    load: BackgroundLoadSpec | None = Field(
+        default=None,
+        description="a load profile run through the experiment; figures and limits per phase",
+    )
+    restart_after_revert: list[str] = Field(
+        default_factory=list,
+        description="dependants (services with a runtime) that must recover by themselves "
+        "within restart_grace of the revert; one that does not is restarted through its "
+        "runtime, and the restart is reported as a finding",
+    )
+    restart_grace: PositiveDuration = Field(
+        default=5.0, description="how long a restart_after_revert dependant has to recover alone"
     )
 
     @model_validator(mode="after")
@@ -743,7 +959,13 @@ class ChaosPlanSpec(StrictModel):
 
 Permission = Literal["allowed", "forbidden"]
 ServiceT = TypeVar(
-    "ServiceT", HttpService, RedisService, PostgresService, PrometheusService, HostService
+    "ServiceT",
+    HttpService,
+    RedisService,
+    PostgresService,
+    PrometheusService,
+    HostService,
+    ProcessService,
 )
 
 
@@ -966,6 +1188,37 @@ class Environment(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _chaos_references_exist(self) -> "Environment":
+        """Flows in expectations (their services, a named flow) and the loaded service."""
+        http = sorted(self.services_of(HttpService))
+        flows = [flow.name for flow in self.flows]
+        problems: list[InitErrorDetails] = []
+        experiments = self.chaos_plan.experiments if self.chaos_plan else []
+        for index, experiment in enumerate(experiments):
+            at = ("chaos_plan", "experiments", index)
+            for number, expectation in enumerate(experiment.expect):
+                flow, here = expectation.flow, (*at, "expect", number, "flow")
+                if flow is None:
+                    continue
+                if flow.named and flow.name not in flows:
+                    hint = did_you_mean(flow.name, flows)
+                    message = (
+                        f"{excerpt(flow.name)} is not a flow of this environment{hint} "
+                        f"(flows: {listing(flows) or 'none declared'}); declare it under "
+                        "flows, or write its steps here"
+                    )
+                    problems.append(_located(here, flow.name, message))
+                elif not flow.named:
+                    problems += _flow_problems(inline_flow(flow, "expectation"), here, http)
+            load = experiment.load
+            if load is not None and load.service is not None and load.service not in http:
+                message = f"{excerpt(load.service)} is not an http service here ({listing(http)})"
+                problems.append(_located((*at, "load", "service"), load.service, message))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
     def _backup_references_exist(self) -> "Environment":
         if self.backup is None:
             return self
@@ -1027,6 +1280,14 @@ class Environment(StrictModel):
     def services_of(self, kind: type[ServiceT]) -> dict[str, ServiceT]:
         """The declared services of one kind, by name."""
         return {name: svc for name, svc in self.services.items() if isinstance(svc, kind)}
+
+
+def inline_flow(flow: ExpectedFlowSpec, name: str) -> FlowSpec:
+    """An expectation's own flow as a flow (``name`` when it has none)."""
+    assert flow.service is not None
+    return FlowSpec.model_construct(
+        name=flow.name or name, service=flow.service, headers=flow.headers, steps=flow.steps
+    )
 
 
 def _flow_problems(

@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from opsproof.config.durations import Duration, PositiveDuration
+from opsproof.config.limits import CountLimit, LatencyLimit, RateLimit
 from opsproof.config.models import ConfigFile
 from opsproof.config.values import (
     Bytes,
@@ -100,6 +101,9 @@ _NAMED = (
     _Named(Hostname, "host name"),
     _Named(HeaderName, "header name"),
     _Named(HeaderValue, "header value"),
+    _Named(RateLimit, "rate limit (`'<= 5%'`, `'< 0.01'`)"),
+    _Named(LatencyLimit, "latency limit (`'< 500ms'`)"),
+    _Named(CountLimit, "count limit (`'>= 20'`)"),
 )
 
 _PLAIN: dict[Any, tuple[str, Render]] = {

@@ -101,26 +101,45 @@ Deferred = Callable[[KeyPath, Reference], bool]
 def flow_variables(data: object, path: KeyPath, environ: Mapping[str, str]) -> Deferred:
     """``${name}`` inside a flow one of whose steps captures ``name`` is the flow's variable:
     filled in when the flow runs, not from the environment. So is a name no variable has
-    there: the model then says no earlier step captures it (or that it may be exported)."""
-    flows = data.get("flows") if isinstance(data, dict) else None
-    captured: dict[int, set[str]] = {}
-    for index, flow in enumerate(flows if isinstance(flows, list) else []):
-        steps = flow.get("steps") if isinstance(flow, dict) else None
-        for step in steps if isinstance(steps, list) else []:
-            capture = step.get("capture") if isinstance(step, dict) else None
-            if isinstance(capture, dict):
-                captured.setdefault(index, set()).update(str(name) for name in capture)
+    there: the model then says no earlier step captures it (or that it may be exported).
+    Flows are the environment's ``flows`` and those of chaos experiments' expectations."""
+    captured = {at: names for at, names in _flows(data)}
     depth = len(path)
 
     def deferred(at: KeyPath, ref: Reference) -> bool:
-        inside = at[depth : depth + 2]
-        if len(inside) < 2 or inside[0] != "flows" or not isinstance(inside[1], int):
+        inside = at[depth:]
+        root = next((r for r in captured if inside[: len(r)] == r), None)
+        if root is None or ref.default is not None or ref.stack_key is not None:
             return False
-        if ref.default is not None or ref.stack_key is not None:
-            return False
-        return ref.name in captured.get(inside[1], set()) or ref.name not in environ
+        return ref.name in captured[root] or ref.name not in environ
 
     return deferred
+
+
+def _flows(data: object) -> list[tuple[KeyPath, set[str]]]:
+    """Where each flow is (relative to the environment) and the names its steps capture."""
+
+    def items(value: object) -> list[tuple[int, object]]:
+        return list(enumerate(value)) if isinstance(value, list) else []
+
+    def get(value: object, key: str) -> object:
+        return value.get(key) if isinstance(value, dict) else None
+
+    found: list[tuple[KeyPath, object]] = [(("flows", i), f) for i, f in items(get(data, "flows"))]
+    experiments = get(get(data, "chaos_plan"), "experiments")
+    for i, experiment in items(experiments):
+        for j, expectation in items(get(experiment, "expect")):
+            at: KeyPath = ("chaos_plan", "experiments", i, "expect", j, "flow")
+            found.append((at, get(expectation, "flow")))
+    flows: list[tuple[KeyPath, set[str]]] = []
+    for at, flow in found:
+        names: set[str] = set()
+        for _, step in items(get(flow, "steps")):
+            capture = get(step, "capture")
+            if isinstance(capture, dict):
+                names.update(str(name) for name in capture)
+        flows.append((at, names))
+    return flows
 
 
 def interpolate(

@@ -1,13 +1,16 @@
-"""The experiment runner: steady state → inject → expected degradation → revert → recovery.
+"""The experiment runner: steady state → (background load) → inject → expected degradation →
+revert → recovery (→ the load's phases).
 
 One steady-state poller runs from before the injection until recovery is decided, so impact,
 outage and recovery are observed on one clock. Verdicts are never a silent pass (see
-``judgement``): *not_injected* when the steady state did not hold before (nothing is injected
-then); *inconclusive* when the fault had no observable effect; *failed* when the service did
-not degrade as promised, had an outage its expectations do not allow, did not recover in time,
-or a revert failed.
+``judgement``): *not_injected* when the steady state did not hold before, or the background
+load did not start (nothing is injected then); *inconclusive* when the fault had no observable
+effect, or a load limit had nothing to be judged on; *failed* when the service did not degrade
+as promised, had an outage its expectations do not allow, did not recover in time, its users
+under load fared worse than a limit allows, or a revert failed.
 """
 
+import re
 import threading
 import time
 import uuid
@@ -20,11 +23,14 @@ import httpx
 
 from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService, RecoveryTargetSpec
 from opsproof.errors import RevertFailed
+from opsproof.faults import dependants
+from opsproof.faults.background import BackgroundLoad
 from opsproof.faults.base import Fault
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
 from opsproof.faults.ledger import Ledger
 from opsproof.faults.outage import STOP_TIMEOUT, SteadyPoller
+from opsproof.faults.phases import Bounds, judge_load
 from opsproof.faults.recovery import Sample, recovery_from
 from opsproof.faults.result import Result
 from opsproof.faults.safety import authorize
@@ -33,8 +39,10 @@ from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.supervisor import RestartCount, restart_count
 from opsproof.faults.transaction import injected
 from opsproof.faults.watch import Watch, describe, update, watch
+from opsproof.journeys.flow import FlowContext, run_flow
+from opsproof.load.health import saturated
 from opsproof.monitoring.detection import AlertWatch, Detection
-from opsproof.probes.http import http_client, run_smoke_step
+from opsproof.probes.http import http_client
 from opsproof.probes.result import Figure
 
 __all__ = ["ChaosRun", "Plan", "Result", "plan", "run_experiment"]
@@ -48,6 +56,11 @@ class ChaosRun:
     environment: Environment
     state_dir: Path
     ledger: Ledger
+    base_dir: Path = Path()
+    """The config file's directory: flows' uploads and load profiles are relative to it."""
+    run_dir: Path | None = None
+    """Where the run's files go (flows' saved bodies, the background load's logs)."""
+    secrets: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -58,25 +71,30 @@ class Plan:
     fault: Fault
     recovery: RecoveryTargetSpec
     hypothesis: str
+    load: BackgroundLoad | None = None
 
     def describe(self) -> str:
+        load = f"\n  {self.load.describe()}" if self.load else ""
         return (
             f"fault: {self.fault.description}\n  undo: {self.fault.undo}\n"
-            f"  hypothesis: {self.hypothesis}"
+            f"  hypothesis: {self.hypothesis}{load}"
         )
 
 
 def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
     """Authorise the experiment and describe it; raises SafetyError when it is not allowed."""
-    authorize(run.environment_name, run.environment, experiment, run.state_dir)
+    authorize(run.environment_name, run.environment, experiment, run.state_dir, run.base_dir)
     assert run.environment.chaos_plan is not None
     fault_id = uuid.uuid4().hex[:12]
     fault = build_fault(
         experiment.fault, run.environment, run.state_dir, fault_id, experiment.deadline
     )
     target = experiment.recovery or run.environment.chaos_plan.recovery
-    during = "; ".join(describe(e) for e in experiment.expect) or "no degradation declared"
-    allowed, why = outage_allowance(experiment)
+    flows = run.environment.flows
+    watches = [watch(e, i, flows) for i, e in enumerate(experiment.expect)]
+    during = "; ".join(describe(w.expectation, w.flow) for w in watches)
+    during = during or "no degradation declared"
+    allowed, why = outage_allowance(experiment, flows)
     outage = f"an outage is allowed ({why})" if allowed else f"no outage ({why})"
     hypothesis = (
         f"steady state holds; during the fault: {during}; {outage}; after the revert the "
@@ -88,7 +106,20 @@ def plan(run: ChaosRun, experiment: ChaosExperimentSpec) -> Plan:
             "of the revert"
             for a in experiment.alerts
         )
-    return Plan(fault_id, fault, target, hypothesis)
+    hypothesis += dependants.hypothesis(experiment)
+    load = None
+    if experiment.load is not None:
+        load = BackgroundLoad.of(experiment.load, run.environment, run.base_dir)
+        hypothesis += "; users under load: " + (
+            ", ".join(
+                f"{phase} {key} {limit}"
+                for phase, limits in experiment.load.expect.items()
+                for key, limit in limits
+                if limit is not None
+            )
+            or "measured per phase, no limits declared"
+        )
+    return Plan(fault_id, fault, target, hypothesis, load)
 
 
 def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
@@ -98,11 +129,12 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
     result = Result(
         experiment.name, "inconclusive", "", fault.description, fault.target,
         planned.hypothesis, planned.recovery.within, planned.recovery.interval,
-        outage_allowance(experiment)[0],
+        outage_allowance(experiment, run.environment.flows)[0],
     )  # fmt: skip
     origin, result.started_at = time.monotonic(), datetime.now(UTC)
     with ExitStack() as stack:
-        steady = steady_state(run.environment, run.environment.chaos_plan.steady_state, stack)
+        names = run.environment.chaos_plan.steady_state
+        steady = steady_state(run.environment, names, stack, run.state_dir)
         before = steady.check()
         result.figures["steady_state_before"] = Figure(before.ok, target="== True")
         if not before.ok:
@@ -111,12 +143,31 @@ def run_experiment(run: ChaosRun, experiment: ChaosExperimentSpec) -> Result:
                 f"steady state did not hold before injection; nothing injected: {before.reason}"
             )
             return result
-        with interrupts():
+        with interrupts():  # the load's processes are stopped on Ctrl-C and SIGTERM too
+            if planned.load is not None and not _load_running(run, experiment, planned.load, stack):
+                result.verdict = "not_injected"
+                result.reason = f"{planned.load.failure}; nothing injected"
+                return result
             try:
                 _inject_and_recover(run, experiment, planned, steady, stack, result, origin)
             except RevertFailed as exc:
                 result.verdict, result.reason = "failed", f"revert failed: {exc}"
     return result
+
+
+def _load_running(
+    run: ChaosRun, experiment: ChaosExperimentSpec, load: BackgroundLoad, stack: ExitStack
+) -> bool:
+    """Start the background load and let its baseline run; False (``load.failure`` says why)
+    when it did not start."""
+    out_dir = None if run.run_dir is None else run.run_dir / "load" / _slug(experiment.name)
+    load.start(stack, out_dir)
+    why = load.wait_running()
+    if why is not None:
+        load.failure = why
+        return False
+    load.wait_baseline()
+    return True
 
 
 def _inject_and_recover(
@@ -129,7 +180,7 @@ def _inject_and_recover(
     origin: float,
 ) -> None:
     fault, target = planned.fault, planned.recovery
-    watches = [watch(e, i) for i, e in enumerate(experiment.expect)]
+    watches = [watch(e, i, run.environment.flows) for i, e in enumerate(experiment.expect)]
     clients = {
         name: stack.enter_context(http_client(svc))
         for name, svc in run.environment.services_of(HttpService).items()
@@ -153,20 +204,17 @@ def _inject_and_recover(
             if alerts:
                 alerts.start(active.injected_at, result.injected_at)
             effects = [fault.effect()]
-            _observe(
-                run.environment,
-                watches,
-                clients,
-                active.injected_at,
-                experiment.duration,
-                target.interval,
-            )
+            since, duration = active.injected_at, experiment.duration
+            _observe(run, watches, clients, since, duration, target.interval)
             if alerts:
                 alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
             effects.append(fault.effect())
             restarted = _restarted(restarts, restarts_before)
         if alerts:
             alerts.reverted(active.revert_started)
+        restarted_after = dependants.recover_dependants(
+            run.environment, run.state_dir, run.ledger, experiment, target, active.revert_started
+        )
 
         def decided(samples: list[Sample]) -> bool:
             since = active.revert_started
@@ -182,6 +230,9 @@ def _inject_and_recover(
         poller.samples(), poller.probes, watches, effects, restarted,
     )  # fmt: skip
     judge(result, experiment, seen, target)
+    restarted_after.report(result)
+    if planned.load is not None:
+        _judge_background(result, planned.load, target)
     if alerts:
         alerts.wait_resolved()
         _judge_alerts(result, alerts.detection())
@@ -193,7 +244,7 @@ def _restarted(count: RestartCount | None, before: int | None) -> bool | None:
 
 
 def _observe(
-    environment: Environment,
+    run: ChaosRun,
     watches: list[Watch],
     clients: dict[str, httpx.Client],
     since: float,
@@ -204,13 +255,13 @@ def _observe(
     the timing of another, until each has shown (and held) or missed its window, and at least
     ``duration`` has passed."""
     stop = threading.Event()
+    services = run.environment.services_of(HttpService)
+    context = FlowContext(run.base_dir, run.run_dir, run.secrets)
 
     def poll(watched: Watch) -> None:
-        service = environment.services[watched.step.service]
-        assert isinstance(service, HttpService)
         while not watched.done and not stop.is_set():
             began = time.monotonic()
-            observation = run_smoke_step(service, watched.step, clients[watched.step.service])
+            observation = run_flow(watched.flow, services, context, clients)
             update(watched, observation, time.monotonic() - since)
             stop.wait(max(0.0, began + interval - time.monotonic()))
 
@@ -226,6 +277,40 @@ def _observe(
                 time.sleep(max(0.0, min(interval, since + duration - time.monotonic())))
     finally:
         stop.set()
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", name).strip("-") or "experiment"
+
+
+def _judge_background(result: Result, load: BackgroundLoad, target: RecoveryTargetSpec) -> None:
+    """Let the load run ``after`` past recovery, stop it, and judge each phase: a limit not
+    met fails the experiment; nothing to judge a limit on leaves a pass inconclusive."""
+    assert result.injected_at is not None and result.reverted_at is not None
+    reverted = result.reverted_at.timestamp()
+    recovery = result.recovery_s
+    recovered = None if recovery is None or recovery > target.within else reverted + recovery
+    load.wait_after(time.time() if recovered is None else recovered)
+    loaded = load.stop()
+    trouble = ([load.failure] if load.failure else []) + (
+        loaded.errors + saturated(loaded) if loaded else []
+    )
+    bounds = Bounds(result.injected_at.timestamp(), reverted, recovered)
+    judged = judge_load(load.spec, loaded, bounds, trouble)
+    result.figures.update(judged.figures)
+    if result.verdict not in ("passed", "failed"):
+        return
+    earlier = [result.reason] if result.verdict == "failed" else []
+    if judged.problems:
+        result.verdict = "failed"
+        result.reason = "; ".join([*earlier, *judged.problems, *judged.missing])
+    elif judged.missing and result.verdict == "passed":
+        result.verdict = "inconclusive"
+        result.reason = "; ".join(judged.missing) + f" (otherwise: {result.reason})"
+    elif judged.missing:
+        result.reason = "; ".join([*earlier, *judged.missing])
+    elif judged.met and result.verdict == "passed":
+        result.reason += "; users under load: " + ", ".join(judged.met)
 
 
 def _judge_alerts(result: Result, detection: Detection) -> None:

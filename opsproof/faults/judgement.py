@@ -6,14 +6,21 @@ filled in from the fault's own timing.
 """
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from opsproof.config.models import ChaosExperimentSpec, MemoryFaultSpec, RecoveryTargetSpec
+from opsproof.config.models import (
+    ChaosExperimentSpec,
+    FlowSpec,
+    MemoryFaultSpec,
+    RecoveryTargetSpec,
+)
+from opsproof.config.values import status_text
 from opsproof.faults.outage import Outage, first_outage, steady_states
 from opsproof.faults.recovery import Recovery, Sample, recovery_from
 from opsproof.faults.result import RestoredBy, Result
-from opsproof.faults.watch import Watch
+from opsproof.faults.watch import Watch, error_step, expected_flow
 from opsproof.probes.result import Figure, Observation
 
 _ENDED_BY = {
@@ -29,23 +36,29 @@ def acts_at_once(experiment: ChaosExperimentSpec) -> bool:
     return experiment.fault.action in TAKES_DOWN
 
 
-def outage_allowance(experiment: ChaosExperimentSpec) -> tuple[bool, str]:
+def outage_allowance(
+    experiment: ChaosExperimentSpec, flows: Sequence[FlowSpec] = ()
+) -> tuple[bool, str]:
     """Whether the experiment's expectations allow an outage of the steady state, and why.
 
     Allowed when an expectation describes an error answer (the promised degradation), or when
     the fault takes its service down by design (a kill, an OOM kill of the service) and no
     expectation promises that very service keeps answering. Otherwise the service is expected
-    to ride the fault out and any outage fails the experiment."""
-    degraded = [e for e in experiment.expect if e.expect.status >= 400]
-    if degraded:
-        e = degraded[0]
-        answer = f"{e.expect.status} to {e.request.method} {e.request.path} on {e.service}"
-        return True, f"an expectation describes an error answer: {answer}"
+    to ride the fault out and any outage fails the experiment. ``flows`` are the
+    environment's, which an expectation may name."""
+    expected = [expected_flow(e, i, flows) for i, e in enumerate(experiment.expect)]
+    for flow in expected:
+        if (step := error_step(flow)) is not None:
+            request, service = step.request, step.service or flow.service
+            answer = (
+                f"{status_text(step.expect.status)} to {request.method} {request.path} on {service}"
+            )
+            return True, f"an expectation describes an error answer: {answer}"
     fault = experiment.fault
     down = acts_at_once(experiment) or (
         isinstance(fault, MemoryFaultSpec) and fault.victim == "service"
     )
-    promised = {e.service for e in experiment.expect}
+    promised = {step.service or flow.service for flow in expected for step in flow.steps}
     if down and fault.service not in promised:
         return True, f"the fault takes {fault.service} down"
     if down:
@@ -104,7 +117,7 @@ def judge(
             f"({target.consecutive} passes in a row needed): {recovery.last.reason}"
         )
     if outage is not None and not result.outage_allowed:
-        problems.append(_unallowed(experiment, outage, seen.injected))
+        problems.append(_unallowed(experiment, outage, seen))
     result.verdict = "failed" if problems else "passed"
     result.reason = "; ".join(problems) or _passed(result, effect, recovery)
 
@@ -182,9 +195,9 @@ def _slowest(seen: Observed) -> float | None:
     return round(max(took), 4) if took else None
 
 
-def _unallowed(experiment: ChaosExperimentSpec, outage: Outage, injected: float) -> str:
-    _, why = outage_allowance(experiment)
-    began = outage.started - injected
+def _unallowed(experiment: ChaosExperimentSpec, outage: Outage, seen: Observed) -> str:
+    _, why = outage_allowance(experiment, [w.flow for w in seen.watches])
+    began = outage.started - seen.injected
     if outage.duration is None:
         measured = (
             f"an outage from {began:.2f} s after the injection that had not ended when "

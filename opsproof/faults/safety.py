@@ -25,9 +25,11 @@ def authorize(
     environment: Environment,
     experiment: ChaosExperimentSpec,
     state_dir: Path | None = None,
+    base_dir: Path | None = None,
 ) -> None:
     """Raise SafetyError unless ``experiment`` may run against this environment and, given the
-    state directory, its fault can be injected and undone here."""
-    problems = experiment_problems(name, environment, experiment, state_dir)
+    state directory, its fault can be injected and undone here (and its background load run,
+    its files read from ``base_dir``)."""
+    problems = experiment_problems(name, environment, experiment, state_dir, base_dir)
     if problems:
         raise refusal(name, problems)

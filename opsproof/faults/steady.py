@@ -1,14 +1,23 @@
-"""The steady state: the gate's own probes (deep health, Redis PING, PostgreSQL connect)."""
+"""The steady state: the gate's own probes (deep health, Redis PING, PostgreSQL connect, a
+process service alive and its health command)."""
 
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
-from opsproof.config.models import Environment, HttpService, PostgresService, RedisService
+from opsproof.config.models import (
+    Environment,
+    HttpService,
+    PostgresService,
+    ProcessService,
+    RedisService,
+)
 from opsproof.probes import postgres, redis
 from opsproof.probes.http import check_endpoint, http_client
 from opsproof.probes.result import Observation
+from opsproof.workers import process_probes
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,10 @@ class SteadyState:
 
 
 def steady_state(
-    environment: Environment, names: list[str] | None, stack: ExitStack
+    environment: Environment,
+    names: list[str] | None,
+    stack: ExitStack,
+    state_dir: Path,
 ) -> SteadyState:
     """Probes for the named services (default: every http, redis and postgres service);
     HTTP clients are kept open on ``stack`` so polling reuses their connections."""
@@ -50,4 +62,8 @@ def steady_state(
         elif isinstance(service, PostgresService):
             probes.append(partial(postgres.connect, service))
             words.append(f"{name} accepts connections")
+        elif isinstance(service, ProcessService):
+            probes += process_probes(name, service, state_dir)
+            health = " and its health command passes" if service.health else ""
+            words.append(f"{name} is running{health}")
     return SteadyState(probes, ", ".join(words))

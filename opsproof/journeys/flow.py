@@ -9,6 +9,7 @@ captured, with secrets masked.
 """
 
 import re
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,8 +41,14 @@ def _slug(name: str) -> str:
 
 
 @timed
-def run_flow(flow: FlowSpec, services: dict[str, HttpService], context: FlowContext) -> Observation:
-    """Run every step until one fails; the reason has one line per step run."""
+def run_flow(
+    flow: FlowSpec,
+    services: Mapping[str, HttpService],
+    context: FlowContext,
+    clients: Mapping[str, httpx.Client] | None = None,
+) -> Observation:
+    """Run every step until one fails; the reason has one line per step run. ``clients``
+    (by service) are reused when given, as a flow run again and again does."""
     variables = Variables()
     save_dir = None if context.run_dir is None else context.run_dir / "flows" / _slug(flow.name)
     step_context = StepContext(context.base_dir, save_dir)
@@ -49,13 +56,13 @@ def run_flow(flow: FlowSpec, services: dict[str, HttpService], context: FlowCont
     lines: list[str] = []
     figures: dict[str, Figure] = {}
     with ExitStack() as stack:
-        clients: dict[str, httpx.Client] = {}
+        opened: dict[str, httpx.Client] = dict(clients or {})
         for number, step in enumerate(flow.steps, 1):
             name = step.service or flow.service
-            if name not in clients:
-                clients[name] = stack.enter_context(http_client(services[name]))
+            if name not in opened:
+                opened[name] = stack.enter_context(http_client(services[name]))
             result = run_step(
-                step, services[name], clients[name], variables, earlier, step_context, flow.headers
+                step, services[name], opened[name], variables, earlier, step_context, flow.headers
             )
             step_figures = {"request": Figure(result.target), **result.figures}
             figures |= {f"{number} {step.name}: {k}": v for k, v in step_figures.items()}

@@ -30,6 +30,11 @@ def assess(result: LoadResult) -> Health:
     return Health(tuple(reasons))
 
 
+def saturated(result: LoadResult) -> list[str]:
+    """Only the generators' CPU: a run stopped early by its caller fell short by design."""
+    return [reason for scenario in result.scenarios for reason in _cpu(scenario)]
+
+
 def _cpu(scenario: ScenarioResult) -> list[str]:
     processes = [("master", scenario.master_cpu)] + [
         (f"worker {w.index}", w.cpu) for w in scenario.workers

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from opsproof.load.stats import MetricSet, Wire
+from opsproof.load.stats import MetricSet, Trend, Wire
 
 RESULT_PREFIX = "result-"
 PROGRESS_PREFIX = "progress-"
+STOP_PREFIX = "stop-"
+"""A file ``stop-<scenario>`` in the output directory asks its master to stop the workers."""
 
 
 class Second(BaseModel):
@@ -35,6 +37,9 @@ class Second(BaseModel):
     p99_corrected: float | None = None
     cpu: float = 0.0
     """Highest CPU use of one generator process in this second, in percent of one core."""
+    durations: Wire | None = None
+    """This second's ``http_req_duration`` trend (HDR histogram): exact percentiles over any
+    span of seconds, such as a phase of a chaos experiment."""
 
 
 class WorkerSummary(BaseModel):
@@ -70,7 +75,7 @@ class ScenarioResult(BaseModel):
     workers: list[WorkerSummary] = []
     master_cpu: list[float] = []
     aborted: str | None = None
-    """The abortOnFail threshold that stopped the run, and when."""
+    """The abortOnFail threshold that stopped the run, or the caller's stop, and when."""
     error: str | None = None
 
 
@@ -136,4 +141,15 @@ def _combine(t: int, parts: list[Second]) -> Second:
         p99=highest("p99"),
         p99_corrected=highest("p99_corrected"),
         cpu=max(p.cpu for p in parts),
+        durations=_merged_durations(parts),
     )
+
+
+def _merged_durations(parts: list[Second]) -> Wire | None:
+    wires = [p.durations for p in parts if p.durations is not None]
+    if not wires:
+        return None
+    trend = Trend.from_wire(wires[0])
+    for wire in wires[1:]:
+        trend.merge(Trend.from_wire(wire))
+    return trend.to_wire()

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from opsproof.load.progress import Progress
 from opsproof.load.result import (
     PROGRESS_PREFIX,
     RESULT_PREFIX,
+    STOP_PREFIX,
     LoadResult,
     ScenarioResult,
     merge_results,
@@ -55,6 +57,8 @@ class RunSettings:
     max_requests: int = DEFAULT_MAX_REQUESTS
     startup_timeout: float = 60.0
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
+    stop: threading.Event | None = field(default=None, compare=False)
+    """Set it to end the run early (its result is written as usual, ``aborted`` says so)."""
 
 
 @dataclass
@@ -183,9 +187,15 @@ def _free_port(host: str) -> int:
 
 def _wait(running: list[_Scenario], settings: RunSettings, deadline: float) -> list[str]:
     """Poll until every master exits or the deadline passes, forwarding progress lines."""
+    stopping = False
     while any(s.master.poll() is None for s in running):
         for scenario in running:
             _forward(scenario, settings)
+        if settings.stop is not None and settings.stop.is_set() and not stopping:
+            stopping = True
+            for scenario in running:
+                (settings.out_dir / f"{STOP_PREFIX}{scenario.plan.scenario_name}").touch()
+            deadline = min(deadline, time.monotonic() + MASTER_SLACK_S)
         if time.monotonic() > deadline:
             return ["the load run exceeded its time bound and was stopped"]
         time.sleep(POLL_S)

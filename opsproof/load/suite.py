@@ -49,10 +49,14 @@ def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
             f"environment {loaded.name!r} has no http service {name!r} to load; choose one "
             f"with --load-service (http services: {known})"
         )
-    chosen = services[name]
-    ca_pem = chosen.ca_file.read_text() if chosen.ca_file else None
+    return target_of(services[name])
+
+
+def target_of(service: HttpService) -> LoadTarget:
+    """What the load generators need of an http service: its URL, CA, headers, timeout."""
+    ca_pem = service.ca_file.read_text() if service.ca_file else None
     return LoadTarget(
-        host=chosen.url, ca_pem=ca_pem, headers=chosen.headers, timeout=chosen.timeout
+        host=service.url, ca_pem=ca_pem, headers=service.headers, timeout=service.timeout
     )
 
 

@@ -1,4 +1,5 @@
-"""Redis probes: reachability, replication role, memory headroom and eviction policy.
+"""Redis probes: reachability, replication role, memory headroom, eviction policy, and the
+length of keys used as queues (a backlog bound).
 
 Everything is read from PING and INFO, which managed Redis offerings keep even where they
 disable CONFIG.
@@ -10,7 +11,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from opsproof.config.models import RedisService
+from opsproof.config.models import QueueSpec, RedisService
 from opsproof.errors import Unanswered
 from opsproof.probes.result import Figure, Observation
 from opsproof.probes.timing import timed
@@ -151,3 +152,64 @@ def eviction_policy(service: RedisService) -> Observation:
         )
         return Observation(False, target, reason, figures)
     return Observation(True, target, f"{target}: eviction policy is {actual}", figures)
+
+
+_LENGTH = {"list": "LLEN", "stream": "XLEN", "zset": "ZCARD", "set": "SCARD"}
+
+
+@timed
+def queue_length(service: RedisService, queue: QueueSpec) -> Observation:
+    """The queue's length within ``min``..``max``: read with TYPE then its length command
+    (read-only). A missing key is an empty queue, said so, unless it ``must_exist``; a key of
+    another type fails naming that type."""
+    target = f"{_target(service)} {queue.key}"
+    client = _client(service)
+    command = _LENGTH[queue.type]
+    try:
+        actual = str(client.type(queue.key))
+        length = _length(client, queue) if actual == queue.type else 0
+    except (redis.RedisError, OSError) as exc:
+        reason = f"{target}: TYPE/{command} failed: {describe_error(exc, service.timeout)}"
+        return Observation(False, target, reason)
+    finally:
+        client.close()
+    figures = {"length": Figure(length, target=f"in {_bound(queue)}"), "type": Figure(actual)}
+    if actual == "none":
+        if queue.must_exist:
+            reason = f"{target}: no such key (must_exist: true); no worker or producer made it"
+            return Observation(False, target, reason, figures)
+        missing = "missing, counted as an empty queue (set must_exist: true to fail on it)"
+        return _judge_length(target, queue, 0, figures, missing)
+    if actual != queue.type:
+        reason = (
+            f"{target}: is a {actual}, not a {queue.type}; fix type: in its queues entry, "
+            "or the key name"
+        )
+        return Observation(False, target, reason, figures)
+    return _judge_length(target, queue, length, figures, f"{queue.type} of length {length}")
+
+
+def _length(client: redis.Redis, queue: QueueSpec) -> int:
+    if queue.type == "list":
+        return int(client.llen(queue.key))
+    if queue.type == "stream":
+        return int(client.xlen(queue.key))
+    if queue.type == "zset":
+        return int(client.zcard(queue.key))
+    return int(client.scard(queue.key))
+
+
+def _judge_length(
+    target: str, queue: QueueSpec, length: int, figures: dict[str, Figure], said: str
+) -> Observation:
+    if queue.max is not None and length > queue.max:
+        reason = f"{target}: {said}, above its max of {queue.max}: a backlog"
+        return Observation(False, target, reason, figures)
+    if length < queue.min:
+        reason = f"{target}: {said}, below its min of {queue.min}"
+        return Observation(False, target, reason, figures)
+    return Observation(True, target, f"{target}: {said}, within {_bound(queue)}", figures)
+
+
+def _bound(queue: QueueSpec) -> str:
+    return f"{queue.min}..{'' if queue.max is None else queue.max}"

@@ -45,10 +45,7 @@ def scaffold_from_compose(
         declared.append(Declared(service, kind, _settings(compose, service, kind, project)))
     services: dict[str, object] = {d.service.name: d.settings for d in declared}
     not_declared = (
-        (
-            f"Not declared: {', '.join(left_out)}. opsproof checks what answers on a port; a "
-            "worker with a status or metrics port can be declared as an http service.",
-        )
+        (f"Not declared: {', '.join(left_out)}: opsproof has no kind for them.",)
         if left_out
         else ()
     )
@@ -77,8 +74,11 @@ def _project(compose: ComposeFile) -> _Project:
 def _settings(
     compose: ComposeFile, service: ComposeService, kind: Kind, project: _Project
 ) -> dict[str, object]:
-    at = reach(service, kind)
     settings: dict[str, object] = {"kind": Commented(kind.kind, comment=_kind_comment(kind))}
+    if kind.kind == "process":  # alive through its container; a health command is the user's
+        settings["runtime"] = _runtime(service, project)
+        return settings
+    at = reach(service, kind)
     if kind.kind in DATA_KINDS:
         found = connection(compose, service, str(kind.kind), at)
         key = "url" if kind.kind == "redis" else "dsn"

@@ -62,7 +62,7 @@ def kind_of(service: ComposeService) -> Kind:
         return Kind("http", "its health check requests an HTTP URL", guessed=True)
     if service.ports:
         return Kind("http", "it publishes ports", guessed=True)
-    return Kind(None, "no port, no HTTP health check, no image or program opsproof knows", True)
+    return Kind("process", "no port and no HTTP health check: a worker?", guessed=True)
 
 
 def _by_image(name: str, evidence: str) -> Kind | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from opsproof.errors import OpsproofError
-from opsproof.plugin import CONTEXT_KEY
+from opsproof.plugin import CONTEXT_KEY, RUN_DIR_KEY
 from opsproof.suite_plugins.scope import names_suite, provides
 
 if TYPE_CHECKING:
@@ -102,7 +102,11 @@ def chaos_run(pytestconfig: pytest.Config, dry_run: bool) -> Iterator["ChaosRun"
     context = pytestconfig.stash[CONTEXT_KEY]
     loaded = context.load()
     ledger = Ledger(ledger_path(context.state_dir))
-    run = ChaosRun(loaded.name, loaded.environment, context.state_dir, ledger)
+    run = ChaosRun(
+        loaded.name, loaded.environment, context.state_dir, ledger,
+        base_dir=loaded.source.parent, run_dir=pytestconfig.stash.get(RUN_DIR_KEY, None),
+        secrets=loaded.secrets,
+    )  # fmt: skip
     if dry_run:
         pytestconfig.stash[LEFTOVERS_KEY] = []
         yield run

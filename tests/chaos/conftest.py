@@ -49,12 +49,16 @@ def healthy_stack(stack_dir: Path) -> Iterator[StackState]:
 
 @pytest.fixture
 def write_config(tmp_path: Path) -> WriteConfig:
-    """``write_config(plan_yaml, chaos="allowed", extra_services="")``: a config file with the
-    stack's api, redis and postgres and the given ``chaos_plan`` body (environment ``lab``)."""
+    """``write_config(plan_yaml, chaos="allowed", extra_services="", extra_environment="")``: a
+    config file with the stack's api, redis and postgres and the given ``chaos_plan`` body
+    (environment ``lab``); ``extra_environment`` adds keys beside them (flows:, load:)."""
 
-    def write(plan: str, chaos: str = "allowed", extra_services: str = "") -> Path:
+    def write(
+        plan: str, chaos: str = "allowed", extra_services: str = "", extra_environment: str = ""
+    ) -> Path:
         body = (
             "version: 1\nenvironments:\n  lab:\n    stack: reference\n"
+            f"{textwrap.indent(extra_environment, '    ')}"
             f"    chaos: {chaos}\n    services:\n{SERVICES}"
             f"{textwrap.indent(extra_services, '      ')}"
             f"    chaos_plan:\n{textwrap.indent(textwrap.dedent(plan), '      ')}"
@@ -72,6 +76,9 @@ def chaos_run_for(stack_dir: Path) -> Callable[[Path], ChaosRun]:
 
     def make(config: Path) -> ChaosRun:
         loaded = load_environment(config, "lab", stack=lambda: StackState.load(stack_dir))
-        return ChaosRun("lab", loaded.environment, stack_dir, Ledger(ledger_path(stack_dir)))
+        ledger = Ledger(ledger_path(stack_dir))
+        return ChaosRun(
+            "lab", loaded.environment, stack_dir, ledger, config.parent, secrets=loaded.secrets
+        )
 
     return make

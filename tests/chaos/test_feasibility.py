@@ -212,6 +212,7 @@ EXPECT_NOT_HTTP = (
               expect: {status: 503}
 """
 )
+LOAD_NOT_ALLOWED = KILL + "          load: {profile: missing.yaml}\n"
 DISK_NOT_A_DIRECTORY = KILL.replace(
     "{action: kill, service: redis}",
     "{action: disk_fill, service: redis, path: /nonexistent/opsproof, size: 1MiB}",
@@ -256,6 +257,13 @@ DISK_NOT_A_DIRECTORY = KILL.replace(
             "chaos_plan.experiments[0].expect[0].service: 'redis' is a redis service; an "
             "expectation asks an http service (http services: none declared)",
             id="expectation asks a redis service",
+        ),
+        pytest.param(
+            None, LOAD_NOT_ALLOWED, ("load: {profile", "load"),
+            "chaos_plan.experiments[0].load: refused: experiment 'redis killed' sends background "
+            "load, and environment 'lab' does not allow load (environments.lab.load is "
+            "'forbidden'); set environments.lab.load: allowed to opt in",
+            id="background load not allowed",
         ),
         pytest.param(
             None, DISK_NOT_A_DIRECTORY, ("disk_fill", "/nonexistent"),

@@ -89,3 +89,16 @@ def test_hold_zero_is_met_by_the_first_matching_answer_whatever_its_time() -> No
     watched = expectation(0.0)
     update(watched, OK, 0.12345678)  # round(…, 4) goes up: 0.1235
     assert watched.done and watched.problem is None
+
+
+def test_a_single_request_is_named_by_its_request_a_flow_by_its_step() -> None:
+    single = expectation(0.0, within=0.5)
+    failed = Observation(
+        False,
+        "expectation 1",
+        "flow 'expectation 1': step 1/1 'GET /health/deep' failed: GET https://h/health/deep: "
+        "expected status 503, got 200; captured: nothing captured",
+    )
+    update(single, failed, 0.6)
+    assert single.problem is not None
+    assert single.problem.endswith("last: GET https://h/health/deep: expected status 503, got 200")

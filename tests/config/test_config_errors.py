@@ -88,7 +88,7 @@ def test_unknown_kind_lists_the_kinds(cfg: "ConfigFiles") -> None:
     assert problem.key == "environments.staging.services.cache.kind"
     assert problem.message == (
         "unknown kind 'reddis'; did you mean 'redis'? "
-        "(kinds: http, redis, postgres, prometheus, host)"
+        "(kinds: http, redis, postgres, prometheus, host, process)"
     )
 
 

@@ -28,7 +28,7 @@ FIELD_NAMES = sorted(
         for name, field in model.model_fields.items()
     }
 )
-KINDS = ["http", "redis", "postgres", "prometheus", "host"]
+KINDS = ["http", "redis", "postgres", "prometheus", "host", "process"]
 KEY_LINE = re.compile(r"^(\s*(?:- )?)([A-Za-z_][\w.-]*):(?:\s+(.*))?$")
 
 keys = st.sampled_from(FIELD_NAMES) | st.text(min_size=1, max_size=8)

@@ -7,6 +7,7 @@ import pytest
 from opsproof.config.loader import environment_names, load_environment
 from opsproof.config.models import HttpService, PostgresService
 from opsproof.errors import ConfigError
+from opsproof.runtimes.launched import StackState
 
 COMPOSE = Path(__file__).parents[2] / "examples" / "compose-stack.yaml"
 
@@ -74,3 +75,16 @@ def test_compose_example_names_every_missing_secret() -> None:
         load_environment(COMPOSE, "staging", environ={})
     missing = {"STAGING_HOST", "STAGING_API_TOKEN", "STAGING_REDIS_PASSWORD", "STAGING_DB_PASSWORD"}
     assert all(f"export {name}=..." in str(caught.value) for name in missing)
+
+
+def test_chaos_under_load_example_loads() -> None:
+    example = COMPOSE.parent / "chaos-under-load.yaml"
+    values = {"api.url": "https://127.0.0.1:1", "tls.ca_file": __file__,
+              "redis.url": "redis://127.0.0.1:1/0"}  # fmt: skip
+    state = StackState(root="/nonexistent", started_at="", components={}, values=values)
+    loaded = load_environment(example, "reference", stack=lambda: state)
+    plan = loaded.environment.chaos_plan
+    assert plan is not None
+    [experiment] = plan.experiments
+    assert experiment.load is not None and experiment.expect[0].flow is not None
+    assert (example.parent / experiment.load.profile).is_file()

@@ -4,6 +4,7 @@ printable reason naming what was exceeded, and never reads more than its cap."""
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,7 +223,7 @@ def test_monitoring_api_reads_are_bounded(hostile: Any, base: str, says: str) ->
     assert says in str(raised.value) and str(raised.value).isprintable()
 
 
-def test_chaos_steady_state_against_a_trickle_fails_in_time(hostile: Any) -> None:
+def test_chaos_steady_state_against_a_trickle_fails_in_time(hostile: Any, tmp_path: Path) -> None:
     environment = Environment.model_validate(
         {
             "services": {
@@ -236,7 +237,7 @@ def test_chaos_steady_state_against_a_trickle_fails_in_time(hostile: Any) -> Non
     )
 
     with ExitStack() as stack:
-        steady = steady_state(environment, None, stack)
+        steady = steady_state(environment, None, stack, tmp_path)
         seen = bounded(steady.check)
 
     assert "headers not complete within 1s" in seen.reason

@@ -44,11 +44,14 @@ def test_the_reference_compose_file_becomes_its_services(tmp_path: Path) -> None
 
     loaded = load_environment(config, "staging", environ=FIXTURE_VALUES)
     services = loaded.environment.services
-    assert sorted(services) == ["api", "nginx", "postgres", "redis"]  # not the worker
+    assert sorted(services) == ["api", "nginx", "postgres", "redis", "worker"]
     api, nginx = services["api"], services["nginx"]
     redis, postgres = services["redis"], services["postgres"]
     kinds = {name: service.kind for name, service in services.items()}
-    assert kinds == {"api": "http", "nginx": "http", "redis": "redis", "postgres": "postgres"}
+    assert kinds == {
+        "api": "http", "nginx": "http", "redis": "redis", "postgres": "postgres",
+        "worker": "process",  # no port, no HTTP health check: alive through its container
+    }  # fmt: skip
     assert (api.url, api.health and api.health.path) == ("http://127.0.0.1:18000", "/health")
     assert nginx.url == "https://127.0.0.1:18443" and str(nginx.ca_file) == "/etc/ssl/ca.pem"
     assert redis.url == "redis://127.0.0.1:16379/0"
@@ -66,7 +69,9 @@ def test_the_reference_compose_file_becomes_its_services(tmp_path: Path) -> None
     assert (env.chaos_plan.may_hit, env.chaos_plan.steady_state) == (["redis"], ["api"])
     (experiment,) = env.chaos_plan.experiments
     assert (experiment.fault.action, experiment.fault.service) == ("kill", "redis")
-    assert "Not declared: worker" in config.read_text()
+    assert "GUESS: confirm the kind (no port and no HTTP health check: a worker?)" in (
+        config.read_text()
+    )
 
 
 def test_every_guess_is_marked_above_its_line(tmp_path: Path) -> None:

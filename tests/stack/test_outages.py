@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import redis
 
 from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import stack_status
@@ -138,6 +139,35 @@ def test_jobs_whose_queue_entry_was_lost_are_still_completed(
         15.0,
         "the worker's sweep completes a job that is only in PostgreSQL",
     )
+
+
+def test_an_upload_left_processing_by_a_redis_snapshot_is_finished(
+    api: httpx.Client, reference_stack: StackState, component_down, eventually
+) -> None:
+    """Redis comes back from a snapshot taken mid-render, after the worker's write of the result
+    failed: the upload says ``processing`` and is in no queue; the worker must queue it again."""
+    drawing = {"file": ("drawing.txt", b"rect 1 1 4 4 #336699", "text/plain")}
+    upload = api.post("/api/uploads", files=drawing, data={"delay": "2"}).json()["id"]
+    status = f"/api/uploads/{upload}"
+    eventually(lambda: api.get(status).json()["status"] == "processing", 5.0, "the worker took it")
+    client = redis.Redis.from_url(reference_stack.components["redis"].url, socket_timeout=5)
+    snapshot = Path(client.config_get("dir")["dir"]) / client.config_get("dbfilename")["dbfilename"]
+    earlier = snapshot.read_bytes() if snapshot.exists() else None
+    try:
+        client.save()
+        with component_down("redis"):
+            time.sleep(2.5)  # the render's delay ends while Redis is away: its result is lost
+        eventually(
+            lambda: api.get(status).json()["status"] == "done",
+            20.0,
+            "the worker queues a lost upload again and finishes it",
+        )
+    finally:
+        client.close()
+        if earlier is None:
+            snapshot.unlink(missing_ok=True)
+        else:
+            snapshot.write_bytes(earlier)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from opsproof.config.loader import LoadedEnvironment
-from opsproof.config.models import HostService, PostgresService
+from opsproof.config.models import HostService, PostgresService, ProcessService
 from opsproof.evidence.model import RunRecord
 from opsproof.evidence.oscal.ids import Json, Uuids, control_token, prop
 from opsproof.support.redact import Redactor, redact_url
@@ -50,6 +50,8 @@ def describe_environment(
             endpoint = service.backend
         elif isinstance(service, PostgresService):
             endpoint = redact_url(service.dsn, keep_query=False)
+        elif isinstance(service, ProcessService):
+            endpoint = _where_it_runs(service)
         else:
             endpoint = redact_url(service.url, keep_query=False)
         components.append(Component(mask(name), service.kind, mask(_without_user(endpoint))))
@@ -70,6 +72,19 @@ def describe_config(config_file: Path, environment: str) -> SystemDescription:
         return SystemDescription(environment, str(settings.get("description", "")), components)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError):
         return SystemDescription(environment, "", ())
+
+
+def _where_it_runs(service: ProcessService) -> str:
+    """``docker://worker``, ``process://component/worker``, ``process://pidfile/run/w.pid``."""
+    if service.runtime.docker is not None:
+        return f"docker://{service.runtime.docker.container}"
+    spec = service.runtime.process
+    assert spec is not None
+    if spec.component:
+        return f"process://component/{spec.component}"
+    if spec.pid_file:
+        return f"process://pidfile{spec.pid_file}"
+    return f"process://match/{spec.match}"
 
 
 def _without_user(endpoint: str) -> str:

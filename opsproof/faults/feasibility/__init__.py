@@ -22,6 +22,6 @@ __all__ = ["Infeasible", "check_chaos_plan", "experiment_problems", "plan_proble
 def check_chaos_plan(loaded: LoadedEnvironment, state_dir: Path) -> None:
     """Raise SafetyError, one located line per problem, unless every experiment of the
     environment's plan can be run and undone here."""
-    problems = plan_problems(loaded.name, loaded.environment, state_dir)
+    problems = plan_problems(loaded.name, loaded.environment, state_dir, loaded.source.parent)
     if problems:
         raise refusal(loaded.name, problems, loaded.source, loaded.secrets)

@@ -7,6 +7,8 @@ from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
 from opsproof.faults.feasibility import machine
 from opsproof.faults.feasibility.container import Engine, container_problems
+from opsproof.faults.feasibility.dependants import dependant_way_back
+from opsproof.faults.feasibility.load import load_problems
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.faults.feasibility.process import process_problems
 from opsproof.faults.feasibility.references import (
@@ -18,8 +20,11 @@ from opsproof.faults.feasibility.references import (
 PLAN: KeyPath = ("chaos_plan",)
 
 
-def plan_problems(name: str, environment: cfg.Environment, state_dir: Path) -> list[Infeasible]:
-    """Every reason the environment's chaos plan cannot run and be undone; empty when it can."""
+def plan_problems(
+    name: str, environment: cfg.Environment, state_dir: Path, base_dir: Path | None = None
+) -> list[Infeasible]:
+    """Every reason the environment's chaos plan cannot run and be undone; empty when it can.
+    ``base_dir``: the config file's directory, where background loads' profiles are."""
     problems = opt_in_problems(name, environment)
     if problems or environment.chaos_plan is None:
         return problems
@@ -32,6 +37,7 @@ def plan_problems(name: str, environment: cfg.Environment, state_dir: Path) -> l
         for index, experiment in enumerate(plan.experiments):
             at = (*PLAN, "experiments", index)
             problems += _experiment(name, environment, experiment, at, state_dir, engine)
+            problems += load_problems(name, environment, experiment, at, base_dir)
     finally:
         engine.close()
     return problems
@@ -42,18 +48,21 @@ def experiment_problems(
     environment: cfg.Environment,
     experiment: cfg.ChaosExperimentSpec,
     state_dir: Path | None,
+    base_dir: Path | None = None,
 ) -> list[Infeasible]:
-    """The problems of one experiment; without ``state_dir`` only the names it uses."""
+    """The problems of one experiment; without ``state_dir`` only the names it uses (and its
+    load's, whose files are read given ``base_dir``)."""
     problems = opt_in_problems(name, environment)
     if problems or environment.chaos_plan is None:
         return problems
     at = _path_of(environment.chaos_plan, experiment)
+    load = load_problems(name, environment, experiment, at, base_dir)
     if state_dir is None:
-        return experiment_name_problems(name, environment, experiment, at)
+        return experiment_name_problems(name, environment, experiment, at) + load
     engine = Engine()
     try:
         problems = machine.ledger(PLAN, state_dir)
-        return problems + _experiment(name, environment, experiment, at, state_dir, engine)
+        return problems + _experiment(name, environment, experiment, at, state_dir, engine) + load
     finally:
         engine.close()
 
@@ -76,7 +85,7 @@ def _experiment(
     problems = experiment_name_problems(name, environment, experiment, at)
     if experiment.fault.service in environment.services:
         problems += _way_back(environment, experiment, (*at, "fault"), state_dir, engine)
-    return problems
+    return problems + dependant_way_back(environment, experiment, at, state_dir, engine)
 
 
 def _way_back(

@@ -3,6 +3,7 @@ service and dependency, and the services its expectations ask."""
 
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath, did_you_mean
+from opsproof.faults.feasibility.dependants import dependant_name_problems
 from opsproof.faults.feasibility.problem import Infeasible
 
 DEPENDENCY_KINDS = (cfg.RedisService, cfg.PostgresService, cfg.HttpService)
@@ -55,6 +56,8 @@ def experiment_name_problems(
     if isinstance(fault, cfg.NetworkFaultSpec):
         problems += _dependency(environment, fault, (*at, "fault", "dependency"))
     for index, expectation in enumerate(experiment.expect):
+        if expectation.service is None:  # a flow: its services are checked with the config
+            continue
         service = environment.services.get(expectation.service)
         path = (*at, "expect", index, "service")
         if service is None:
@@ -66,7 +69,7 @@ def experiment_name_problems(
                 f"http service (http services: {http})"
             )
             problems.append(Infeasible(path, message))
-    return problems
+    return problems + dependant_name_problems(environment, experiment, at)
 
 
 def _dependency(

@@ -19,6 +19,7 @@ from opsproof.load.progress import Progress
 from opsproof.load.result import (
     PROGRESS_PREFIX,
     RESULT_PREFIX,
+    STOP_PREFIX,
     ScenarioResult,
     Second,
     WorkerSummary,
@@ -134,6 +135,7 @@ class MasterCoordinator:
             self.master_cpu.append(self._process.cpu_percent(None))
             elapsed = self._elapsed()
             self._progress(elapsed)
+            self._check_stop(elapsed)
             self._check_abort(elapsed)
             if elapsed > self.plan.run_timeout:
                 missing = sorted(set(range(self.plan.workers)) - set(self.finals))
@@ -161,6 +163,13 @@ class MasterCoordinator:
         )
         with (self.out / f"{PROGRESS_PREFIX}{self.plan.scenario_name}.jsonl").open("a") as out:
             out.write(line.model_dump_json() + "\n")
+
+    def _check_stop(self, elapsed: float) -> None:
+        """The caller asked the run to end (a chaos experiment done with its background load):
+        the workers stop as on abortOnFail, and the result is written as usual."""
+        if self.aborted is None and (self.out / f"{STOP_PREFIX}{self.plan.scenario_name}").exists():
+            self.aborted = f"stopped at {elapsed:.1f} s: its caller asked"
+            self.runner.send_message("opsproof_stop", {"reason": self.aborted})
 
     def _check_abort(self, elapsed: float) -> None:
         if self.aborted is not None:
@@ -224,6 +233,7 @@ def _second(t: int, second: _OpenSecond) -> Second:
         return trend.percentile_ms(percent) if trend and trend.count else None
 
     counters, rates = second.metrics.counters, second.metrics.rates
+    durations = second.metrics.trends.get("http_req_duration")
     return Second(
         t=t,
         requests=int(counters.get("http_reqs", [0, 0])[0]),
@@ -238,4 +248,5 @@ def _second(t: int, second: _OpenSecond) -> Second:
         p99=percentile("http_req_duration", 99),
         p99_corrected=percentile("http_req_duration_corrected", 99),
         cpu=second.cpu,
+        durations=durations.to_wire() if durations and durations.count else None,
     )
