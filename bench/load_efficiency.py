@@ -1,6 +1,6 @@
 """Generator efficiency: requests per generator CPU-second against the same nginx static file,
-for opsproof (Locust master + workers, gated, HDR), bare Locust FastHttpUser (master + the
-same workers) and wrk.
+for opsproof (Locust master + workers, gated, HDR) running a user class and running the same
+request as a config-only scenario, bare Locust FastHttpUser (master + the same workers) and wrk.
 
     .venv/bin/python bench/load_efficiency.py --runs 5
 
@@ -85,14 +85,23 @@ http {{ access_log off; client_body_temp_path {root}; proxy_temp_path {root};
 
 
 def _opsproof(url: str, users: int, seconds: int, scratch: Path) -> int:
-    options = {
-        "scenarios": {
-            "bench": {
-                "executor": "constant-vus", "vus": users, "duration": f"{seconds}s",
-                "exec": "StaticUser", "gracefulStop": "0s",
-            }
-        }
-    }  # fmt: skip
+    return _run_opsproof(url, scratch, {
+        "executor": "constant-vus", "vus": users, "duration": f"{seconds}s",
+        "exec": "StaticUser", "gracefulStop": "0s",
+    })  # fmt: skip
+
+
+def _opsproof_requests(url: str, users: int, seconds: int, scratch: Path) -> int:
+    """The same request as a config-only scenario: no Python, its status judged."""
+    request = {"name": "static", "request": {"path": "/static.txt"}, "expect": {"status": 200}}
+    return _run_opsproof(url, scratch, {
+        "executor": "constant-vus", "vus": users, "duration": f"{seconds}s",
+        "requests": [request], "gracefulStop": "0s",
+    })  # fmt: skip
+
+
+def _run_opsproof(url: str, scratch: Path, scenario: dict[str, object]) -> int:
+    options = {"scenarios": {"bench": scenario}}
     out = Path(tempfile.mkdtemp(dir=scratch))
     result = run_profile(
         profile_from_dict(options), LoadTarget(host=url, timeout=5), RunSettings(LOCUSTFILE, out)
@@ -127,7 +136,11 @@ def main() -> None:
     # Locust's bytecode was compiled when pip installed it; compile opsproof's too, or where
     # PYTHONDONTWRITEBYTECODE is set every master and worker would compile edited modules again
     compileall.compile_dir(Path(opsproof.__file__).parent, quiet=1)
-    generators: dict[str, Generator] = {"opsproof": _opsproof, "bare locust": _bare_locust}
+    generators: dict[str, Generator] = {
+        "opsproof": _opsproof,
+        "bare locust": _bare_locust,
+        "opsproof requests": _opsproof_requests,
+    }
     if shutil.which("wrk"):
         generators["wrk"] = _wrk
     rates: dict[str, list[float]] = {name: [] for name in generators}
@@ -144,7 +157,12 @@ def main() -> None:
                     )
                     rates[name].append(requests / cpu)
                 ratios.append(rates["opsproof"][-1] / rates["bare locust"][-1])
-                print(f"round {round_ + 1}: opsproof/bare {ratios[-1]:.3f}", flush=True)
+                scripted = rates["opsproof requests"][-1] / rates["bare locust"][-1]
+                print(
+                    f"round {round_ + 1}: opsproof/bare {ratios[-1]:.3f}, "
+                    f"config-only requests/bare {scripted:.3f}",
+                    flush=True,
+                )
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)

@@ -5,9 +5,10 @@ import pytest
 
 from opsproof.evidence.conclusion import conclude
 from opsproof.evidence.properties import figure_property
+from opsproof.evidence.recorder import EvidenceRecorder
 from opsproof.evidence.verdict import Verdict
 from opsproof.load.profile import Threshold
-from opsproof.load.suite import LoadRun, run_figures
+from opsproof.load.suite import LoadRun, load_record, run_figures
 from opsproof.load.verdicts import judge
 from opsproof.probes.result import Figure
 
@@ -19,8 +20,11 @@ def _record(request: pytest.FixtureRequest, figures: dict[str, Figure]) -> None:
         request.node.user_properties.append(figure_property(name, figure))
 
 
-def test_load_run(load_run: LoadRun, request: pytest.FixtureRequest) -> None:
+def test_load_run(
+    load_run: LoadRun, request: pytest.FixtureRequest, evidence: EvidenceRecorder
+) -> None:
     _record(request, run_figures(load_run))
+    evidence.record_load(load_record(load_run))
     result = load_run.result
     if result.errors:
         pytest.fail("; ".join(result.errors), pytrace=False)

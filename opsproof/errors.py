@@ -31,7 +31,8 @@ This module imports nothing of opsproof, so every layer can raise and catch thes
     │   ├── UnverifiableError       no readable manifest to verify against
     │   ├── SigningError            a signing or public key file cannot be used
     │   └── ExportRefused           a run that cannot be exported
-    └── CheckFailed                 a failed k6-style check, as Locust's statistics record it
+    ├── CheckFailed                 a failed k6-style check, as Locust's statistics record it
+    └── RequestFailed               a config scenario's request judged failed: its kind and why
 
 The observation errors are siblings: code that catches one never catches another by accident.
 """
@@ -162,3 +163,12 @@ class ExportRefused(EvidenceError):
 
 class CheckFailed(OpsproofError):
     """Marks a failed check in Locust's own statistics (given to Locust, never raised)."""
+
+
+class RequestFailed(OpsproofError):
+    """Marks a request of a config-only load scenario as failed (given to Locust, never
+    raised): ``kind`` groups it in the per-name breakdown (status mismatch, check failed…)."""
+
+    def __init__(self, kind: str, why: str) -> None:
+        super().__init__(why)
+        self.kind = kind

@@ -165,6 +165,7 @@ class EvidenceCollector:
             waivers=waiver_records(self._waivers, checks, verdicts, now),
             experiments=[e for ev in self._evidence.values() for e in ev.experiments],
             drills=[d for ev in self._evidence.values() for d in ev.drills],
+            loads=[r for ev in self._evidence.values() for r in ev.loads],
             change=settings.change,
             operator=settings.operator,
             host=settings.host,

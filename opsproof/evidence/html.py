@@ -12,6 +12,7 @@ from opsproof.evidence import charts, formatting
 from opsproof.evidence.catalogue import Catalogue
 from opsproof.evidence.experiment_chart import experiment_timeline
 from opsproof.evidence.history import MissedRuns, RunSummary, by_series, series_trends
+from opsproof.evidence.load_chart import load_chart
 from opsproof.evidence.model import CheckRecord, RunRecord
 from opsproof.evidence.records import DrillRecord
 
@@ -87,6 +88,7 @@ def render_html(run: RunRecord, context: ReportContext) -> str:
         trend_chart=charts.trend_chart,
         timeline=charts.phase_timeline,
         experiment_timeline=experiment_timeline,
+        load_chart=load_chart,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 from pydantic import AwareDatetime, ConfigDict
 from pydantic.dataclasses import dataclass
 
-from opsproof.evidence.records import DrillRecord, ExperimentRecord
+from opsproof.evidence.records import DrillRecord, ExperimentRecord, LoadRecord
 from opsproof.evidence.verdict import CheckVerdict, ControlVerdict, RunVerdict
 
 SCHEMA_VERSION = 3
@@ -133,6 +133,8 @@ class RunRecord:
     waivers: list[WaiverRecord] = field(default_factory=list)
     experiments: list[ExperimentRecord] = field(default_factory=list)
     drills: list[DrillRecord] = field(default_factory=list)
+    loads: list[LoadRecord] = field(default_factory=list)
+    """Load runs: the chart and the requests by name."""
     change: ChangeIdentity = field(default_factory=ChangeIdentity)
     operator: str = ""
     host: str = ""

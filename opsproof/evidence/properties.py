@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from opsproof.evidence.conclusion import VERDICT_PROPERTY
 from opsproof.evidence.model import CHECK_VERDICTS, SEVERITIES, FigureRecord, Severity
-from opsproof.evidence.records import DrillRecord, ExperimentRecord
+from opsproof.evidence.records import DrillRecord, ExperimentRecord, LoadRecord
 from opsproof.evidence.verdict import CheckVerdict
 from opsproof.probes.result import Figure
 
@@ -24,9 +24,11 @@ TITLE_PROPERTY = "opsproof.title"
 WAIVER_PROPERTY = "opsproof.waiver"
 EXPERIMENT_PROPERTY = "opsproof.experiment"
 DRILL_PROPERTY = "opsproof.drill"
+LOAD_PROPERTY = "opsproof.load"
 
 EXPERIMENT = TypeAdapter(ExperimentRecord)
 DRILL = TypeAdapter(DrillRecord)
+LOAD = TypeAdapter(LoadRecord)
 
 
 def figure_property(name: str, figure: Figure) -> tuple[str, str]:
@@ -43,6 +45,10 @@ def drill_property(record: DrillRecord) -> tuple[str, str]:
     return DRILL_PROPERTY, DRILL.dump_json(record).decode()
 
 
+def load_property(record: LoadRecord) -> tuple[str, str]:
+    return LOAD_PROPERTY, LOAD.dump_json(record).decode()
+
+
 @dataclass
 class ItemEvidence:
     """Everything one test reported about itself."""
@@ -55,6 +61,7 @@ class ItemEvidence:
     waiver: str | None = None
     experiments: list[ExperimentRecord] = field(default_factory=list)
     drills: list[DrillRecord] = field(default_factory=list)
+    loads: list[LoadRecord] = field(default_factory=list)
     verdict: CheckVerdict | None = None
     """Declared by the item (``conclusion.conclude``) before it was skipped."""
 
@@ -79,6 +86,8 @@ def read_properties(properties: Iterable[tuple[str, object]]) -> ItemEvidence:
             found.experiments.append(EXPERIMENT.validate_json(text))
         elif key == DRILL_PROPERTY:
             found.drills.append(DRILL.validate_json(text))
+        elif key == LOAD_PROPERTY:
+            found.loads.append(LOAD.validate_json(text))
         elif key == VERDICT_PROPERTY and text in CHECK_VERDICTS:
             found.verdict = text
     return found

@@ -13,8 +13,13 @@ attachments (when allure-results are written).
 import allure
 import pytest
 
-from opsproof.evidence.properties import drill_property, experiment_property, figure_property
-from opsproof.evidence.records import DrillRecord, ExperimentRecord
+from opsproof.evidence.properties import (
+    drill_property,
+    experiment_property,
+    figure_property,
+    load_property,
+)
+from opsproof.evidence.records import DrillRecord, ExperimentRecord, LoadRecord
 from opsproof.probes.result import Figure
 
 
@@ -41,3 +46,10 @@ class EvidenceRecorder:
         key, text = drill_property(drill)
         self._item.user_properties.append((key, text))
         allure.attach(text, f"DR drill: {drill.scenario}", allure.attachment_type.JSON)
+
+    def record_load(self, load: LoadRecord) -> None:
+        """A load run's chart and its requests by name: counts, percentiles, statuses, why
+        requests failed."""
+        key, text = load_property(load)
+        self._item.user_properties.append((key, text))
+        allure.attach(text, f"load: {load.profile}", allure.attachment_type.JSON)

@@ -191,3 +191,48 @@ class DrillRecord:
 
     def integrity_ok(self) -> bool:
         return all(result.passed for result in self.integrity)
+
+
+@dataclass(frozen=True, config=_STRICT)
+class ChartSeries:
+    """One line of a load run's chart: a value per second of the run."""
+
+    label: str
+    panel: Literal["throughput", "latency"]
+    values: list[float | None]
+    """Per second from the run's start; None: nothing measured that second."""
+    dashed: bool = False
+    """What the profile intended, rather than what was measured."""
+
+
+@dataclass(frozen=True, config=_STRICT)
+class RequestNameRecord:
+    """One request name of a load run (k6's ``name`` tag) and why its failures failed."""
+
+    name: str
+    requests: NonNegativeInt
+    failures: NonNegativeInt
+    p50_ms: NonNegativeFloat | None = None
+    p95_ms: NonNegativeFloat | None = None
+    p99_ms: NonNegativeFloat | None = None
+    statuses: dict[str, NonNegativeInt] = field(default_factory=dict)
+    """Answers by status (``"429": 39``); ``"none"``: no answer (refused, timed out)."""
+    errors: dict[str, NonNegativeInt] = field(default_factory=dict)
+    """Failures by kind: status mismatch, check failed, connection refused, timeout, …"""
+    examples: dict[str, str] = field(default_factory=dict)
+    """The first failure of each kind, in words."""
+
+
+@dataclass(frozen=True, config=_STRICT)
+class LoadRecord:
+    """A load run: its profile, the chart of what was sent and measured each second, and the
+    requests by name."""
+
+    profile: str
+    time_scale: float
+    duration_s: NonNegativeFloat
+    series: list[ChartSeries] = field(default_factory=list)
+    names: list[RequestNameRecord] = field(default_factory=list)
+    """Most failures first, then most requests."""
+    errors: list[str] = field(default_factory=list)
+    """Why the run itself failed (a generator, a user class), not its requests."""

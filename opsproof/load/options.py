@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from opsproof.config.models import FlowExpectSpec, FlowRequestSpec
 from opsproof.errors import ThresholdSyntaxError
 from opsproof.load.durations import parse_k6_duration
 from opsproof.load.thresholds import check_applies, check_selector, parse_expression, parse_selector
@@ -48,6 +49,32 @@ class Stage(K6Model):
     target: int = Field(ge=0, description="VUs (or iterations per timeUnit) at the stage's end")
 
 
+class WeightedRequestSpec(K6Model):
+    """One request of a config-only scenario: each iteration sends one request, chosen by
+    weight, and judges its answer as a flow step's (``http.*`` + ``check`` in k6)."""
+
+    name: str = Field(min_length=1, description="the name tag: thresholds and the breakdown")
+    weight: int = Field(default=1, ge=1, description="chosen weight/(sum of weights) of the time")
+    service: str | None = Field(
+        default=None, description="an http service of the environment; default: the run's"
+    )
+    request: FlowRequestSpec
+    expect: FlowExpectSpec = Field(default_factory=FlowExpectSpec)
+
+
+def _some_requests(
+    requests: list[WeightedRequestSpec] | None,
+) -> list[WeightedRequestSpec] | None:
+    if requests is not None and not requests:
+        raise ValueError(
+            "give at least one request, e.g. - {name: home, request: {path: /}}, or remove requests"
+        )
+    return requests
+
+
+Requests = Annotated[list[WeightedRequestSpec] | None, AfterValidator(_some_requests)]
+
+
 class ScenarioBase(K6Model):
     start_time: K6Duration = Field(default=0.0, alias="startTime")
     graceful_stop: K6Duration = Field(default=30.0, alias="gracefulStop")
@@ -56,8 +83,41 @@ class ScenarioBase(K6Model):
         alias="exec",
         description="Locust user class that runs each iteration; 'default': the only one",
     )
+    requests: Requests = Field(
+        default=None,
+        description="weighted requests, one per iteration (instead of a Locust user class)",
+    )
+    flow: str | None = Field(
+        default=None,
+        min_length=1,
+        description="a flow of the environment, run whole each iteration (instead of a class)",
+    )
+    sleep: K6Duration = Field(
+        default=0.0, ge=0, description="pause after each iteration of requests or a flow"
+    )
     tags: dict[str, str] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def scripted(self) -> bool:
+        """Whether the scenario runs requests or a flow from its config, not a user class."""
+        return self.requests is not None or self.flow is not None
+
+    @model_validator(mode="after")
+    def _one_behaviour(self) -> "ScenarioBase":
+        if self.requests is not None and self.flow is not None:
+            raise ValueError("a scenario runs `requests` or a `flow`, not both: keep one")
+        if self.scripted and self.exec_ != DEFAULT_SCENARIO:
+            raise ValueError(
+                "`exec` names a Locust user class; a scenario with `requests` or `flow` runs "
+                "them itself: remove exec, or the requests/flow"
+            )
+        if not self.scripted and self.sleep:
+            raise ValueError(
+                "`sleep` paces `requests` or a `flow`; a Locust user class paces itself "
+                "(wait_time): remove sleep"
+            )
+        return self
 
 
 class ConstantVus(ScenarioBase):
@@ -199,6 +259,9 @@ class Options(K6Model):
     iterations: int | None = Field(default=None, gt=0)
     stages: list[Stage] | None = None
     scenarios: dict[str, Scenario] | None = None
+    requests: Requests = Field(default=None, description="the shortcut scenario's requests")
+    flow: str | None = Field(default=None, min_length=1, description="the shortcut's flow")
+    sleep: K6Duration = Field(default=0.0, ge=0, description="the shortcut's pause")
     thresholds: dict[MetricKey, list[ThresholdEntry]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -214,6 +277,18 @@ class Options(K6Model):
             raise ValueError(
                 f"`{shortcuts[0]}` is a shortcut for a scenario; use it or `scenarios`, not both"
             )
+        behaviour = [
+            name for name in ("requests", "flow", "sleep") if name in self.model_fields_set
+        ]
+        if behaviour and self.scenarios is not None:
+            raise ValueError(
+                f"top-level `{behaviour[0]}` belongs to the shortcut scenario; with `scenarios`, "
+                "give each scenario its own"
+            )
+        if self.requests is not None and self.flow is not None:
+            raise ValueError("the shortcut runs `requests` or a `flow`, not both: keep one")
+        if self.sleep and self.requests is None and self.flow is None:
+            raise ValueError("`sleep` paces `requests` or a `flow`: add one, or remove sleep")
         if self.vus is not None and not shortcuts and self.scenarios is None:
             raise ValueError("`vus` alone runs nothing; add duration, iterations or stages")
         for name in self.scenarios or {}:
@@ -249,4 +324,10 @@ class Options(K6Model):
             scenario = RampingVus(executor="ramping-vus", startVUs=vus, stages=self.stages)
         else:
             scenario = PerVuIterations(executor="per-vu-iterations")
+        behaviour = {"requests": self.requests, "flow": self.flow, "sleep": self.sleep}
+        # validated again, so the scenario's own rules (one behaviour, sleep) hold for it
+        scenario = type(scenario).model_validate(
+            scenario.model_dump(by_alias=True, mode="json")
+            | {k: v for k, v in behaviour.items() if k in self.model_fields_set}
+        )
         return {DEFAULT_SCENARIO: scenario}

@@ -5,22 +5,15 @@ machines receive it in a Locust custom message and need no file from this one.""
 from pydantic import BaseModel, ConfigDict
 
 from opsproof.load.options import Scenario
+from opsproof.load.script import Script
+from opsproof.load.target import LoadTarget as LoadTarget  # where callers have found it
 
 PLAN_ENV = "OPSPROOF_LOAD_PLAN"
 """Environment variable naming the plan file, read by the Locust master."""
 PLAN_ARGUMENT = "opsproof_plan"
 """The Locust custom argument that carries the plan from the master to its workers."""
-
-
-class LoadTarget(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    host: str
-    ca_pem: str | None = None
-    """CA certificate to trust, sent as text so remote workers need no local file."""
-    headers: dict[str, str] = {}
-    timeout: float = 60.0
-    """Connect and network timeout of every request, in seconds."""
+SCRIPT_USER = "OpsproofScriptUser"
+"""The user class that runs a config-only scenario's requests or flow (``locust/script_user``)."""
 
 
 class AbortRule(BaseModel):
@@ -51,6 +44,8 @@ class LoadPlan(BaseModel):
     out_dir: str = ""
     run_timeout: float
     """Seconds after the start after which the master gives up waiting for the workers."""
+    script: Script | None = None
+    """A config-only scenario's requests or flow (``user_class`` is then ``SCRIPT_USER``)."""
 
     @property
     def scenario(self) -> Scenario:

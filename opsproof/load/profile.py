@@ -2,7 +2,7 @@
 time-scaled, as the scenarios to run and the thresholds to judge them by."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -12,6 +12,7 @@ from opsproof.config.source import ParsedFile, parse
 from opsproof.config.validation import validation_problems
 from opsproof.errors import ConfigError
 from opsproof.load.options import Options, Scenario
+from opsproof.load.script import upload_problems
 from opsproof.load.thresholds import Expression, Selector, parse_expression, parse_selector
 
 DICT_KEY = "[key]"
@@ -41,6 +42,10 @@ class Profile:
     """The scenarios as the profile declares them (k6's rules hold for these)."""
     thresholds: tuple[Threshold, ...]
     time_scale: float = 1.0
+    base_dir: Path = Path()
+    """The profile file's directory: a request's upload is relative to it."""
+    parsed: ParsedFile | None = field(default=None, compare=False, repr=False)
+    """Where each key was written, to locate a reference the environment cannot satisfy."""
 
     @property
     def scenarios(self) -> dict[str, Scenario]:
@@ -58,7 +63,7 @@ class Profile:
             else replace(t, delay_abort_eval=t.delay_abort_eval * factor)
             for t in self.thresholds
         )
-        return Profile(self.name, self.written, thresholds, self.time_scale * factor)
+        return replace(self, thresholds=thresholds, time_scale=self.time_scale * factor)
 
 
 def load_profile(path: Path) -> Profile:
@@ -73,7 +78,11 @@ def load_profile(path: Path) -> Profile:
     except ValidationError as error:
         problems = validation_problems(error, Options, parsed.data, (), parsed)
         raise config_error(str(path), [_at_key(p, parsed) for p in problems]) from None
-    return profile_from_options(options, path.stem)
+    profile = profile_from_options(options, path.stem)
+    uploads = list(upload_problems(profile.written, path.parent, parsed))
+    if uploads:
+        raise config_error(str(path), uploads)
+    return replace(profile, base_dir=path.parent, parsed=parsed)
 
 
 def _at_key(problem: Problem, parsed: ParsedFile) -> Problem:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
+from opsproof.load.breakdown import Breakdown
 from opsproof.load.stats import MetricSet, Trend, Wire
 
 RESULT_PREFIX = "result-"
@@ -71,6 +72,8 @@ class ScenarioResult(BaseModel):
     """Wall-clock time of the scenario's start, for aligning concurrent scenarios."""
     duration_s: float = 0.0
     metrics: Wire = {}
+    breakdown: Wire = {}
+    """Requests by name (``Breakdown``'s wire form)."""
     timeline: list[Second] = []
     workers: list[WorkerSummary] = []
     master_cpu: list[float] = []
@@ -88,6 +91,8 @@ class LoadResult:
     duration_s: float
     timeline: list[Second]
     errors: list[str] = field(default_factory=list)
+    breakdown: Breakdown = field(default_factory=Breakdown)
+    """Requests by name, over every scenario."""
 
     @property
     def aborted(self) -> str | None:
@@ -96,9 +101,10 @@ class LoadResult:
 
 def merge_results(scenarios: list[ScenarioResult], errors: list[str]) -> LoadResult:
     """Sum metrics over scenarios; align their timelines by wall-clock second."""
-    metrics = MetricSet()
+    metrics, breakdown = MetricSet(), Breakdown()
     for scenario in scenarios:
         metrics.merge(MetricSet.from_wire(scenario.metrics))
+        breakdown.merge(Breakdown.from_wire(scenario.breakdown))
     errors = errors + [f"{s.scenario}: {s.error}" for s in scenarios if s.error]
     errors += [
         f"{s.scenario}: {sum(w.task_errors for w in s.workers)} iterations raised in "
@@ -107,7 +113,7 @@ def merge_results(scenarios: list[ScenarioResult], errors: list[str]) -> LoadRes
         if any(w.task_errors for w in s.workers)
     ]
     if not scenarios:
-        return LoadResult([], metrics, 0.0, [], errors)
+        return LoadResult([], metrics, 0.0, [], errors, breakdown)
     origin = min(s.started_at for s in scenarios)
     seconds: dict[int, list[Second]] = {}
     for scenario in scenarios:
@@ -116,7 +122,7 @@ def merge_results(scenarios: list[ScenarioResult], errors: list[str]) -> LoadRes
             seconds.setdefault(second.t + shift, []).append(second)
     timeline = [_combine(t, parts) for t, parts in sorted(seconds.items())]
     duration = max(s.started_at - origin + s.duration_s for s in scenarios)
-    return LoadResult(scenarios, metrics, duration, timeline, errors)
+    return LoadResult(scenarios, metrics, duration, timeline, errors, breakdown)
 
 
 def _combine(t: int, parts: list[Second]) -> Second:

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opsproof.config.problems import config_error
 from opsproof.errors import ConfigError
-from opsproof.load.plan import PLAN_ENV, AbortRule, LoadPlan, LoadTarget
+from opsproof.load.plan import PLAN_ENV, SCRIPT_USER, AbortRule, LoadPlan
 from opsproof.load.profile import Profile
 from opsproof.load.progress import Progress
 from opsproof.load.result import (
@@ -33,6 +34,8 @@ from opsproof.load.result import (
     merge_results,
 )
 from opsproof.load.schedules import max_vus, span
+from opsproof.load.script import ScriptSources, compile_script, script_problems
+from opsproof.load.target import LoadTarget
 
 ENTRY = Path(__file__).with_name("locust") / "entry.py"
 POLL_S = 0.2
@@ -69,16 +72,28 @@ class _Scenario:
     progress_read: int = 0
 
 
-def run_profile(profile: Profile, target: LoadTarget, settings: RunSettings) -> LoadResult:
-    """Run every scenario of ``profile`` at once against ``target``; never raises for a failure
-    of the run itself (that is in ``LoadResult.errors``)."""
+def run_profile(
+    profile: Profile,
+    target: LoadTarget,
+    settings: RunSettings,
+    sources: ScriptSources | None = None,
+) -> LoadResult:
+    """Run every scenario of ``profile`` at once against ``target``; config-only scenarios
+    take their flows and other services from ``sources``. Never raises for a failure of the
+    run itself (that is in ``LoadResult.errors``); a scenario naming what ``sources`` lacks,
+    or an unreadable upload, is a ConfigError before any traffic."""
     if settings.workers < 0 or (settings.expect_workers or settings.workers) < 1:
         raise ConfigError("a load run needs at least one worker (--load-workers)")
+    sources = sources or ScriptSources()
+    problems = list(script_problems(profile.written, sources, profile.parsed))
+    if problems:
+        raise config_error(profile.parsed.source if profile.parsed else profile.name, problems)
+    plans = _plans(profile, target, settings, sources)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="opsproof-load-") as private:
         running: list[_Scenario] = []
         try:
-            for index, (name, plan) in enumerate(_plans(profile, target, settings).items()):
+            for index, (name, plan) in enumerate(plans.items()):
                 running.append(_launch(plan, index, Path(private) / f"plan-{name}.json", settings))
             errors = _wait(running, settings, _deadline(profile, settings))
         finally:
@@ -95,7 +110,9 @@ def run_profile(profile: Profile, target: LoadTarget, settings: RunSettings) -> 
     return merge_results(results, errors)
 
 
-def _plans(profile: Profile, target: LoadTarget, settings: RunSettings) -> dict[str, LoadPlan]:
+def _plans(
+    profile: Profile, target: LoadTarget, settings: RunSettings, sources: ScriptSources
+) -> dict[str, LoadPlan]:
     workers = settings.expect_workers or settings.workers
     abort_rules = [
         AbortRule(
@@ -114,7 +131,10 @@ def _plans(profile: Profile, target: LoadTarget, settings: RunSettings) -> dict[
             scenario_name=name,
             written=profile.written[name],
             time_scale=profile.time_scale,
-            user_class=scenario.exec_,
+            user_class=SCRIPT_USER if scenario.scripted else scenario.exec_,
+            script=compile_script(scenario, target, sources, profile.base_dir)
+            if scenario.scripted
+            else None,
             workers=workers,
             target=target,
             max_requests=settings.max_requests,

@@ -2,18 +2,20 @@
 run per session, its artifacts in the run directory, and figures for the evidence."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError, SafetyError
-from opsproof.load.chart import render
+from opsproof.evidence.records import LoadRecord
+from opsproof.load.chart import render, series
 from opsproof.load.health import Health, assess
-from opsproof.load.plan import LoadTarget
 from opsproof.load.profile import Profile
 from opsproof.load.result import LoadResult
 from opsproof.load.runner import RunSettings, run_profile
+from opsproof.load.script import ScriptSources
+from opsproof.load.target import LoadTarget
 from opsproof.probes.result import Figure
 
 CHART_FILE = "load-chart.svg"
@@ -37,7 +39,7 @@ def require_load_allowed(loaded: LoadedEnvironment) -> None:
         )
 
 
-def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
+def service_for(loaded: LoadedEnvironment, service: str | None) -> str:
     """The http service to load: ``service``, else ``api``, else the only one declared."""
     services = loaded.environment.services_of(HttpService)
     if service is None and len(services) == 1:
@@ -49,7 +51,12 @@ def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
             f"environment {loaded.name!r} has no http service {name!r} to load; choose one "
             f"with --load-service (http services: {known})"
         )
-    return target_of(services[name])
+    return name
+
+
+def target_for(loaded: LoadedEnvironment, service: str | None) -> LoadTarget:
+    """The http service to load (``service_for``) as the plan carries it."""
+    return target_of(loaded.environment.services_of(HttpService)[service_for(loaded, service)])
 
 
 def target_of(service: HttpService) -> LoadTarget:
@@ -60,15 +67,45 @@ def target_of(service: HttpService) -> LoadTarget:
     )
 
 
-def execute(profile: Profile, target: LoadTarget, settings: RunSettings) -> LoadRun:
+def sources_for(loaded: LoadedEnvironment, service: str | None) -> ScriptSources:
+    """What config-only scenarios may name: the environment's http services and flows."""
+    return ScriptSources(
+        services={
+            name: target_of(http)
+            for name, http in loaded.environment.services_of(HttpService).items()
+        },
+        flows={flow.name: flow for flow in loaded.environment.flows},
+        flows_dir=loaded.source.parent,
+        run_service=service_for(loaded, service),
+    )
+
+
+def execute(
+    profile: Profile,
+    target: LoadTarget,
+    settings: RunSettings,
+    sources: ScriptSources | None = None,
+) -> LoadRun:
     """Run the profile and leave its chart and summary in ``settings.out_dir``."""
-    result = run_profile(profile, target, settings)
+    result = run_profile(profile, target, settings, sources)
     chart = settings.out_dir / CHART_FILE
-    title = f"{profile.name} (time scale {profile.time_scale:g})"
-    chart.write_text(render(result.timeline, profile, title))
+    chart.write_text(render(result.timeline, profile))
     summary = settings.out_dir / SUMMARY_FILE
     summary.write_text(json.dumps(_summary(profile, result), indent=2))
     return LoadRun(profile, result, assess(result), (chart, summary))
+
+
+def load_record(run: LoadRun) -> LoadRecord:
+    """The run for the report: its chart's series and its requests by name."""
+    result = run.result
+    return LoadRecord(
+        profile=run.profile.name,
+        time_scale=run.profile.time_scale,
+        duration_s=max(0.0, round(result.duration_s, 3)),
+        series=series(result.timeline, run.profile),
+        names=result.breakdown.rows(),
+        errors=result.errors,
+    )
 
 
 def run_figures(run: LoadRun) -> dict[str, Figure]:
@@ -113,6 +150,7 @@ def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
         "aborted": result.aborted,
         "metrics": result.metrics.to_wire(),
         "timeline": [second.model_dump() for second in result.timeline],
+        "breakdown": [asdict(row) for row in result.breakdown.rows()],
         "scenarios": [
             s.model_dump(
                 include={"scenario", "executor", "user_class", "workers", "aborted", "error"}

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 
 from opsproof.evidence.verdict import Judgement
 from opsproof.load.health import Health
-from opsproof.load.metrics import BUILTIN
+from opsproof.load.metrics import BUILTIN, REQUEST_TAGS
 from opsproof.load.profile import Threshold
 from opsproof.load.result import LoadResult
+
+REQUEST_METRICS = frozenset(name for name, spec in BUILTIN.items() if spec.tags == REQUEST_TAGS)
+"""Metrics of requests: a failed threshold on one says why requests failed, if any did."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,14 @@ def judge(threshold: Threshold, result: LoadResult, health: Health) -> Threshold
             "passed", f"{name}: {shown}, {samples} samples", value, samples, unit
         )
     aborted = f"; {result.aborted}" if result.aborted and result.aborted.startswith(name) else ""
+    why = ""
+    if threshold.selector.metric in REQUEST_METRICS:
+        tagged = dict(threshold.selector.tags).get("name")
+        failures = result.breakdown.why_failed(tagged)
+        why = f"; {failures}" if failures else ""
     return ThresholdVerdict(
         "failed",
-        f"{name}: {shown} does not meet {threshold.expression} ({samples} samples){aborted}",
+        f"{name}: {shown} does not meet {threshold.expression} ({samples} samples){aborted}{why}",
         value,
         samples,
         unit,

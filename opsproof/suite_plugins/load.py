@@ -7,13 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from opsproof.config.problems import config_error
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.evidence.conclusion import verdict_marks
 from opsproof.evidence.verdict import Verdict
 from opsproof.load.profile import Profile, load_profile
 from opsproof.load.progress import Progress, format_progress
 from opsproof.load.runner import DEFAULT_MAX_REQUESTS, RunSettings
-from opsproof.load.suite import LoadRun, execute, require_load_allowed, target_for
+from opsproof.load.script import script_problems
+from opsproof.load.suite import (
+    LoadRun,
+    execute,
+    require_load_allowed,
+    sources_for,
+    target_for,
+)
 from opsproof.paths import SUITES
 from opsproof.plugin import CONTEXT_KEY, NOT_APPLICABLE
 from opsproof.suite_plugins.scope import names_suite, provides
@@ -97,9 +105,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Refuse before any traffic when the environment has not opted in to load."""
     if not config.stash.get(_LOADS, False):
         return
-    _profile(config)
+    profile = _profile(config)
     try:
-        require_load_allowed(config.stash[CONTEXT_KEY].load())
+        loaded = config.stash[CONTEXT_KEY].load()
+        require_load_allowed(loaded)
+        if any(scenario.scripted for scenario in profile.written.values()):
+            sources = sources_for(loaded, config.option.load_service)
+            problems = list(script_problems(profile.written, sources, profile.parsed))
+            if problems:
+                source = profile.parsed.source if profile.parsed else profile.name
+                raise config_error(source, problems)
     except OpsproofError as error:
         raise pytest.UsageError(str(error)) from None
 
@@ -113,6 +128,7 @@ def load_run(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFacto
     out_dir = evidence.run_dir if evidence else tmp_path_factory.mktemp("load")
     try:
         target = target_for(loaded, option.load_service)
+        sources = sources_for(loaded, option.load_service)
     except ConfigError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
     settings = RunSettings(
@@ -125,7 +141,10 @@ def load_run(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFacto
         max_requests=option.load_max_requests,
         progress=_Printer(pytestconfig),
     )
-    return execute(_profile(pytestconfig), target, settings)
+    try:
+        return execute(_profile(pytestconfig), target, settings, sources)
+    except ConfigError as error:  # an upload that became unreadable since collection
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 class _Printer:

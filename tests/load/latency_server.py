@@ -3,7 +3,8 @@
 ``GET /sleep/<ms>`` answers after ``ms`` milliseconds; ``GET /dist/<any>`` after a latency
 drawn from a fixed log-normal distribution, timed server-side; ``GET /truth`` returns those
 server-side times (ms, JSON), the truth to compare a generator's percentiles with;
-``GET /status/<code>`` answers with that status. Keep-alive HTTP/1.1 on one asyncio loop, so
+``GET /status/<code>`` answers with that status; ``GET /id`` with a new ``{"id": N}``,
+``GET /echo/<text>`` with the text. Keep-alive HTTP/1.1 on one asyncio loop, so
 no thread contends for the GIL and the server adds little beyond the latency it is asked for.
 
 Run as a script it prints its URL and serves until its standard input closes, so the process
@@ -25,6 +26,7 @@ class LatencyServer:
         self.served: list[float] = []
         """Server-side time of every /dist request, in ms: request read to response written."""
         self.random = random.Random(7)
+        self.issued = 0
 
     def draw_ms(self) -> float:
         """Log-normal with median 40 ms: p95 ≈ 85 ms, p99 ≈ 118 ms; floored at 10 ms."""
@@ -46,6 +48,11 @@ class LatencyServer:
                     await asyncio.sleep(self.draw_ms() / 1000)
                 elif kind == "status":
                     status = int(argument)
+                elif kind == "id":
+                    self.issued += 1
+                    body = json.dumps({"id": f"n{self.issued}"}).encode()
+                elif kind == "echo":
+                    body = argument.encode()
                 writer.write(
                     f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\n"
                     f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n".encode()

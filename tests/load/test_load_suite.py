@@ -91,3 +91,44 @@ def test_opsproof_run_load_runs_the_runbook_ramp_against_the_reference_stack(
     assert figures["vus_max"] == 200 and figures["http_reqs"] > 500 and figures["chart"]
     chart = ElementTree.parse(run_dir / "load-chart.svg").getroot()
     assert chart.tag.endswith("svg") and "p95" in (run_dir / "load-chart.svg").read_text()
+
+
+def test_a_flow_the_environment_lacks_is_a_usage_error_naming_the_profiles_line(
+    tmp_path: Path,
+) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("vus: 1\nduration: 1s\nflow: checkout\n")
+    config = _config(tmp_path, "allowed")
+    done = _opsproof(
+        "run", "load", "--env", "lab", "--config", str(config), "--reports-dir", str(tmp_path),
+        "--", "--load-profile", str(profile),
+    )  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    assert f"{profile}:3:7: flow: 'checkout' is not a flow of this environment" in done.stderr
+    assert not list(tmp_path.glob("*/locust-*.log"))  # no generator was started
+
+
+@pytest.mark.stack
+def test_the_journey_profile_runs_config_only_with_per_name_thresholds_and_a_breakdown(
+    reference_stack: StackState, tmp_path: Path
+) -> None:
+    state_dir = Path(reference_stack.values["state_file"]).parent
+    profile = PROJECT_ROOT / "load" / "profiles" / "journey.yaml"
+    done = _opsproof(
+        "run", "load", "--config", str(SHIPPED_CONFIG), "--state-dir", str(state_dir),
+        "--reports-dir", str(tmp_path), "--", "--load-profile", str(profile),
+        "--load-time-scale", "0.03", "-q",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (run_dir,) = tmp_path.iterdir()
+    cases = {case.get("name") for case in ElementTree.parse(run_dir / "junit.xml").iter("testcase")}
+    assert "test_threshold[http_req_duration{name:upload}:p(95)<1000]" in cases
+    assert "test_threshold[http_req_failed{name:upload}:rate<0.01]" in cases
+    (load,) = json.loads((run_dir / "evidence.json").read_text())["loads"]
+    names = {row["name"]: row for row in load["names"]}
+    assert set(names) == {"health", "validate", "upload", "unknown upload"}
+    assert set(names["upload"]["statuses"]) == {"202"}  # the upload was sent, multipart
+    assert set(names["unknown upload"]["statuses"]) == {"404"}
+    assert all(row["failures"] == 0 for row in names.values())
+    report = (run_dir / "report.html").read_text()
+    assert "Requests by name" in report and report.count("<svg") >= 1

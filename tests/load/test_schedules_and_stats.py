@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate, RampingVus
+from opsproof.load.locust.gates import IterationGate
+from opsproof.load.options import (
+    ConstantArrivalRate,
+    RampingArrivalRate,
+    RampingVus,
+    SharedIterations,
+)
 from opsproof.load.schedules import ArrivalSchedule, share, vus_at
 from opsproof.load.stats import HIGHEST_US, MetricSet, Trend, new_histogram
 from opsproof.load.thresholds import parse_expression, parse_selector
@@ -138,3 +144,13 @@ def test_a_trend_counts_exactly_what_hdrs_own_recording_counts(
             reference.max_value,
         )
         assert trend.total_us == sum(min(max(m, 0), HIGHEST_US) for m in first + second)
+
+
+def test_shared_iterations_go_to_the_workers_that_have_vus() -> None:
+    """One VU on two workers: the other worker has no VU to run a share, so it gets none (it
+    would otherwise hold its half until maxDuration)."""
+    scenario = SharedIterations(executor="shared-iterations", vus=1, iterations=39)
+    pools = [IterationGate(scenario, index, 2).pool for index in range(2)]
+    assert pools == [39, 0]
+    both = SharedIterations(executor="shared-iterations", vus=4, iterations=39)
+    assert [IterationGate(both, index, 2).pool for index in range(2)] == [20, 19]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from opsproof.load.breakdown import Breakdown
 from opsproof.load.locust.columns import Columns, IterationKeys, RequestSample
 from opsproof.load.stats import MetricSet, Wire
 from opsproof.load.thresholds import Selector, parse_selector
@@ -25,8 +26,9 @@ class Bucket:
     vus: int = 0
     cpu: float = 0.0
 
-    def to_wire(self, second: int, iteration_keys: IterationKeys) -> Wire:
+    def to_wire(self, second: int, iteration_keys: IterationKeys, names: Breakdown) -> Wire:
         self.columns.fold_into(self.metrics, iteration_keys)
+        self.columns.fold_names(names)
         return {
             "t": second,
             "metrics": self.metrics.to_wire(),
@@ -45,6 +47,8 @@ class Collector:
         self.t0 = time.monotonic()
         self.requests = 0
         self.cpu_samples: list[float] = []
+        self.breakdown = Breakdown()
+        """Every request by name, for the whole run: sent once, with the final report."""
         self._buckets: dict[int, Bucket] = {}
         self._current = Bucket()
         self._current_start = self._current_end = 0.0
@@ -131,7 +135,9 @@ class Collector:
         current = int(time.monotonic() - self.t0) + (1 << 30 if final else 0)
         closed = sorted(second for second in self._buckets if second < current)
         keys = self._iteration_keys
-        wires = [self._buckets.pop(second).to_wire(second, keys) for second in closed]
+        wires = [
+            self._buckets.pop(second).to_wire(second, keys, self.breakdown) for second in closed
+        ]
         return wires, max(0, current)
 
     def _keys(self, metric: str, tags: dict[str, str]) -> list[str]:

@@ -7,8 +7,10 @@ worker) gives the garbage collector nothing to traverse.
 """
 
 from array import array
+from collections import Counter
 from typing import NamedTuple
 
+from opsproof.load.breakdown import Breakdown
 from opsproof.load.locust.wire_timing import WireTimes
 from opsproof.load.stats import MetricSet
 
@@ -28,6 +30,8 @@ class RequestSample(NamedTuple):
     """From the intended start (arrival-rate executors only)."""
     wire: WireTimes | None
     """k6's phases, where the request was timed on the wire."""
+    failure: tuple[str, str] | None = None
+    """A failed request's kind and why, for the breakdown."""
 
 
 class IterationKeys(NamedTuple):
@@ -43,8 +47,8 @@ WIRE_PHASES = ("http_req_sending", "http_req_waiting", "http_req_receiving")
 
 class Columns:
     __slots__ = (
-        "corrected", "failed", "iterations", "micros", "receiving", "sending", "sent", "sizes",
-        "waiting",
+        "corrected", "failed", "failures", "iterations", "micros", "names", "receiving",
+        "sending", "sent", "sizes", "statuses", "waiting",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -56,11 +60,19 @@ class Columns:
         self.sent = array("q")
         self.iterations = array("q")
         """Iteration durations, µs."""
+        self.names: list[str] = []
+        self.statuses = array("i")
+        self.failures: list[tuple[str, str, str]] = []
+        """Name, kind and why of each failed request."""
 
     def request(self, sample: RequestSample) -> None:
         self.micros.append(sample.micros)
         self.sizes.append(sample.size)
         self.failed.append(sample.failed)
+        self.names.append(sample.name)
+        self.statuses.append(sample.status)
+        if sample.failure is not None:
+            self.failures.append((sample.name, *sample.failure))
         if sample.corrected is not None:
             self.corrected.append(sample.corrected)
         wire = sample.wire
@@ -90,3 +102,15 @@ class Columns:
             ):
                 metrics.trend(name).record_all([int(value * 1e6) for value in seconds])
             metrics.add_count("data_sent", sum(self.sent), timed)
+
+    def fold_names(self, breakdown: Breakdown) -> None:
+        """Add every request to its name's row of ``breakdown`` (once, as ``fold_into``)."""
+        by_name: dict[str, list[int]] = {}
+        for name, micros in zip(self.names, self.micros, strict=True):
+            by_name.setdefault(name, []).append(micros)
+        for name, values in by_name.items():
+            breakdown.stats(name).duration.record_all(values)
+        for (name, status), times in Counter(zip(self.names, self.statuses, strict=True)).items():
+            breakdown.stats(name).statuses[status] += times
+        for name, kind, why in self.failures:
+            breakdown.stats(name).fail(kind, why)

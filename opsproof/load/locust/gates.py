@@ -170,10 +170,15 @@ class IterationGate(Gate):
     ) -> None:
         super().__init__(scenario, index, workers)
         self._per_vu = scenario.iterations if isinstance(scenario, PerVuIterations) else None
+        # the shared iterations go to the workers that have VUs: with fewer VUs than workers,
+        # a worker without one would hold its share until maxDuration
+        with_vus = min(workers, scenario.vus)
         self.pool = (
             self.vus_needed * scenario.iterations
             if self._per_vu is not None
-            else share(scenario.iterations, index, workers)
+            else share(scenario.iterations, index, with_vus)
+            if index < with_vus
+            else 0
         )
 
     def _admit(self, vu: Vu) -> float | None:

@@ -14,6 +14,7 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import MasterRunner
 
+from opsproof.load.breakdown import Breakdown
 from opsproof.load.plan import PLAN_ARGUMENT, PLAN_ENV, LoadPlan
 from opsproof.load.progress import Progress
 from opsproof.load.result import (
@@ -50,6 +51,7 @@ class MasterCoordinator:
         self.plan = LoadPlan.model_validate_json(Path(os.environ[PLAN_ENV]).read_text())
         self.out = Path(self.plan.out_dir)
         self.totals = MetricSet()
+        self.breakdown = Breakdown()
         self.timeline: list[Second] = []
         self.open: dict[int, _OpenSecond] = {}
         self.upto: dict[int, int] = {}
@@ -72,6 +74,11 @@ class MasterCoordinator:
 
     def _resolve_user_class(self) -> None:
         """Run exactly the scenario's user class; a wrong name or a TaskSet is a plan error."""
+        if self.plan.script is not None:
+            from opsproof.load.locust.script_user import OpsproofScriptUser
+
+            self.environment.user_classes = [OpsproofScriptUser]
+            return
         classes = {cls.__name__: cls for cls in self.environment.user_classes}
         wanted = self.plan.user_class
         if wanted == "default" and len(classes) == 1:
@@ -108,7 +115,9 @@ class MasterCoordinator:
             self._absorb(index, wire)
         self.upto[index] = int(data["upto"])
         if data["final"]:
-            self.finals[index] = WorkerSummary(index=index, **data["summary"])
+            summary = dict(data["summary"])
+            self.breakdown.merge(Breakdown.from_wire(summary.pop("breakdown", {})))
+            self.finals[index] = WorkerSummary(index=index, **summary)
         if len(self.upto) == self.plan.workers:
             self._close_seconds(min(self.upto.values()))
         if len(self.finals) == self.plan.workers:
@@ -207,6 +216,7 @@ class MasterCoordinator:
             started_at=self.started_at or time.time(),
             duration_s=self._elapsed(),
             metrics=totals.to_wire(),
+            breakdown=self.breakdown.to_wire(),
             timeline=self.timeline,
             workers=sorted(self.finals.values(), key=lambda w: w.index),
             master_cpu=self.master_cpu,

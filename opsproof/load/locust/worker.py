@@ -21,13 +21,15 @@ from locust.runners import WorkerRunner
 from locust.stats import RequestStats
 from locust.user.users import User
 
+from opsproof.load.breakdown import error_kind, example
 from opsproof.load.checks import CHECK_REQUEST_TYPE
 from opsproof.load.locust import wire_timing
 from opsproof.load.locust.collector import Collector
 from opsproof.load.locust.columns import RequestSample
 from opsproof.load.locust.gates import ArrivalGate, Gate, Vu, gate_for
 from opsproof.load.options import ConstantArrivalRate, RampingArrivalRate
-from opsproof.load.plan import PLAN_ARGUMENT, LoadPlan, LoadTarget
+from opsproof.load.plan import PLAN_ARGUMENT, LoadPlan
+from opsproof.load.target import LoadTarget
 
 REPORT_INTERVAL_S = 1.0
 Task = Callable[[User], None]
@@ -66,6 +68,11 @@ class WorkerAgent:
         self.collector = Collector(plan.scenario_name, plan.submetrics, corrected)
         self.gate = gate_for(scenario, runner.worker_index, plan.workers, self.collector.arrived)
         self._cap = -(-plan.max_requests // plan.workers)
+        if plan.script is not None:
+            from opsproof.load.locust.script_user import OpsproofScriptUser
+
+            OpsproofScriptUser.prepare(plan.script)
+            environment.user_classes.append(OpsproofScriptUser)  # spawned by its name
         user_class = environment.user_classes_by_name[plan.user_class]
         _point_at(user_class, plan.target)
         if isinstance(self.gate, ArrivalGate):
@@ -139,6 +146,7 @@ class WorkerAgent:
         wire = wire_timing.take()
         micros = int(response_time * 1000) if wire is None else int(wire.duration * 1e6)
         failed = exception is not None
+        failure = (error_kind(exception), example(exception)) if exception is not None else None
         sample = RequestSample(
             method=request_type,
             name=name,
@@ -149,6 +157,7 @@ class WorkerAgent:
             failed=failed,
             corrected=micros + int(lag * 1e6) if collector.corrected and lag is not None else None,
             wire=wire,
+            failure=failure,
         )
         collector.request(sample)
         if collector.requests >= self._cap and self.gate is not None:
@@ -197,6 +206,7 @@ class WorkerAgent:
             "task_errors": self._task_errors,
             "first_error": self._first_error,
             "capped": (gate.closed_reason or "").startswith("request cap"),
+            "breakdown": collector.breakdown.to_wire(),
         }
 
 
