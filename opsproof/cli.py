@@ -18,6 +18,7 @@ from opsproof import __version__
 from opsproof.cli_chaos import revert
 from opsproof.cli_config import config, init
 from opsproof.cli_report import report
+from opsproof.cli_testhost import testhost
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.paths import ALL, SUITES, find_config
 from opsproof.runtimes.launched import default_state_dir
@@ -256,6 +257,7 @@ main.add_command(report)
 main.add_command(revert)
 main.add_command(config)
 main.add_command(init)
+main.add_command(testhost)
 
 if __name__ == "__main__":
     main()

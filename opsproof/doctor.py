@@ -124,5 +124,8 @@ def diagnose(state_dir: Path) -> list[DoctorFinding]:
         _program("stress-ng", "stress-ng", "CPU and memory faults"),
         _program("nft", "nftables", "network faults"),
         _program("docker", "docker.io", "the docker runtime", True),
+        _program("ssh", "openssh-client", "hosts reached over SSH"),
+        _program("qemu-system-x86_64", "qemu-system-x86", "opsproof testhost", True),
+        _program("mmdebstrap", "mmdebstrap", "building the testhost image", True),
         _docker_engine(),
     ]

@@ -17,6 +17,11 @@ This module imports nothing of opsproof, so every layer can raise and catch thes
     ├── ToolMissing                 an external program is not installed
     ├── ReceiverError               the run's alert webhook could not listen
     ├── OutputExists                ``opsproof init`` would overwrite a file it was not told to
+    ├── HostError                   a host could not be reached or used over SSH
+    │   ├── HostUnreachable         no connection, or it was lost
+    │   ├── HostKeyRejected         the host's key is unknown or differs from known_hosts
+    │   └── HostAuthRefused         the host refused the user's key
+    ├── TestHostError               ``opsproof testhost`` could not build, boot or stop the guest
     ├── ObservationError            a read of the observed system got no usable answer
     │   ├── FetchError              an HTTP(S) request: no complete, acceptable answer
     │   ├── UndecodableBody         a body that does not decode as its Content-Encoding says
@@ -97,6 +102,26 @@ class ReceiverError(OpsproofError):
 
 class OutputExists(OpsproofError):
     """The output file exists and overwriting it was not asked for."""
+
+
+class HostError(OpsproofError):
+    """A host could not be reached or used over SSH; the message is one line naming the host."""
+
+
+class HostUnreachable(HostError):
+    """No SSH connection to the host (refused, timed out, no route), or it was lost."""
+
+
+class HostKeyRejected(HostError):
+    """The host's key is not in the configured known_hosts, or differs from the one there."""
+
+
+class HostAuthRefused(HostError):
+    """The host refused authentication with the configured key or agent."""
+
+
+class TestHostError(OpsproofError):
+    """The test host guest could not be built, booted or stopped; the message says which step."""
 
 
 class ObservationError(OpsproofError):

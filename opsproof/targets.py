@@ -16,6 +16,7 @@ from opsproof.config.models import (
     Environment,
     FlowSpec,
     HostService,
+    HostSpec,
     HttpCheck,
     HttpService,
     MetricsCheck,
@@ -75,17 +76,23 @@ class QueueTarget(Target[RedisService]):
 
 
 @dataclass(frozen=True)
-class DiskTarget(Target[HostService]):
+class HostTarget(Target[HostService]):
+    remote: HostSpec | None
+    """The host under ``hosts:`` the service names, reached over opsproof's SSH session."""
+
+
+@dataclass(frozen=True)
+class DiskTarget(HostTarget):
     disk: DiskCheck
 
 
 @dataclass(frozen=True)
-class PortTarget(Target[HostService]):
+class PortTarget(HostTarget):
     port: int
 
 
 @dataclass(frozen=True)
-class FileTarget(Target[HostService]):
+class FileTarget(HostTarget):
     path: Path
 
 
@@ -185,13 +192,22 @@ def _prometheus(env: Environment) -> list[Target[PrometheusService]]:
     return [Target(s.url, n, s) for n, s in env.services_of(PrometheusService).items()]
 
 
-def _hosts(env: Environment) -> list[Target[HostService]]:
-    return [Target(f"{n} {s.backend}", n, s) for n, s in env.services_of(HostService).items()]
+def _remote(env: Environment, service: HostService) -> HostSpec | None:
+    return env.hosts[service.host] if service.host is not None else None
+
+
+def _hosts(env: Environment) -> list[HostTarget]:
+    targets = []
+    for name, service in env.services_of(HostService).items():
+        remote = _remote(env, service)
+        where = remote.url if remote else service.backend
+        targets.append(HostTarget(f"{name} {where}", name, service, remote))
+    return targets
 
 
 def _disks(env: Environment) -> list[DiskTarget]:
     return [
-        DiskTarget(f"{n} {d.path}", n, s, d)
+        DiskTarget(f"{n} {d.path}", n, s, _remote(env, s), d)
         for n, s in env.services_of(HostService).items()
         for d in s.disks
     ]
@@ -199,7 +215,7 @@ def _disks(env: Environment) -> list[DiskTarget]:
 
 def _private_ports(env: Environment) -> list[PortTarget]:
     return [
-        PortTarget(f"{n} port {p}", n, s, p)
+        PortTarget(f"{n} port {p}", n, s, _remote(env, s), p)
         for n, s in env.services_of(HostService).items()
         for p in s.private_ports
     ]
@@ -207,7 +223,7 @@ def _private_ports(env: Environment) -> list[PortTarget]:
 
 def _secret_files(env: Environment) -> list[FileTarget]:
     return [
-        FileTarget(f"{n} {f}", n, s, f)
+        FileTarget(f"{n} {f}", n, s, _remote(env, s), f)
         for n, s in env.services_of(HostService).items()
         for f in s.secret_files
     ]

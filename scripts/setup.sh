@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(redis-server redis-tools nginx-light postgresql postgresql-client prometheus openssl
   procps iproute2 python3-venv chromium poppler-utils fonts-dejavu-core wrk stress-ng nftables
   prometheus-alertmanager prometheus-redis-exporter prometheus-postgres-exporter
-  prometheus-node-exporter)
+  prometheus-node-exporter
+  qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs)  # the last line: opsproof testhost
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -43,6 +43,7 @@ from opsproof.config.values import (
     http_url,
     postgres_dsn,
     redis_url,
+    ssh_url,
 )
 
 
@@ -279,11 +280,49 @@ class DiskCheck(StrictModel):
     )
 
 
+def _default_known_hosts() -> Path:
+    return Path("~/.ssh/known_hosts").expanduser()
+
+
+class SshOptionsSpec(StrictModel):
+    """How opsproof logs in to a host: host keys are always checked against ``known_hosts``."""
+
+    known_hosts: FilePath = Field(
+        default_factory=_default_known_hosts,
+        description="the host's key must be in this file (default ~/.ssh/known_hosts); "
+        "an unknown or changed key is refused",
+    )
+    identity_file: FilePath | None = Field(
+        default=None, description="private key to log in with; default: the agent and ~/.ssh keys"
+    )
+    sudo: bool = Field(
+        default=False, description="run commands that change the host through sudo -n (no password)"
+    )
+    connect_timeout: PositiveDuration = Field(default=15.0, description="deadline for the login")
+
+
+class HostSpec(StrictModel):
+    """A machine opsproof reaches over SSH, one multiplexed connection per run."""
+
+    url: str = Field(description="ssh://user@host:port")
+    ssh: SshOptionsSpec = Field(default_factory=SshOptionsSpec)
+
+    @field_validator("url")
+    @classmethod
+    def _ssh_url(cls, url: str) -> str:
+        return ssh_url(url)
+
+
 class HostService(StrictModel):
     """A host, inspected through pytest-testinfra (``local://``, ``ssh://user@host``, ...)."""
 
     kind: Literal["host"]
     backend: str = Field(default="local://", description="a testinfra host spec")
+    host: str | None = Field(
+        default=None,
+        description="a name under hosts: inspected over opsproof's SSH connection instead of "
+        "backend",
+    )
     disks: list[DiskCheck] = Field(default_factory=lambda: [DiskCheck(path=Path("/"))])
     max_memory_used_percent: Number = Field(
         default=90.0, gt=0, le=100, description="memory in use (total - available) above this fails"
@@ -1065,6 +1104,9 @@ class Environment(StrictModel):
         description="endpoints come from the embedded reference stack, run as processes "
         "(reference) or as containers (reference-docker); opsproof run starts it if needed",
     )
+    hosts: dict[str, HostSpec] = Field(
+        default_factory=dict, description="machines reached over SSH, referenced by name"
+    )
     services: dict[str, Service]
     smoke: list[SmokeStep] = Field(default_factory=list)
     flows: list[FlowSpec] = Field(
@@ -1108,6 +1150,24 @@ class Environment(StrictModel):
             names.add(step.name)
         if problems:
             # a ValidationError keeps each problem's location, so the loader can point at its line
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
+    def _host_references_exist(self) -> "Environment":
+        problems = [
+            _located(
+                ("services", name, "host", "host"),  # the union tag, then the field
+                service.host,
+                f"{excerpt(service.host)} is not declared under hosts: (hosts: "
+                f"{listing(sorted(self.hosts)) or 'none declared'})",
+            )
+            for name, service in self.services.items()
+            if isinstance(service, HostService)
+            and service.host is not None
+            and service.host not in self.hosts
+        ]
+        if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
 

@@ -293,6 +293,19 @@ def postgres_dsn(dsn: str) -> str:
     return dsn
 
 
+def ssh_url(url: str) -> str:
+    """``ssh://user@host[:port]``: a user is required (no guessing from the runner's login) and
+    a password is refused (keys only)."""
+    parts = _split(url, ("ssh",), "ssh://deploy@db1.example.com:22")
+    if not parts.username:
+        raise ValueError("name the user: ssh://user@host:port")
+    if parts.password is not None:
+        raise ValueError("an ssh:// URL carries no password: use a key (ssh.identity_file)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("expected ssh://user@host:port, with no path or query")
+    return url
+
+
 def host_port(listen: str) -> str:
     """``host:port`` to listen on."""
     host, _, port = listen.rpartition(":")

@@ -1,7 +1,8 @@
 """Host probes through pytest-testinfra: disk and memory headroom, exposed ports, secret files.
 
 The host spec (``local://``, ``ssh://user@host``, ``docker://name``) picks testinfra's
-transport; the probes only run read-only commands and read files.
+transport, or, for a service naming a host under ``hosts:``, opsproof's own multiplexed SSH
+session (probes/remote_host.py); the probes only run read-only commands and read files.
 """
 
 import ipaddress
@@ -12,7 +13,8 @@ from typing import Any
 
 import testinfra
 
-from opsproof.config.models import DiskCheck, HostService
+from opsproof.config.models import DiskCheck, HostService, HostSpec
+from opsproof.probes.remote_host import remote_host
 from opsproof.probes.result import Figure, Observation
 from opsproof.probes.timing import timed
 from opsproof.support.redact import redact_url
@@ -23,14 +25,19 @@ _DF_TIMEOUT_S = 10
 _DF_LINE = re.compile(r"^(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+%\s+(.*)$")
 
 
-def _host_id(service: HostService) -> str:
-    return redact_url(service.backend)
+def _host_id(service: HostService, remote: HostSpec | None) -> str:
+    return remote.url if remote is not None else redact_url(service.backend)
 
 
-def _observe(target: str, probe: Callable[[Any], Observation], service: HostService) -> Observation:
+def _observe(
+    target: str,
+    probe: Callable[[Any], Observation],
+    service: HostService,
+    remote: HostSpec | None,
+) -> Observation:
     """Run ``probe`` on the host; a transport failure becomes a failed observation."""
     try:
-        return probe(testinfra.get_host(service.backend))
+        return probe(remote_host(remote) if remote else testinfra.get_host(service.backend))
     # Each transport (paramiko, docker, kubectl, ...) raises its own exception types.
     except Exception as exc:
         reason = f"{target}: cannot inspect the host: {one_line(str(exc)) or type(exc).__name__}"
@@ -38,9 +45,11 @@ def _observe(target: str, probe: Callable[[Any], Observation], service: HostServ
 
 
 @timed
-def disk_headroom(service: HostService, disk: DiskCheck) -> Observation:
+def disk_headroom(
+    service: HostService, disk: DiskCheck, remote: HostSpec | None = None
+) -> Observation:
     """The filesystem holding ``disk.path`` is used at most ``disk.max_used_percent``."""
-    target = f"{_host_id(service)} disk {disk.path}"
+    target = f"{_host_id(service, remote)} disk {disk.path}"
 
     def probe(host: Any) -> Observation:
         if not host.file(str(disk.path)).exists:
@@ -64,13 +73,13 @@ def disk_headroom(service: HostService, disk: DiskCheck) -> Observation:
             return Observation(False, target, f"{reason}; at most {allowed:g}% allowed", figures)
         return Observation(True, target, reason, figures)
 
-    return _observe(target, probe, service)
+    return _observe(target, probe, service, remote)
 
 
 @timed
-def memory_headroom(service: HostService) -> Observation:
+def memory_headroom(service: HostService, remote: HostSpec | None = None) -> Observation:
     """Memory in use (MemTotal - MemAvailable) is at most ``max_memory_used_percent``."""
-    target = f"{_host_id(service)} memory"
+    target = f"{_host_id(service, remote)} memory"
 
     def probe(host: Any) -> Observation:
         meminfo = host.file("/proc/meminfo")
@@ -91,16 +100,18 @@ def memory_headroom(service: HostService) -> Observation:
             return Observation(False, target, f"{reason}; at most {allowed:g}% allowed", figures)
         return Observation(True, target, reason, figures)
 
-    return _observe(target, probe, service)
+    return _observe(target, probe, service, remote)
 
 
 @timed
-def private_port_not_public(service: HostService, port: int) -> Observation:
+def private_port_not_public(
+    service: HostService, port: int, remote: HostSpec | None = None
+) -> Observation:
     """TCP ``port`` does not listen on all interfaces (``0.0.0.0`` or ``[::]``).
 
     Loopback only, a specific interface, or not listening at all passes, saying which.
     """
-    target = f"{_host_id(service)} tcp/{port}"
+    target = f"{_host_id(service, remote)} tcp/{port}"
 
     def probe(host: Any) -> Observation:
         specs = host.socket.get_listening_sockets()
@@ -115,16 +126,18 @@ def private_port_not_public(service: HostService, port: int) -> Observation:
         scope = "loopback only" if all(map(_is_loopback, addresses)) else "specific interfaces"
         return Observation(True, target, f"{target}: {scope} ({', '.join(addresses)})")
 
-    return _observe(target, probe, service)
+    return _observe(target, probe, service, remote)
 
 
 @timed
-def secret_file_private(service: HostService, path: Path) -> Observation:
+def secret_file_private(
+    service: HostService, path: Path, remote: HostSpec | None = None
+) -> Observation:
     """``path`` exists and is neither world-readable nor group- or world-writable.
 
     A symlink (as Kubernetes mounts secrets) is judged by the file it points to.
     """
-    target = f"{_host_id(service)} file {path}"
+    target = f"{_host_id(service, remote)} file {path}"
 
     def probe(host: Any) -> Observation:
         file = host.file(str(path))
@@ -151,7 +164,7 @@ def secret_file_private(service: HostService, path: Path) -> Observation:
             return Observation(False, target, reason, figures)
         return Observation(True, target, f"{target}: mode {mode:04o} ({owner})", figures)
 
-    return _observe(target, probe, service)
+    return _observe(target, probe, service, remote)
 
 
 def _tcp_address(spec: str, port: int) -> str | None:
