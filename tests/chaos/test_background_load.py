@@ -4,8 +4,9 @@ recovery, and what its users saw in each phase is a figure and, with a limit, a 
 Users here ask ``/health/deep`` (503 while Redis is down) and ``/health`` (always 200), so
 while Redis is killed about half their requests fail: "not all of them" (< 100%) holds and
 "none" (<= 0%) does not. The users are written in config, as weighted requests or as a flow of
-the environment, or (for the rest) as a Locust user class. Each experiment is a few seconds of load; the machine is shared, so
-the test judges by contrast (before against during), not by timings."""
+the environment, or (for the rest) as a Locust user class. Each experiment is a few seconds of
+load; the machine is shared, so the test judges by contrast (before against during), not by
+timings."""
 
 from collections.abc import Callable
 from pathlib import Path
