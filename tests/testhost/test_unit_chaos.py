@@ -6,6 +6,7 @@ unit's cgroup and MemoryMax goes back to its prior value; nothing is left on the
 from pathlib import Path
 
 from opsproof.faults.experiment import run_experiment
+from opsproof.faults.feasibility import plan_problems
 from opsproof.faults.unit_inverse import DEADMAN_PREFIX
 from opsproof.testhost.machine import GuestState
 from opsproof.transport.ssh import SshSession
@@ -174,3 +175,22 @@ def test_redis_under_a_cpu_quota_is_throttled_and_the_quota_put_back(
     members = root_session.run(["cat", f"/sys/fs/cgroup{procs}/cgroup.procs"]).text().split()
     assert len(members) == 1, f"stressors left in the unit's cgroup: {members}"
     _no_deadman_left(root_session)
+
+
+def test_a_unit_the_host_does_not_know_is_refused_before_the_run(
+    guest: GuestState, tmp_path: Path
+) -> None:
+    services = "ghost:\n  kind: process\n  runtime: {systemd: {unit: no-such.service, host: vm}}\n"
+    plan = (
+        "may_hit: [ghost]\nexperiments:\n"
+        "  - name: ghost killed\n    fault: {action: kill, service: ghost}\n"
+    )
+    config = tmp_path / "opsproof.yaml"
+    config.write_text(config_text(guest, services, plan))
+    _, environment = chaos_run(config, tmp_path)
+
+    [problem] = plan_problems("guest", environment, tmp_path)
+
+    assert problem.path == ("services", "ghost", "runtime", "systemd", "unit")
+    assert "no-such.service, which ssh://" in problem.message
+    assert "does not know (not-found)" in problem.message
