@@ -23,7 +23,7 @@ from opsproof.contract.pacing import Budget, Pacer
 from opsproof.contract.report import Outcome, outcome_of
 from opsproof.contract.targets import ApiTarget
 from opsproof.contract.wire import ApiCase, NoAnswer, Sent, Wire
-from opsproof.errors import ObservationError
+from opsproof.errors import ConfigError, ObservationError
 from opsproof.journeys.flow import FlowContext
 from opsproof.probes.result import Observation
 from opsproof.support.redact import Redactor
@@ -60,7 +60,7 @@ class ContractProbe:
         """Read the document; a problem fails the probe's one item instead of collection."""
         try:
             self._document = load_document(self.service, self.contract, self._context.base_dir)
-        except ObservationError as exc:
+        except (ObservationError, ConfigError) as exc:  # ConfigError: a ca_file unusable here
             self.problem = f"OpenAPI document: {exc}"
 
     def targets(self, access: bool) -> list[tuple[ApiTarget, str | None]]:
