@@ -71,5 +71,7 @@ def test_a_20s_budget_ends_within_22s(reference_stack: StackState, tmp_path: Pat
     assert elapsed - run.items_s < 10
     failed = {i: o.observation.reason for i, o in run.outcomes.items() if not o.observation.ok}
     assert failed == {}
-    assert all("stopped at its share of the budget" in o.observation.reason
-               for o in run.outcomes.values())  # fmt: skip
+    # the operations with parameters explored until their share ran out (those without have
+    # one distinct input: Hypothesis is done after it)
+    stopped = [i for i, o in run.outcomes.items() if "stopped at its share" in o.observation.reason]
+    assert len(stopped) >= 3, stopped
