@@ -50,7 +50,7 @@ class DrillPlan:
 
     def lines(self) -> list[str]:
         """The plan in words: what a dry run prints."""
-        stops = ", ".join(name for name, _ in self.stop) or "none"
+        stops = ", ".join(name for name, _ in self.stop)
         found = [
             f"drill on {self.environment}: lose and restore "
             + ", ".join(f"{s.source} ({s.kind}, {s.target.name})" for s in self.stores),
@@ -59,10 +59,13 @@ class DrillPlan:
             + (f"; flows {', '.join(f.name for f in self.flows)}" if self.flows else ""),
             "2. acknowledged writes start; back up each store; verify each backup on a scratch "
             "server (nothing is stopped unless they verify)",
-            f"3. ledger: the undo (put each data directory back, start stores, start {stops})",
-            f"4. stop {stops}, then the stores; move each data directory aside (never deleted)",
+            "3. ledger: the undo (put each data directory back, start the stores"
+            + (f", start {stops})" if stops else ")"),
+            f"4. stop {stops + ', then ' if stops else ''}the stores; move each data directory "
+            "aside (never deleted)",
             "5. restore each store from its backup and verify it against its fingerprint",
-            f"6. start {stops} in reverse order; the steady state must answer again",
+            (f"6. start {stops} in reverse order; " if stops else "6. ")
+            + "the steady state must answer again",
             "on any failure or interruption: original data put back, services started",
         ]
         return found

@@ -29,6 +29,11 @@ START_TIMEOUT = 60.0
 class RedisFacts:
     data_dir: Path
     dbfilename: str
+    aof: str
+    """Where an append-only server loads from instead of the RDB: its AOF directory (Redis 7),
+    or its AOF file (older); empty when appendonly is off."""
+    aof_name: str = ""
+    """The AOF's base name (``appendfilename``)."""
 
 
 def endpoint_of(store: StorePlan) -> Endpoint:
@@ -45,6 +50,7 @@ def redis_facts(store: StorePlan) -> RedisFacts:
             directory = str(client.config_get("dir")["dir"])
             dbfilename = str(client.config_get("dbfilename")["dbfilename"])
             config_file = str(client.info("server").get("config_file") or "")
+            aof, aof_name = _append_only(client)
     except (redis.RedisError, OSError, KeyError) as exc:
         raise SafetyError(
             f"{endpoint.target}: cannot ask where its data lives "
@@ -57,7 +63,38 @@ def redis_facts(store: StorePlan) -> RedisFacts:
             f"{endpoint.target}: its config file {config_file} is inside its data directory "
             f"{data_dir}, which the drill moves aside: keep the config file elsewhere"
         )
-    return RedisFacts(data_dir, dbfilename)
+    return RedisFacts(data_dir, dbfilename, aof, aof_name)
+
+
+def _append_only(client: redis.Redis) -> tuple[str, str]:
+    if client.config_get("appendonly").get("appendonly") != "yes":
+        return "", ""
+    name = str(client.config_get("appendfilename")["appendfilename"])
+    directory = client.config_get("appenddirname").get("appenddirname")  # Redis 7 and later
+    return (str(directory) if directory else name), name
+
+
+def _place(source: Path, target: Path, owner: os.stat_result) -> None:
+    shutil.copyfile(source, target)
+    os.chown(target, owner.st_uid, owner.st_gid)
+    target.chmod(0o600)
+
+
+def _as_append_only(facts: RedisFacts, rdb: Path, owner: os.stat_result) -> None:
+    """An append-only server ignores the RDB: the backup becomes its AOF's base — the base file
+    of a one-line manifest in the AOF directory (Redis 7's multi-part AOF), or the AOF file
+    itself (an RDB preamble, which older servers read as such)."""
+    if facts.aof == facts.aof_name:
+        _place(rdb, facts.data_dir / facts.aof, owner)
+        return
+    directory = facts.data_dir / facts.aof
+    directory.mkdir(mode=0o755)
+    os.chown(directory, owner.st_uid, owner.st_gid)
+    base = f"{facts.aof_name}.1.base.rdb"
+    _place(rdb, directory / base, owner)
+    manifest = directory / f"{facts.aof_name}.manifest"
+    manifest.write_text(f"file {base} seq 1 type b\n")
+    os.chown(manifest, owner.st_uid, owner.st_gid)
 
 
 def persist(store: StorePlan) -> None:
@@ -76,12 +113,12 @@ def persist(store: StorePlan) -> None:
 def restore_redis(
     store: StorePlan, facts: RedisFacts, home: LocalDataDir, backup: RedisBackup, timeout: float
 ) -> Endpoint:
-    """The RDB copied in with the directory's owner, the server started and loaded."""
-    target = facts.data_dir / facts.dbfilename
+    """The RDB copied in with the directory's owner (as the AOF's base too when the server
+    is append-only), the server started and loaded."""
     owner = home.path.stat()
-    shutil.copyfile(backup.rdb, target)
-    os.chown(target, owner.st_uid, owner.st_gid)
-    target.chmod(0o600)
+    _place(backup.rdb, facts.data_dir / facts.dbfilename, owner)
+    if facts.aof:
+        _as_append_only(facts, backup.rdb, owner)
     runtime = ProcessRuntime(store.target)
     runtime.start(min(timeout, START_TIMEOUT))
     endpoint = endpoint_of(store)

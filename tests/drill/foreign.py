@@ -187,10 +187,12 @@ def _stop_pid_file(path: Path, sig: signal.Signals) -> None:
 
 
 @pytest.fixture
-def foreign() -> Iterator[Foreign]:
+def foreign(request: pytest.FixtureRequest) -> Iterator[Foreign]:
     """Started and stopped here, never by opsproof; data in a directory the ``postgres`` user
-    can reach. Stops whatever runs on either data directory at the end (the original or a
-    restore) and removes everything."""
+    can reach; Redis append-only when the test's parameter says ``"appendonly"``. Stops
+    whatever runs on either data directory at the end (the original or a restore) and removes
+    everything."""
+    appendonly = "yes" if getattr(request, "param", "") == "appendonly" else "no"
     root = Path(tempfile.mkdtemp(prefix="opsproof-drill-foreign-"))
     root.chmod(0o711)
     redis_port, pg_port, app_port = free_ports(3)
@@ -207,7 +209,8 @@ def foreign() -> Iterator[Foreign]:
     shutil.chown(pg_log, OS_USER, OS_USER)
     (root / "redis.conf").write_text(
         f"bind 127.0.0.1\nport {redis_port}\ndir {redis_data}\ndbfilename dump.rdb\n"
-        f"pidfile {root}/redis.pid\nsave 60 1\nappendonly no\nlogfile {root}/redis.log\n"
+        f"pidfile {root}/redis.pid\nsave 60 1\nappendonly {appendonly}\n"
+        f"logfile {root}/redis.log\n"
     )
     (root / "app.py").write_text(APP)
     foreign = Foreign(
@@ -306,7 +309,7 @@ def run_dr(foreign: Foreign, config: Path, *args: str) -> list[str]:
     return [
         sys.executable, "-m", "opsproof.cli", "run", "dr", "--env", "foreign",
         "--config", str(config), "--state-dir", str(foreign.state_dir),
-        "--reports-dir", str(foreign.root / "reports"), "-k", "drill", *args,
+        "--reports-dir", str(foreign.root / "reports"), "-k", "test_dr_drill", *args,
     ]  # fmt: skip
 
 

@@ -35,7 +35,7 @@ def judge(record: DrillRecord, failure: str) -> Observation:
     missed = [o.system for o in record.objectives if not (o.rto_met() and o.rpo_met())]
     problems = [failure] if failure else []
     problems += [f"{r.system} {r.check}: {r.actual}" for r in failed]
-    if missed:
+    if missed and not failure:  # a drill that failed recovered nothing to time
         problems.append(f"objectives missed for {', '.join(missed)}")
     if problems:
         return Observation(
