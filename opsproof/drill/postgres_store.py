@@ -25,6 +25,7 @@ from opsproof.backup.tools import postgres_tool
 from opsproof.config.models import PostgresService
 from opsproof.drill.plan import StorePlan
 from opsproof.errors import BackupError, SafetyError
+from opsproof.faults.data_inverse import PRIVATE_PREFIX
 from opsproof.runtimes import ProcessRuntime
 from opsproof.runtimes.data import LocalDataDir
 from opsproof.support.ports import free_ports
@@ -143,7 +144,7 @@ def _copy_configuration(home: LocalDataDir) -> list[str]:
 def restore_server(facts: PostgresFacts, home: LocalDataDir, timeout: float) -> Iterator[Database]:
     """A new cluster in ``home`` with the original's configuration, served privately for the
     restore; a superuser connection to it. Stopped (fast shutdown) when the block ends."""
-    private = Path(tempfile.mkdtemp(prefix="opsproof-drill-pg-"))
+    private = Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX))
     owner = home.path.stat()
     os.chown(private, owner.st_uid, owner.st_gid)
     log = private / "restore.log"

@@ -6,8 +6,10 @@ runtime, and a PostgreSQL server the restore started on it), puts the original b
 the ledger's next steps start the services again. Plain data and idempotent, like every step.
 """
 
+import shutil
 import signal
 from contextlib import suppress
+from pathlib import Path
 from typing import Literal
 
 import psutil
@@ -20,6 +22,10 @@ from opsproof.support.waiting import poll_until
 
 STOP_TIMEOUT = 30.0
 POSTMASTER_PID = "postmaster.pid"
+SOCKET_DIR_LINE = 4
+"""postmaster.pid's fifth line: the server's first Unix socket directory."""
+PRIVATE_PREFIX = "opsproof-drill-pg-"
+"""The name the drill's restore server's private directory starts with."""
 
 
 class PutBackData(BaseModel):
@@ -47,9 +53,11 @@ class PutBackData(BaseModel):
 
 def stop_postmaster(home: LocalDataDir) -> None:
     """Fast shutdown (SIGINT) of a PostgreSQL server running on the restored directory, and
-    SIGKILL after ``STOP_TIMEOUT``: what it holds is only the drill's restore."""
+    SIGKILL after ``STOP_TIMEOUT``: what it holds is only the drill's restore. The private
+    socket directory of the drill's restore server goes with it."""
     try:
-        pid = int((home.path / POSTMASTER_PID).read_text().split()[0])
+        lines = (home.path / POSTMASTER_PID).read_text().splitlines()
+        pid = int(lines[0])
         server = psutil.Process(pid)
         if server.cwd() != str(home.path):  # a stale file, its PID since given to another
             return
@@ -62,6 +70,9 @@ def stop_postmaster(home: LocalDataDir) -> None:
             server.kill()
         if not poll_until(lambda: not server.is_running() or _zombie(server), STOP_TIMEOUT):
             raise RevertFailed(f"postgres pid {pid} on {home.where} does not stop")
+    sockets = Path(lines[SOCKET_DIR_LINE]) if len(lines) > SOCKET_DIR_LINE else None
+    if sockets is not None and sockets.name.startswith(PRIVATE_PREFIX):
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _zombie(proc: psutil.Process) -> bool:

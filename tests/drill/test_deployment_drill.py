@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,7 @@ def test_the_data_is_put_back_after_the_runner_is_killed(foreign: Foreign, undoe
     wait_for(lambda: not ledger.open_faults(), RUN_TIMEOUT, "the undo done")
     wait_for(foreign.healthy, 60, "the app healthy again")
     assert {r.by for r in ledger.records() if r.record == "revert"} == {undoer}
+    assert not list(Path(tempfile.gettempdir()).glob("opsproof-drill-pg-*"))  # its private dir
     assert writes.missing() == ([], [])
     _seeds_present(foreign)
     assert not _asides(foreign)
