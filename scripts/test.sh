@@ -8,4 +8,4 @@ bash scripts/setup.sh
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports  # the layers of docs/architecture.md, written as contracts in pyproject.toml
-exec .venv/bin/python -m pytest tests "$@"
+exec .venv/bin/python -m pytest tests --durations=30 "$@"  # the slowest tests, to keep CI well under 30 min

@@ -2,12 +2,13 @@
 other plugins write (junit.xml, allure-results/). None keeps state."""
 
 import json
+import re
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
 from opsproof.evidence import formatting
-from opsproof.evidence.model import CheckRecord, RunRecord
+from opsproof.evidence.model import CheckRecord, FigureRecord, RunRecord
 from opsproof.support.redact import Redactor
 
 RUN = TypeAdapter(RunRecord)
@@ -73,6 +74,7 @@ def _sections(run: RunRecord) -> list[str]:
         lines += ["", "## Inconclusive: ran, but proved nothing", ""]
         lines += [f"- **{_cell(c.id)}**: {_cell(c.reason)}" for c in inconclusive]
     lines += _experiment_table(run)
+    lines += _load_phase_table(run)
     for drill in run.drills:
         lines += ["", f"## DR drill: {_cell(drill.scenario)}", "",
                   "| system | RTO target | RTO achieved | RPO target | RPO achieved |",
@@ -140,6 +142,45 @@ def _experiment_table(run: RunRecord) -> list[str]:
             ]
         lines.append(f"| {_cell(e.name)} | {_cell(e.fault)} | {' | '.join(cells)} | {e.verdict} |")
     return lines
+
+
+LOAD_PHASES = ("before", "during", "recovering", "after")
+"""The phases of an experiment's background load, in order (``load.PHASE.*`` figures)."""
+
+
+def _load_phase_table(run: RunRecord) -> list[str]:
+    """What users under an experiment's background load saw, phase by phase, with the limits
+    that judged it: the figures ``load.PHASE.requests|error_rate|p95_ms`` of its item."""
+    rows = []
+    for check in run.checks:
+        figures = {f.name: f for f in check.figures if f.name.startswith("load.")}
+        for phase in LOAD_PHASES:
+            seconds = figures.get(f"load.{phase}.seconds")
+            if f"load.{phase}.requests" not in figures or (seconds and seconds.value == 0):
+                continue  # a phase shorter than a whole second judged nothing: no row of zeros
+            cells = [_phase_cell(figures.get(f"load.{phase}.{name}"), name)
+                     for name in ("requests", "error_rate", "p95_ms")]  # fmt: skip
+            rows.append(f"| {_cell(check.id)} | {phase} | {' | '.join(cells)} |")
+    if not rows:
+        return []
+    return ["", "## Users under load during chaos", "",
+            "| experiment | phase | requests | error rate | p95 |", "|---|---|---|---|---|",
+            *rows]  # fmt: skip
+
+
+def _phase_cell(record: FigureRecord | None, name: str) -> str:
+    """A phase's figure as it reads (``9.3%``, ``105 ms``), with its limit when one judged it."""
+    if record is None or not isinstance(record.value, int | float):
+        return "—"
+    value = record.value
+    text = {"error_rate": f"{value:.1%}", "p95_ms": f"{value:.0f} ms"}.get(name, f"{value:g}")
+    if record.target:
+        operator, _, number = record.target.partition(" ")
+        limit = record.target
+        if name == "error_rate" and re.fullmatch(r"\d+(\.\d+)?", number):
+            limit = f"{operator} {float(number):.1%}"
+        text += f" (limit {limit}{' ms' if name == 'p95_ms' else ''})"
+    return text
 
 
 def render_markdown(run: RunRecord) -> str:

@@ -38,10 +38,30 @@ def webapp_values(values: dict[str, str]) -> dict[str, str]:
     }
 
 
+FIXTURE_CONTAINERS = {
+    f"opsproof-{name}": name for name in ("api", "worker", "redis", "postgres", "nginx")
+}
+"""The fixture compose file's container_name of each component."""
+WEBAPP_CONTAINERS = {"shop-web-1": "api", "shop-worker-1": "worker", "shop-cache-1": "redis",
+                     "shop-db-1": "postgres", "shop-nginx-1": "nginx"}  # fmt: skip
+"""compose's <project>-<service>-1 names in the web app's file, and the component each is."""
+
+
+def confirm_containers(config: Path, guessed: dict[str, str], values: dict[str, str]) -> None:
+    """What a user does with each ``GUESS: confirm the container name``: writes the name
+    ``docker ps`` shows (here the session stack's, not the compose file's)."""
+    text = config.read_text()
+    for guess, component in guessed.items():
+        text = text.replace(
+            f"container: {guess}}}", f"container: {values[component + '.container']}}}"
+        )
+    config.write_text(text)
+
+
 @pytest.mark.parametrize(
-    ("compose", "fill", "http"),
-    [(FIXTURE_COMPOSE, fixture_values, ["api", "nginx"]),
-     (WEBAPP_COMPOSE, webapp_values, ["web", "nginx"])],
+    ("compose", "fill", "containers", "http"),
+    [(FIXTURE_COMPOSE, fixture_values, FIXTURE_CONTAINERS, ["api", "nginx"]),
+     (WEBAPP_COMPOSE, webapp_values, WEBAPP_CONTAINERS, ["web", "nginx"])],
     ids=["fixture", "webapp"],
 )  # fmt: skip
 def test_the_generated_config_passes_check_and_gate(
@@ -49,9 +69,11 @@ def test_the_generated_config_passes_check_and_gate(
     tmp_path: Path,
     compose: Path,
     fill: Callable[[dict[str, str]], dict[str, str]],
+    containers: dict[str, str],
     http: list[str],
 ) -> None:
     config = generate(compose, tmp_path / "opsproof.yaml")
+    confirm_containers(config, containers, docker_stack.values)
     values = fill(docker_stack.values)
     check = ["config", "check", "--config", str(config), "--state-dir", str(tmp_path / "state")]
 
@@ -98,12 +120,7 @@ def test_the_starter_chaos_plan_is_checked_then_runs_once_opted_in(
     assert refused.returncode == 2
     (line,) = refused.stdout.splitlines()
     assert "services.redis.runtime.docker.container: no container 'opsproof-redis'" in line
-    for name in ("redis", "postgres", "api", "nginx"):
-        text = text.replace(
-            f"container: opsproof-{name}}}",
-            f"container: {docker_stack.values[f'{name}.container']}}}",
-        )
-    config.write_text(text)
+    confirm_containers(config, FIXTURE_CONTAINERS, docker_stack.values)
     checked = opsproof(*check, env=values)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from opsproof.evidence.catalogue import load_catalogue
 from opsproof.evidence.experiment_chart import experiment_timeline
 from opsproof.evidence.html import ReportContext, render_html
-from opsproof.evidence.model import RunRecord
+from opsproof.evidence.model import CheckRecord, FigureRecord, RunRecord
 from opsproof.evidence.properties import EXPERIMENT
 from opsproof.evidence.records import ExperimentRecord
 from opsproof.evidence.writers import render_markdown
@@ -107,3 +107,35 @@ def test_a_hand_made_record_is_not_read_as_not_injected_or_as_no_outage() -> Non
 
 def test_the_record_travels_whole_as_a_junit_and_allure_property() -> None:
     assert EXPERIMENT.validate_json(EXPERIMENT.dump_json(KILLED)) == KILLED
+
+
+def test_the_summary_shows_what_users_under_load_saw_phase_by_phase() -> None:
+    figures = [
+        FigureRecord("load.before.requests", 978, "", ">= 10"),
+        FigureRecord("load.before.error_rate", 0.0, "", "== 0"),
+        FigureRecord("load.before.p95_ms", 89.6, "ms"),
+        FigureRecord("load.during.requests", 665),
+        FigureRecord("load.during.error_rate", 0.093233, "", "<= 0.3"),
+        FigureRecord("load.during.p95_ms", 105.3, "ms"),
+        FigureRecord("load.after.requests", 579),
+        FigureRecord("load.after.error_rate", 0.0, "", "<= 0.01"),
+        FigureRecord("load.after.p95_ms", 142.6, "ms", "< 500"),
+        FigureRecord("load.recovering.seconds", 0, "s"),
+        FigureRecord("load.recovering.requests", 0),
+    ]
+    item = CheckRecord(
+        id="chaos/test_experiments.py::test_experiment[redis killed under load]",
+        verdict="passed", duration_s=15.1, figures=figures,
+    )  # fmt: skip
+    markdown = render_markdown(replace(run_of(KILLED), checks=[item]))
+    start = markdown.index("## Users under load during chaos")
+    table = markdown[start : markdown.index("\n\n", start + 40)]
+    assert "| experiment | phase | requests | error rate | p95 |" in table
+    assert "| during | 665 | 9.3% (limit <= 30.0%) | 105 ms |" in table
+    assert "| after | 579 | 0.0% (limit <= 1.0%) | 143 ms (limit < 500 ms) |" in table
+    assert "| before | 978 (limit >= 10) | 0.0% (limit == 0.0%) | 90 ms |" in table
+    assert "recovering" not in table  # no whole second in it: no row, not a row of zeros
+
+
+def test_a_summary_without_background_load_has_no_load_table() -> None:
+    assert "Users under load" not in render_markdown(run_of(KILLED, NOT_INJECTED))
