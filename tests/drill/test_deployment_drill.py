@@ -140,6 +140,12 @@ def test_a_failed_restore_puts_the_original_data_back(foreign: Foreign, sabotage
         assert "changed since it was verified (sha256 differs)" in output
     assert outcomes["roll back"] == outcomes["healthy after roll back"] == "ok"
     assert "rolled back" in drill["issues"][0]["description"]
+    [run_dir] = (foreign.root / "reports").iterdir()
+    protocol = subprocess.run(
+        ["pdftotext", "-layout", str(run_dir / "report.pdf"), "-"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "rolled back: original data put back, services healthy" in " ".join(protocol.split())
     assert foreign.healthy()
     assert writes.missing() == ([], [])
     assert len(writes.postgres) > 0 and len(writes.redis) > 0
