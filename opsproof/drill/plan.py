@@ -54,6 +54,10 @@ class DrillPlan:
         found = [
             f"drill on {self.environment}: lose and restore "
             + ", ".join(f"{s.source} ({s.kind}, {s.target.name})" for s in self.stores),
+            "data directories (moved aside): "
+            + "; ".join(
+                f"{s.source} {s.data_dir or 'as the server reports it'}" for s in self.stores
+            ),
             "1. steady state: gate probes of "
             + (", ".join(self.ready) or "none")
             + (f"; flows {', '.join(f.name for f in self.flows)}" if self.flows else ""),

@@ -114,6 +114,7 @@ def test_the_plan_lists_what_the_drill_will_do(tmp_path: Path) -> None:
     lines = plan.lines()
     assert lines[0] == "drill on staging: lose and restore db (postgres, db), cache (redis, cache)"
     assert "4. stop api, then the stores; move each data directory aside (never deleted)" in lines
+    assert lines[1] == "data directories (moved aside): db /pg/data; cache as the server reports it"
 
 
 def test_a_store_in_a_container_is_refused_with_the_reason(tmp_path: Path) -> None:
