@@ -1128,6 +1128,35 @@ class BackupSource(StrictModel):
         default=None, description="recovery time objective; slo.rto"
     )
     rpo: Duration | None = Field(default=None, description="recovery point objective; slo.rpo")
+    data_dir: FilePath | None = Field(
+        default=None,
+        description="the drill: the directory the server keeps its data in, as its runtime "
+        "sees it; default: asked from the server (CONFIG GET dir, SHOW data_directory)",
+    )
+
+
+class DrillScenarioSpec(StrictModel):
+    """The DR drill on this deployment: which stores are lost, which services stop while they
+    are restored, and what must answer afterwards."""
+
+    lost: list[str] = Field(
+        default_factory=list,
+        description="backup sources whose data is lost (moved aside, never deleted) and "
+        "restored; default: every source",
+    )
+    stop: list[str] = Field(
+        default_factory=list,
+        description="services that use the stores, stopped first in this order and started "
+        "again in the reverse order once the stores are restored",
+    )
+    ready: list[str] | None = Field(
+        default=None,
+        description="services whose gate probes must pass before and after; default: the "
+        "stopped services and the stores",
+    )
+    flows: list[str] = Field(
+        default_factory=list, description="flows (declared under flows) that must pass after"
+    )
 
 
 class BackupArtifacts(StrictModel):
@@ -1167,7 +1196,11 @@ class BackupConfig(StrictModel):
     artifacts: dict[str, BackupArtifacts] = Field(default_factory=dict)
     drill: Permission = Field(
         default="forbidden",
-        description="allowed: the DR drill may wipe and restore the data (reference stack only)",
+        description="allowed: the DR drill may stop the services, move the data aside and "
+        "restore it (the reference stack, or a deployment with a scenario)",
+    )
+    scenario: DrillScenarioSpec | None = Field(
+        default=None, description="the drill on this deployment; the reference stack has its own"
     )
     timeout: PositiveDuration = Field(
         default=1800.0, description="deadline for each backup or restore"
@@ -1245,6 +1278,11 @@ class Environment(StrictModel):
     """One deployment (staging, production, reference) and everything the suites verify on it."""
 
     description: str = Field(default="", description="the system's description in OSCAL")
+    production: bool = Field(
+        default=False,
+        description="true marks production: what could change it is refused (an api_contract's "
+        "allow_methods) or needs more (a DR drill also needs --i-understand-this-is-production)",
+    )
     stack: Literal["reference", "reference-docker"] | None = Field(
         default=None,
         description="endpoints come from the embedded reference stack, run as processes "
@@ -1272,11 +1310,6 @@ class Environment(StrictModel):
     )
     monitoring: MonitoringConfig | None = Field(
         default=None, description="Prometheus and Alertmanager checks and alerts in experiments"
-    )
-    production: bool = Field(
-        default=False,
-        description="true marks production: what could change it is refused (an api_contract's "
-        "allow_methods)",
     )
 
     @model_validator(mode="after")
@@ -1393,6 +1426,16 @@ class Environment(StrictModel):
                 problems.append(
                     _located(("backup", "artifacts", name, "source"), artifacts.source, message)
                 )
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
+    def _drill_references_exist(self) -> "Environment":
+        scenario = self.backup.scenario if self.backup else None
+        if scenario is None or self.backup is None:
+            return self
+        problems = _scenario_problems(self, self.backup, scenario)
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
@@ -1523,6 +1566,47 @@ def _variables_used(step: FlowStepSpec) -> set[str]:
     poll = step.poll.model_dump() if step.poll else None
     used = (step.request.model_dump(), step.expect.model_dump(), poll)
     return set(_VARIABLE.findall(json.dumps(used, default=str)))
+
+
+def _scenario_problems(
+    env: "Environment", backup: BackupConfig, scenario: DrillScenarioSpec
+) -> list[InitErrorDetails]:
+    """Names the drill scenario uses that do not exist here, and, where the drill is allowed,
+    services it must stop and start again without a runtime that can do both."""
+    at = ("backup", "scenario")
+    named: list[tuple[str, list[str], list[str], str]] = [
+        ("lost", scenario.lost, sorted(backup.sources), "a backup source"),
+        ("stop", scenario.stop, sorted(env.services), "a service"),
+        ("ready", scenario.ready or [], sorted(env.services), "a service"),
+        ("flows", scenario.flows, [flow.name for flow in env.flows], "a flow"),
+    ]
+    problems: list[InitErrorDetails] = []
+    for key, names, choices, what in named:
+        for index, name in enumerate(names):
+            if name not in choices:
+                message = (
+                    f"{excerpt(name)} is not {what} here{did_you_mean(name, choices)} "
+                    f"({listing(choices) or 'none declared'})"
+                )
+                problems.append(_located((*at, key, index), name, message))
+    if backup.drill != "allowed":
+        return problems
+    acted_on = [
+        ("lost", index, backup.sources[name].service)
+        for index, name in enumerate(scenario.lost or sorted(backup.sources))
+        if name in backup.sources
+    ] + [("stop", index, name) for index, name in enumerate(scenario.stop) if name in env.services]
+    for key, index, service in acted_on:
+        runtime = getattr(env.services[service], "runtime", None)
+        process = runtime.process if runtime else None
+        if runtime is None or (process is not None and not (process.start or process.component)):
+            message = (
+                f"services.{service} declares no runtime that can start it again; the drill "
+                "stops and starts it: add runtime: {process: {pid_file: PATH, start: [COMMAND]}}"
+            )
+            loc = (*at, key, index) if scenario.lost or key == "stop" else (*at,)
+            problems.append(_located(loc, service, message))
+    return problems
 
 
 def _located(loc: tuple[str | int, ...], value: str, message: str) -> InitErrorDetails:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsproof.faults import cgroups, nft
 from opsproof.faults.container_inverse import DockerInverseStep
+from opsproof.faults.data_inverse import PutBackData
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
 
 START_TIMEOUT = 30.0
@@ -166,6 +167,7 @@ InverseStep = Annotated[
     | DeleteRules
     | KillHelper
     | RemoveFile
+    | PutBackData
     | DockerInverseStep,
     Field(discriminator="op"),
 ]
