@@ -1,4 +1,5 @@
-"""``opsproof revert``: undo, by hand, every fault the ledger still lists as open."""
+"""``opsproof revert``: undo, by hand, every fault the ledger still lists as open (a chaos
+experiment's, or a DR drill's data moved aside)."""
 
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ from opsproof.runtimes.launched import default_state_dir
 )
 @click.option("--dry-run", is_flag=True, help="List the open faults and their undo; touch nothing.")
 def revert(state_dir: Path | None, dry_run: bool) -> None:
-    """Revert every fault left open by a chaos run (one that crashed, or whose watchdog died).
+    """Revert every fault left open by a chaos run or a DR drill (one that crashed, or whose
+    watchdog died): a drill's data moved aside is put back and its services started.
 
     Each fault's inverse operations were written to the ledger before it was injected, so no
     config is needed. Exit status 0 when nothing is left open, 1 when a revert failed.

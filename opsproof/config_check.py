@@ -4,7 +4,8 @@ Without an environment every environment is checked as written, without reading 
 what a pre-commit hook or a CI lint can tell on any machine. With one, that environment is
 loaded as a run loads it (variables and the recorded reference stack filled in) and, when it
 allows chaos, its plan is checked for faults this machine could not undo, as the chaos suite
-does before it starts: that part depends on the machine, so it needs an environment.
+does before it starts, and an allowed DR drill for stores its runtime cannot move aside: that
+part depends on the machine, so it needs an environment.
 """
 
 from collections.abc import Callable
@@ -74,6 +75,11 @@ def _check_environment(
         from opsproof.faults.feasibility import check_chaos_plan
 
         _collect(result, lambda: check_chaos_plan(loaded, state_dir))
+    backup = loaded.environment.backup
+    if backup is not None and backup.drill == "allowed" and backup.scenario is not None:
+        from opsproof.drill.plan import plan_of
+
+        _collect(result, lambda: plan_of(name, loaded.environment, state_dir))
 
 
 def _recorded(state_dir: Path) -> Callable[[], StackState | None]:

@@ -26,7 +26,8 @@ This module imports nothing of opsproof, so every layer can raise and catch thes
     │   ├── FetchError              an HTTP(S) request: no complete, acceptable answer
     │   ├── UndecodableBody         a body that does not decode as its Content-Encoding says
     │   ├── ApiError                Prometheus or Alertmanager answered no success
-    │   └── Unanswered              a Redis, PostgreSQL or Prometheus probe's query failed
+    │   ├── Unanswered              a Redis, PostgreSQL or Prometheus probe's query failed
+    │   └── UnusableApiDocument     an OpenAPI document that cannot be read, parsed or used
     ├── EvidenceError               a run's evidence cannot be used as asked
     │   ├── UnverifiableError       no readable manifest to verify against
     │   ├── SigningError            a signing or public key file cannot be used
@@ -35,6 +36,9 @@ This module imports nothing of opsproof, so every layer can raise and catch thes
     └── RequestFailed               a config scenario's request judged failed: its kind and why
 
 The observation errors are siblings: code that catches one never catches another by accident.
+
+One class is not an error and stands outside the tree: :class:`BudgetSpent`, the signal that
+ends an API contract probe's Hypothesis run when its time is up.
 """
 
 
@@ -143,6 +147,19 @@ class ApiError(ObservationError):
 
 class Unanswered(ObservationError):
     """Connecting or querying failed; carries the reason already worded."""
+
+
+class UnusableApiDocument(ObservationError):
+    """An API contract probe's OpenAPI document cannot be fetched, read, parsed or used by
+    Schemathesis; the message says why, in one line."""
+
+
+class BudgetSpent(BaseException):
+    """Not an error: an API contract probe's time share ran out inside a Hypothesis run.
+
+    Hypothesis treats every ``Exception`` a test raises as a failure to shrink and replay; a
+    ``BaseException`` ends the run at once (Schemathesis's own engine stops it with
+    ``KeyboardInterrupt``). Raised and caught by ``opsproof.contract.explore`` only."""
 
 
 class EvidenceError(OpsproofError):

@@ -16,6 +16,7 @@ import pytest
 from opsproof.backup.targets import BACKUP_FIXTURES
 from opsproof.config.loader import LoadedEnvironment, load_environment
 from opsproof.config.models import Convergence
+from opsproof.contract.targets import CONTRACT_FIXTURES
 from opsproof.errors import ConfigError, OpsproofError
 from opsproof.evidence.bundle import ALLURE_RESULTS, JUNIT
 from opsproof.evidence.catalogue import Catalogue, load_catalogue
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 pytest_plugins = [
     "opsproof.suite_plugins.chaos",
+    "opsproof.suite_plugins.contract",
     "opsproof.suite_plugins.dr",
     "opsproof.suite_plugins.load",
 ]
@@ -86,8 +88,9 @@ class EvidenceMarks:
 
 
 MARKS_KEY = pytest.StashKey[EvidenceMarks]()
-JUDGED_ONCE = frozenset({"dr_session", *BACKUP_FIXTURES})
-"""Fixtures of the items that judge a backup (``verify`` does not retry them)."""
+JUDGED_ONCE = frozenset({"dr_session", *BACKUP_FIXTURES, *CONTRACT_FIXTURES})
+"""Fixtures of the items that judge a backup or explore an API (``verify`` does not retry
+them)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -363,7 +366,8 @@ def verify(request: pytest.FixtureRequest, ops_environment: LoadedEnvironment) -
     """``verify(lambda: probe(...))``: retry until convergence, record figures, fail with reason.
 
     An item that judges a backup judges once: a comparison with a backup is a fact, retrying
-    until a convergence deadline (as the gate does after a deploy) cannot change it."""
+    until a convergence deadline (as the gate does after a deploy) cannot change it. So does an
+    API contract item: its exploration is bounded by a budget a retry would spend again."""
     if JUDGED_ONCE & set(request.fixturenames):
         return Verifier(request.node, Convergence())
     return Verifier(request.node, ops_environment.environment.convergence)

@@ -59,6 +59,9 @@ def pytest_command(request: RunRequest) -> list[str]:
         # no suite uses it, and it imports hypothesis for its summary: the largest part of the
         # work left after a Ctrl-C (assertion-rewritten on every run without bytecode caching)
         "-p", "no:hypothesispytest",
+        # Schemathesis's plugin serves its own decorators; the API contract items use it as a
+        # library, imported only when an environment declares api_contract
+        "-p", "no:schemathesis",
     ]  # fmt: skip
     if request.reports_dir is not None:
         command += ["--reports-dir", str(request.reports_dir)]

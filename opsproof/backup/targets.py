@@ -75,6 +75,8 @@ class DrillTarget:
     targets: Targets
     allowed: bool
     reference: bool
+    scenario: bool
+    """The environment describes a drill of its own deployment (``backup.scenario``)."""
 
 
 def _backup(env: Environment) -> BackupConfig:
@@ -150,7 +152,8 @@ def artifact_sets(env: Environment) -> list[ArtifactTarget]:
 
 
 def drill(env: Environment) -> list[DrillTarget]:
-    """One drill over the reference stack's Redis and PostgreSQL, when a backup block exists."""
+    """One drill, when a backup block exists: of the reference stack, or of the deployment its
+    scenario describes."""
     if env.backup is None:
         return []
     by_kind: dict[str, tuple[float, float]] = {}
@@ -160,7 +163,9 @@ def drill(env: Environment) -> list[DrillTarget]:
     service = (env.slo.rto or UNSET_TARGET, env.slo.rpo or UNSET_TARGET)
     targets = Targets(by_kind.get("redis", service), by_kind.get("postgres", service), service)
     allowed, reference = env.backup.drill == "allowed", env.stack == "reference"
-    return [DrillTarget("reference stack", targets, allowed, reference)]
+    scenario = env.backup.scenario is not None
+    name = "reference stack" if reference or not scenario else "deployment"
+    return [DrillTarget(name, targets, allowed, reference, scenario)]
 
 
 class Identified(Protocol):

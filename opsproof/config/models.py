@@ -7,7 +7,7 @@ silently ignored setting. Field docs are user documentation: the loader quotes t
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -188,6 +188,11 @@ class HttpService(ServiceBase):
         default_factory=dict, description="sent with every request; values are treated as secrets"
     )
     max_body: MaxBody = ByteSize(DEFAULT_MAX_BODY)
+    api_contract: "ApiContractSpec | None" = Field(
+        default=None,
+        description="probe every operation of its OpenAPI document with generated inputs "
+        "(docs/contract.md)",
+    )
 
     @field_validator("url")
     @classmethod
@@ -672,6 +677,147 @@ class FlowSpec(StrictModel):
         return steps
 
 
+HttpMethod = Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+ApiCheck = Literal[
+    "server_error", "response_schema", "status_code", "content_type", "auth_required",
+    "response_time",
+]  # fmt: skip
+API_CHECKS: tuple[ApiCheck, ...] = get_args(ApiCheck)
+SAFE_METHODS: tuple[HttpMethod, ...] = ("GET", "HEAD", "OPTIONS")
+"""The methods an API contract probe calls unless ``allow_methods`` opts in to more."""
+
+
+class ApiOperationsSpec(StrictModel):
+    """Operations of the OpenAPI document: one matches when it matches every key given here
+    (a key with several values matches any of them)."""
+
+    paths: list[str] = Field(
+        default_factory=list,
+        description="path templates as documented (/items/{id}); * matches any run of "
+        "characters (/admin/*)",
+    )
+    methods: list[HttpMethod] = Field(default_factory=list, description="GET, POST, ...")
+    tags: list[str] = Field(default_factory=list, description="the operation's OpenAPI tags")
+
+    @field_validator("paths")
+    @classmethod
+    def _templates(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith(("/", "*")):
+                raise ValueError(
+                    f"{excerpt(path)} is not a path: write it as documented, from its / "
+                    "(/items/{id}, /admin/*)"
+                )
+        return paths
+
+    @model_validator(mode="after")
+    def _some_key(self) -> "ApiOperationsSpec":
+        if not (self.paths or self.methods or self.tags):
+            raise ValueError("name paths, methods or tags to match, or remove the key")
+        return self
+
+
+class ApiAuthSpec(StrictModel):
+    """The probe's credentials: headers, filled in from what token steps captured."""
+
+    steps: list[FlowStepSpec] = Field(
+        default_factory=list,
+        description="requests run once before the probe (a login), in a flow's vocabulary; "
+        "their captures fill ${name} in headers",
+    )
+    headers: Headers = Field(
+        default_factory=dict,
+        description="sent with every request but the unauthenticated ones of auth_required; "
+        "may use ${name} a step captured",
+    )
+
+    @model_validator(mode="after")
+    def _some_headers(self) -> "ApiAuthSpec":
+        if not self.headers:
+            raise ValueError(
+                'auth needs headers to send, e.g. headers: {Authorization: "Bearer ${token}"}'
+            )
+        return self
+
+
+class ApiContractSpec(StrictModel):
+    """Every operation of the service's OpenAPI document probed with generated inputs, valid
+    and invalid (Schemathesis and Hypothesis): read-only unless allowed, bounded in examples,
+    time and rate."""
+
+    openapi: RequestPath | None = Field(
+        default=None,
+        description="where the service serves its OpenAPI document (default /openapi.json)",
+    )
+    openapi_file: FilePath | None = Field(
+        default=None,
+        description="the OpenAPI document as a file instead, JSON or YAML (relative to this "
+        "config file)",
+    )
+    include: ApiOperationsSpec | None = Field(
+        default=None, description="probe only the operations that match (default: all)"
+    )
+    exclude: ApiOperationsSpec | None = Field(default=None, description="operations never probed")
+    checks: list[ApiCheck] = Field(
+        default_factory=lambda: list(API_CHECKS), description="the checks run (default: all)"
+    )
+    examples: Whole = Field(
+        default=20, ge=1, le=10_000, description="generated inputs per operation, at most"
+    )
+    budget: PositiveDuration = Field(
+        default=60.0,
+        le=3600.0,
+        description="wall time of the whole probe (at most 1h); the operations share it and "
+        "the probe stops when it is spent",
+    )
+    rate: Number = Field(default=20.0, gt=0, le=1000, description="requests per second, at most")
+    response_time: PositiveDuration = Field(
+        default=1.0, description="every answer within this (check response_time)"
+    )
+    allow_methods: list[Literal["POST", "PUT", "PATCH", "DELETE"]] = Field(
+        default_factory=list,
+        description="methods that may change state, probed too (only GET, HEAD and OPTIONS "
+        "otherwise); refused in a production environment",
+    )
+    auth: ApiAuthSpec | None = Field(
+        default=None,
+        description="credentials beyond the service's headers: headers, and steps that fetch "
+        "a token",
+    )
+
+    @field_validator("allow_methods", mode="before")
+    @classmethod
+    def _unsafe_only(cls, methods: object) -> object:
+        for method in methods if isinstance(methods, list) else ():
+            if method in SAFE_METHODS:
+                raise ValueError(
+                    f"{method} is always probed; list only methods that may change state: "
+                    "POST, PUT, PATCH, DELETE"
+                )
+        return methods
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ApiContractSpec":
+        if self.openapi is not None and self.openapi_file is not None:
+            raise ValueError(
+                "one OpenAPI source: keep openapi (a path on the service) or "
+                "openapi_file (a file), not both"
+            )
+        if not self.checks:
+            raise ValueError(
+                f"checks: name at least one of {', '.join(API_CHECKS)}, or remove api_contract"
+            )
+        return self
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods the probe may call."""
+        return (*SAFE_METHODS, *self.allow_methods)
+
+
+HttpService.model_rebuild()
+
+
 class Convergence(StrictModel):
     """Post-deploy convergence: retry failing checks until a deadline (goss --retry-timeout)."""
 
@@ -1009,6 +1155,35 @@ class BackupSource(StrictModel):
         default=None, description="recovery time objective; slo.rto"
     )
     rpo: Duration | None = Field(default=None, description="recovery point objective; slo.rpo")
+    data_dir: FilePath | None = Field(
+        default=None,
+        description="the drill: the directory the server keeps its data in, as its runtime "
+        "sees it; default: asked from the server (CONFIG GET dir, SHOW data_directory)",
+    )
+
+
+class DrillScenarioSpec(StrictModel):
+    """The DR drill on this deployment: which stores are lost, which services stop while they
+    are restored, and what must answer afterwards."""
+
+    lost: list[str] = Field(
+        default_factory=list,
+        description="backup sources whose data is lost (moved aside, never deleted) and "
+        "restored; default: every source",
+    )
+    stop: list[str] = Field(
+        default_factory=list,
+        description="services that use the stores, stopped first in this order and started "
+        "again in the reverse order once the stores are restored",
+    )
+    ready: list[str] | None = Field(
+        default=None,
+        description="services whose gate probes must pass before and after; default: the "
+        "stopped services and the stores",
+    )
+    flows: list[str] = Field(
+        default_factory=list, description="flows (declared under flows) that must pass after"
+    )
 
 
 class BackupArtifacts(StrictModel):
@@ -1048,7 +1223,11 @@ class BackupConfig(StrictModel):
     artifacts: dict[str, BackupArtifacts] = Field(default_factory=dict)
     drill: Permission = Field(
         default="forbidden",
-        description="allowed: the DR drill may wipe and restore the data (reference stack only)",
+        description="allowed: the DR drill may stop the services, move the data aside and "
+        "restore it (the reference stack, or a deployment with a scenario)",
+    )
+    scenario: DrillScenarioSpec | None = Field(
+        default=None, description="the drill on this deployment; the reference stack has its own"
     )
     timeout: PositiveDuration = Field(
         default=1800.0, description="deadline for each backup or restore"
@@ -1126,6 +1305,11 @@ class Environment(StrictModel):
     """One deployment (staging, production, reference) and everything the suites verify on it."""
 
     description: str = Field(default="", description="the system's description in OSCAL")
+    production: bool = Field(
+        default=False,
+        description="true marks production: what could change it is refused (an api_contract's "
+        "allow_methods) or needs more (a DR drill also needs --i-understand-this-is-production)",
+    )
     stack: Literal["reference", "reference-docker"] | None = Field(
         default=None,
         description="endpoints come from the embedded reference stack, run as processes "
@@ -1277,6 +1461,16 @@ class Environment(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _drill_references_exist(self) -> "Environment":
+        scenario = self.backup.scenario if self.backup else None
+        if scenario is None or self.backup is None:
+            return self
+        problems = _scenario_problems(self, self.backup, scenario)
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
     def _monitoring_references_exist(self) -> "Environment":
         monitoring = self.monitoring
         problems: list[InitErrorDetails] = []
@@ -1303,6 +1497,34 @@ class Environment(StrictModel):
                 )
                 loc = ("chaos_plan", "experiments", index, "alerts")
                 problems.append(_located(loc, experiment.alerts[0].name, message))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
+    def _api_contracts_fit(self) -> "Environment":
+        """Nothing that may change state against production; auth steps' services and
+        captures, as a flow's."""
+        http = sorted(self.services_of(HttpService))
+        problems: list[InitErrorDetails] = []
+        for name, service in self.services_of(HttpService).items():
+            contract = service.api_contract
+            if contract is None:
+                continue
+            at = ("services", name, "http", "api_contract")
+            if self.production and contract.allow_methods:
+                message = (
+                    "this environment is production: the probe stays read-only (GET, HEAD, "
+                    "OPTIONS); remove allow_methods, or probe a staging environment"
+                )
+                methods = ", ".join(contract.allow_methods)
+                problems.append(_located((*at, "allow_methods"), methods, message))
+            if contract.auth is not None and contract.auth.steps:
+                auth = FlowSpec.model_construct(
+                    name="auth", service=name, headers=contract.auth.headers,
+                    steps=contract.auth.steps,
+                )  # fmt: skip
+                problems += _flow_problems(auth, (*at, "auth"), http)
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
@@ -1374,6 +1596,47 @@ def _variables_used(step: FlowStepSpec) -> set[str]:
     poll = step.poll.model_dump() if step.poll else None
     used = (step.request.model_dump(), step.expect.model_dump(), poll)
     return set(_VARIABLE.findall(json.dumps(used, default=str)))
+
+
+def _scenario_problems(
+    env: "Environment", backup: BackupConfig, scenario: DrillScenarioSpec
+) -> list[InitErrorDetails]:
+    """Names the drill scenario uses that do not exist here, and, where the drill is allowed,
+    services it must stop and start again without a runtime that can do both."""
+    at = ("backup", "scenario")
+    named: list[tuple[str, list[str], list[str], str]] = [
+        ("lost", scenario.lost, sorted(backup.sources), "a backup source"),
+        ("stop", scenario.stop, sorted(env.services), "a service"),
+        ("ready", scenario.ready or [], sorted(env.services), "a service"),
+        ("flows", scenario.flows, [flow.name for flow in env.flows], "a flow"),
+    ]
+    problems: list[InitErrorDetails] = []
+    for key, names, choices, what in named:
+        for index, name in enumerate(names):
+            if name not in choices:
+                message = (
+                    f"{excerpt(name)} is not {what} here{did_you_mean(name, choices)} "
+                    f"({listing(choices) or 'none declared'})"
+                )
+                problems.append(_located((*at, key, index), name, message))
+    if backup.drill != "allowed":
+        return problems
+    acted_on = [
+        ("lost", index, backup.sources[name].service)
+        for index, name in enumerate(scenario.lost or sorted(backup.sources))
+        if name in backup.sources
+    ] + [("stop", index, name) for index, name in enumerate(scenario.stop) if name in env.services]
+    for key, index, service in acted_on:
+        runtime = getattr(env.services[service], "runtime", None)
+        process = runtime.process if runtime else None
+        if runtime is None or (process is not None and not (process.start or process.component)):
+            message = (
+                f"services.{service} declares no runtime that can start it again; the drill "
+                "stops and starts it: add runtime: {process: {pid_file: PATH, start: [COMMAND]}}"
+            )
+            loc = (*at, key, index) if scenario.lost or key == "stop" else (*at,)
+            problems.append(_located(loc, service, message))
+    return problems
 
 
 def _located(loc: tuple[str | int, ...], value: str, message: str) -> InitErrorDetails:

@@ -102,7 +102,8 @@ def flow_variables(data: object, path: KeyPath, environ: Mapping[str, str]) -> D
     """``${name}`` inside a flow one of whose steps captures ``name`` is the flow's variable:
     filled in when the flow runs, not from the environment. So is a name no variable has
     there: the model then says no earlier step captures it (or that it may be exported).
-    Flows are the environment's ``flows`` and those of chaos experiments' expectations."""
+    Flows are the environment's ``flows``, those of chaos experiments' expectations, and the
+    token steps of an http service's ``api_contract.auth``."""
     captured = {at: names for at, names in _flows(data)}
     depth = len(path)
 
@@ -131,6 +132,11 @@ def _flows(data: object) -> list[tuple[KeyPath, set[str]]]:
         for j, expectation in items(get(experiment, "expect")):
             at: KeyPath = ("chaos_plan", "experiments", i, "expect", j, "flow")
             found.append((at, get(expectation, "flow")))
+    services = get(data, "services")
+    for name, service in services.items() if isinstance(services, dict) else ():
+        found.append(
+            (("services", name, "api_contract", "auth"), get(get(service, "api_contract"), "auth"))
+        )
     flows: list[tuple[KeyPath, set[str]]] = []
     for at, flow in found:
         names: set[str] = set()

@@ -45,8 +45,9 @@ def written_secrets(data: object) -> set[str]:
 
 
 def header_secrets(environment: Environment) -> set[str]:
-    """Every header value of an HTTP service, and smoke and flow headers and flow form fields
-    whose names look secret (a flow's captured values are masked when the flow runs)."""
+    """Every header value of an HTTP service and of its API contract probe's ``auth``, and
+    smoke, flow and token-step headers and form fields whose names look secret (a flow's
+    captured values are masked when the flow runs)."""
     found = {
         value
         for service in environment.services_of(HttpService).values()
@@ -56,6 +57,12 @@ def header_secrets(environment: Environment) -> set[str]:
     headers += [step.request.headers for flow in environment.flows for step in flow.steps]
     headers += [flow.headers for flow in environment.flows]
     headers += [step.request.form for flow in environment.flows for step in flow.steps]
+    for service in environment.services_of(HttpService).values():
+        auth = service.api_contract.auth if service.api_contract else None
+        if auth is not None:  # an API contract probe's credentials: every value
+            found |= {value for value in auth.headers.values() if "${" not in value}
+            headers += [step.request.headers for step in auth.steps]
+            headers += [step.request.form for step in auth.steps]
     for declared in headers:
         found |= {value for name, value in declared.items() if looks_secret(name)}
     return found

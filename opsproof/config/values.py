@@ -114,6 +114,15 @@ Bytes = Annotated[ByteSize, BeforeValidator(_size_text), AfterValidator(_bytes)]
 
 
 def _path_text(value: object) -> object:
+    if not isinstance(value, str | Path):
+        kind = (
+            "a list"
+            if isinstance(value, list)
+            else "a mapping"
+            if isinstance(value, dict)
+            else type(value).__name__
+        )
+        raise ValueError(f"expected a path, such as /var/lib/app; got {kind}")
     if isinstance(value, str) and not value.strip():
         raise ValueError("a path cannot be empty (it would mean the current directory); write one")
     if isinstance(value, str) and "\0" in value:

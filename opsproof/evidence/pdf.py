@@ -80,6 +80,7 @@ def _drill(pdf: _Protocol, run: RunRecord, drill: DrillRecord) -> None:
             ("Scope", ", ".join(drill.scope)),
             ("Objectives", "all met" if drill.objectives_met() else "NOT all met"),
             ("Integrity", "all checks passed" if drill.integrity_ok() else "FAILED"),
+            ("Rollback", drill.rollback() or "none"),
             ("Next drill due", formatting.next_drill_due(run, drill) or "not scheduled"),
         ],
     )

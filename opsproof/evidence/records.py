@@ -192,6 +192,18 @@ class DrillRecord:
     def integrity_ok(self) -> bool:
         return all(result.passed for result in self.integrity)
 
+    def rollback(self) -> str:
+        """What a drill that failed after losing the data did to get it back; empty if none."""
+        outcome = {phase.name: phase.outcome for phase in self.phases}
+        if "roll back" not in outcome:
+            return ""
+        if outcome["roll back"] != "ok":
+            return "ROLLBACK FAILED: see the roll back phase"
+        healthy = outcome.get("healthy after roll back") == "ok"
+        return "rolled back: original data put back, services " + (
+            "healthy" if healthy else "NOT healthy"
+        )
+
 
 @dataclass(frozen=True, config=_STRICT)
 class ChartSeries:

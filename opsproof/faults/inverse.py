@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsproof.faults import cgroups, nft
 from opsproof.faults.container_inverse import DockerInverseStep
+from opsproof.faults.data_inverse import PutBackData
 from opsproof.faults.unit_inverse import CancelTargetUndo, UnitInverseStep
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
 
@@ -167,6 +168,7 @@ InverseStep = Annotated[
     | DeleteRules
     | KillHelper
     | RemoveFile
+    | PutBackData
     | DockerInverseStep
     | UnitInverseStep,
     Field(discriminator="op"),

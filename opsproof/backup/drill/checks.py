@@ -31,29 +31,40 @@ def redis_matches(backup: RedisBackup, endpoint: Endpoint, expired: ExpiredKeys)
     return compare(backup.fingerprint, endpoint, expired)
 
 
+def redis_backup_on_scratch(
+    backup: RedisBackup, timeout: float, system: str = "redis"
+) -> list[IntegrityResult]:
+    """The RDB loaded by a scratch server and compared with its fingerprint."""
+    with scratch_redis(backup.rdb, timeout) as scratch:
+        return results(system, "backup", [redis_matches(backup, scratch.endpoint, "kept")])
+
+
+def postgres_backup_on_scratch(
+    backup: PostgresBackup, timeout: float, system: str = "postgres"
+) -> list[IntegrityResult]:
+    """The dump restored into a scratch cluster and compared with its fingerprint."""
+    with restored_copy(
+        backup.dump, backup.globals_sql, backup.fingerprint.database, timeout, backup.fingerprint
+    ) as copy:
+        checks = every_check(backup.fingerprint, copy.fingerprint)
+    return results(system, "backup", checks)
+
+
 def backups_on_scratch(
     redis_backup: RedisBackup, postgres_backup: PostgresBackup, timeout: float
 ) -> list[IntegrityResult]:
     """Both backups restored to scratch servers and compared with their fingerprints."""
-    with scratch_redis(redis_backup.rdb, timeout) as scratch:
-        found = results("redis", "backup", [redis_matches(redis_backup, scratch.endpoint, "kept")])
-    with restored_copy(
-        postgres_backup.dump,
-        postgres_backup.globals_sql,
-        postgres_backup.fingerprint.database,
-        timeout,
-        postgres_backup.fingerprint,
-    ) as copy:
-        checks = every_check(postgres_backup.fingerprint, copy.fingerprint)
-    return found + results("postgres", "backup", checks)
+    return redis_backup_on_scratch(redis_backup, timeout) + postgres_backup_on_scratch(
+        postgres_backup, timeout
+    )
 
 
 def postgres_restored(
-    backup: PostgresBackup, database: Database, timeout: float
+    backup: PostgresBackup, database: Database, timeout: float, system: str = "postgres"
 ) -> list[IntegrityResult]:
     restored = fingerprint_of(database, timeout, backup.fingerprint)
     checks = every_check(backup.fingerprint, restored)
-    return results("postgres", "restore", checks)
+    return results(system, "restore", checks)
 
 
 def redis_markers(endpoint: Endpoint, pattern: str) -> set[str]:

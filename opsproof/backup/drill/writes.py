@@ -1,40 +1,66 @@
 """Acknowledged writes during a drill, the yardstick for the RPO.
 
-A writer thread submits a job through the API (a row in PostgreSQL) and sets a marker key in
-Redis every ``interval``, recording when each was acknowledged. After the restore, the newest
-acknowledged write that came back, against the last one acknowledged before the disaster, is
-the data-loss window.
+A writer thread makes one write to each system every ``interval`` (through the service's API,
+or straight into Redis and PostgreSQL) and records when each was acknowledged. After the
+restore, the newest acknowledged write that came back, against the last one acknowledged
+before the disaster, is the data-loss window.
 """
 
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
+import psycopg
 import redis
+from psycopg import sql
 
+from opsproof.backup.postgres.database import Database
 from opsproof.backup.redis.client import Endpoint
+from opsproof.errors import BackupError
 
 JOB = {"dsl": "size 8 8\nrect 0 0 8 8 #2a9d8f"}
 MARKER_TTL_S = 86400
 REQUEST_TIMEOUT = 2.0
+MARKER_TABLE = "opsproof_drill_writes"
+"""The table a drill writes its rows to when it writes straight into PostgreSQL."""
+
+Write = Callable[[int], str | None]
+"""Make write number ``n``; its id once acknowledged, None when it was not."""
+
+
+class Sink(Protocol):
+    """Where one system's writes go."""
+
+    @property
+    def system(self) -> str: ...
+
+    def open(self) -> AbstractContextManager[Write]:
+        """Connections for the writer thread's life; yields the write function."""
+        ...
 
 
 @dataclass(frozen=True)
 class Ack:
     ident: str
-    """A job id (postgres) or a marker key (redis)."""
+    """A job id or row id (postgres) or a marker key (redis)."""
     at: datetime
 
 
 @dataclass
 class WriteLog:
-    postgres: list[Ack] = field(default_factory=list)
-    redis: list[Ack] = field(default_factory=list)
+    acks: dict[str, list[Ack]] = field(default_factory=dict)
+    """System → its acknowledged writes, oldest first."""
     failures: int = 0
     """Writes that were not acknowledged (they do not count against the RPO)."""
+
+    def of(self, system: str) -> list[Ack]:
+        return self.acks.setdefault(system, [])
 
 
 @dataclass(frozen=True)
@@ -67,60 +93,146 @@ def recovery_point(acks: list[Ack], present: set[str], backup_at: datetime) -> R
     )
 
 
-class Writer(threading.Thread):
-    """Writes until ``stop()``; every call bounded by ``REQUEST_TIMEOUT``."""
+@dataclass(frozen=True)
+class ApiJobs:
+    """A job submitted through the reference service's API (a row in its jobs table)."""
 
-    def __init__(
-        self, api_url: str, ca_file: str, redis: Endpoint, run_id: str, interval: float = 0.1
-    ) -> None:
+    api_url: str
+    ca_file: str
+    system: str = "postgres"
+
+    @contextmanager
+    def open(self) -> Iterator[Write]:
+        tls = ssl.create_default_context(cafile=self.ca_file)
+        with httpx.Client(
+            base_url=self.api_url, verify=tls, timeout=REQUEST_TIMEOUT, trust_env=False
+        ) as api:
+
+            def write(_: int) -> str | None:
+                try:
+                    answer = api.post("/api/jobs", json=JOB)
+                except httpx.HTTPError:
+                    return None
+                return str(answer.json()["id"]) if answer.status_code == 202 else None
+
+            yield write
+
+
+@dataclass(frozen=True)
+class RedisMarkers:
+    """A marker key per write, expiring after a day."""
+
+    endpoint: Endpoint
+    prefix: str
+    system: str = "redis"
+
+    @property
+    def pattern(self) -> str:
+        return self.prefix + "*"
+
+    @contextmanager
+    def open(self) -> Iterator[Write]:
+        with self.endpoint.client() as cache:
+
+            def write(sequence: int) -> str | None:
+                key = f"{self.prefix}{sequence:06d}"
+                try:
+                    cache.set(key, datetime.now(UTC).isoformat(), ex=MARKER_TTL_S)
+                except (redis.RedisError, OSError):
+                    return None
+                return key
+
+            yield write
+
+
+@dataclass(frozen=True)
+class PostgresRows:
+    """A row per write in ``MARKER_TABLE`` of the service's own database."""
+
+    database: Database
+    run_id: str
+    system: str = "postgres"
+
+    def create_table(self) -> None:
+        """Before the backup, so the table is in it; BackupError when the role may not."""
+        statement = sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, at timestamptz NOT NULL)"
+        ).format(sql.Identifier(MARKER_TABLE))
+        try:
+            with self.database.connect() as conn:
+                conn.execute(statement)
+        except psycopg.Error as exc:
+            raise BackupError(
+                f"{self.database.target}: cannot create the drill's table {MARKER_TABLE}: "
+                f"{str(exc).strip()}"
+            ) from None
+
+    @contextmanager
+    def open(self) -> Iterator[Write]:
+        insert = sql.SQL("INSERT INTO {} (id, at) VALUES (%s, now())").format(
+            sql.Identifier(MARKER_TABLE)
+        )
+        connection: list[psycopg.Connection[tuple[object, ...]]] = []
+
+        def write(sequence: int) -> str | None:
+            ident = f"{self.run_id}-{sequence:06d}"
+            try:
+                if not connection:
+                    connection.append(self.database.connect())
+                connection[0].execute(insert, (ident,))
+            except psycopg.Error:
+                for conn in connection:
+                    conn.close()
+                connection.clear()  # connect again at the next write
+                return None
+            return ident
+
+        try:
+            yield write
+        finally:
+            for conn in connection:
+                conn.close()
+
+    def present(self, database: Database, acks: list[Ack]) -> set[str]:
+        """The acknowledged rows found in ``database`` (the restored one)."""
+        query = sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(sql.Identifier(MARKER_TABLE))
+        try:
+            with database.connect() as conn:
+                rows = conn.execute(query, ([a.ident for a in acks],)).fetchall()
+        except psycopg.Error as exc:
+            raise BackupError(f"{database.target}: cannot read the drill's rows: {exc}") from None
+        return {str(row[0]) for row in rows}
+
+
+class Writer(threading.Thread):
+    """Writes to every sink until ``stop()``; every call bounded by ``REQUEST_TIMEOUT``."""
+
+    def __init__(self, sinks: list[Sink], interval: float = 0.1) -> None:
         super().__init__(name="opsproof-drill-writer", daemon=True)
         self.log = WriteLog()
-        self._api_url = api_url
-        self._tls = ssl.create_default_context(cafile=ca_file)
-        self._redis = redis
-        self._prefix = f"opsproof:drill:{run_id}:"
+        self._sinks = sinks
         self._interval = interval
         self._stopping = threading.Event()
 
-    @property
-    def marker_pattern(self) -> str:
-        return self._prefix + "*"
-
     def run(self) -> None:
-        with (
-            httpx.Client(
-                base_url=self._api_url, verify=self._tls, timeout=REQUEST_TIMEOUT, trust_env=False
-            ) as api,
-            self._redis.client() as cache,
-        ):
+        with ExitStack() as stack:
+            writes = [(s.system, stack.enter_context(s.open())) for s in self._sinks]
             sequence = 0
             # Event.wait paces the writes; it is not synchronisation (stop() ends it at once).
             while not self._stopping.wait(self._interval):
                 sequence += 1
-                self._write_job(api)
-                self._write_marker(cache, f"{self._prefix}{sequence:06d}")
-
-    def _write_job(self, api: httpx.Client) -> None:
-        try:
-            answer = api.post("/api/jobs", json=JOB)
-        except httpx.HTTPError:
-            self.log.failures += 1
-            return
-        if answer.status_code == 202:
-            self.log.postgres.append(Ack(str(answer.json()["id"]), datetime.now(UTC)))
-        else:
-            self.log.failures += 1
-
-    def _write_marker(self, cache: redis.Redis, key: str) -> None:
-        try:
-            cache.set(key, datetime.now(UTC).isoformat(), ex=MARKER_TTL_S)
-        except (redis.RedisError, OSError):
-            self.log.failures += 1
-            return
-        self.log.redis.append(Ack(key, datetime.now(UTC)))
+                for system, write in writes:
+                    ident = write(sequence)
+                    if ident is None:
+                        self.log.failures += 1
+                    else:
+                        self.log.of(system).append(Ack(ident, datetime.now(UTC)))
 
     def acknowledged_since(self, moment: datetime) -> int:
-        return sum(1 for ack in list(self.log.postgres) if ack.at > moment)
+        """The fewest writes any system had acknowledged after ``moment``."""
+        systems = [s.system for s in self._sinks]
+        counts = [sum(1 for a in list(self.log.of(s)) if a.at > moment) for s in systems]
+        return min(counts, default=0)
 
     def stop(self, timeout: float) -> None:
         """Stop writing; harmless when never started (the drill's steady state failed)."""
@@ -129,8 +241,8 @@ class Writer(threading.Thread):
             self.join(timeout)
 
     def wait_for_acks_after(self, moment: datetime, count: int, timeout: float) -> None:
-        """Until ``count`` jobs were acknowledged after ``moment`` (writes the backup missed),
-        or ``timeout``: then the drill goes on with what it has."""
+        """Until every system acknowledged ``count`` writes after ``moment`` (writes the
+        backup missed), or ``timeout``: then the drill goes on with what it has."""
         deadline = time.monotonic() + timeout
         while self.acknowledged_since(moment) < count and time.monotonic() < deadline:
             time.sleep(self._interval / 2)

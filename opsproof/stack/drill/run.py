@@ -23,16 +23,16 @@ from opsproof.backup.drill.checks import (
     results,
     writes_restored,
 )
+from opsproof.backup.drill.judge import DrillOutcome, judge, objective
 from opsproof.backup.drill.objectives import Targets
 from opsproof.backup.drill.timeline import Timeline
-from opsproof.backup.drill.writes import RecoveryPoint, Writer
+from opsproof.backup.drill.writes import ApiJobs, RecoveryPoint, RedisMarkers, Writer
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.dump import back_up as back_up_postgres
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.snapshot import back_up as back_up_redis
 from opsproof.errors import BackupError, OpsproofError
-from opsproof.evidence.records import DrillIssue, DrillRecord, IntegrityResult, RecoveryObjective
-from opsproof.probes.result import Figure, Observation
+from opsproof.evidence.records import DrillIssue, DrillRecord, IntegrityResult
 from opsproof.runtimes.launched import StackState
 from opsproof.stack.drill.reference import destroy, restore_postgres, restore_redis, start_service
 from opsproof.stack.readiness import wait_healthy
@@ -47,29 +47,11 @@ STEADY_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
 
-@dataclass(frozen=True)
-class DrillOutcome:
-    record: DrillRecord
-    observation: Observation
-
-
 @dataclass
 class _Findings:
     integrity: list[IntegrityResult]
     points: dict[str, RecoveryPoint]
     failure: str = ""
-
-
-def _objective(
-    system: str, targets: tuple[float, float], rto: float | None, rpo: float | None
-) -> RecoveryObjective:
-    return RecoveryObjective(
-        system=system,
-        rto_target_s=targets[0],
-        rto_achieved_s=None if rto is None else round(rto, 3),
-        rpo_target_s=targets[1],
-        rpo_achieved_s=None if rpo is None else round(rpo, 3),
-    )
 
 
 def _recover(
@@ -78,9 +60,8 @@ def _recover(
     found = _Findings([], {})
     source_redis = Endpoint(state.values["redis.url"], timeout=min(timeout, 30.0))
     source_db = Database(state.values["postgres.dsn"], timeout=min(timeout, 30.0))
-    writer = Writer(
-        state.values["api.url"], state.values["tls.ca_file"], source_redis, secrets.token_hex(4)
-    )
+    markers = RedisMarkers(source_redis, f"opsproof:drill:{secrets.token_hex(4)}:")
+    writer = Writer([ApiJobs(state.values["api.url"], state.values["tls.ca_file"]), markers])
     try:
         with timeline.phase(
             "steady state", "every component alive, /health/deep answers 200 through nginx"
@@ -106,8 +87,9 @@ def _recover(
         writer.stop(STOP_TIMEOUT)
         log = writer.log
         note = (
-            f"service stopped, Redis and PostgreSQL data wiped, after {len(log.postgres)} jobs "
-            f"and {len(log.redis)} Redis writes acknowledged ({log.failures} unacknowledged)"
+            f"service stopped, Redis and PostgreSQL data wiped, after {len(log.of('postgres'))} "
+            f"jobs and {len(log.of('redis'))} Redis writes acknowledged ({log.failures} "
+            "unacknowledged)"
         )
         with timeline.phase("disaster", note):
             destroy(state_dir, state, STOP_TIMEOUT)
@@ -116,9 +98,9 @@ def _recover(
         with timeline.phase("verify redis"):
             matches = redis_matches(redis_backup, restored_redis, "dropped")
             found.integrity += results("redis", "restore", [matches])
-            markers = redis_markers(restored_redis, writer.marker_pattern)
+            present = redis_markers(restored_redis, markers.pattern)
             point, result = writes_restored(
-                "redis", writer.log.redis, markers, redis_backup.fingerprint.taken_at
+                "redis", log.of("redis"), present, redis_backup.fingerprint.taken_at
             )
             found.points["redis"] = point
             found.integrity.append(result)
@@ -126,9 +108,9 @@ def _recover(
             restored_db = restore_postgres(state_dir, state, postgres_backup, timeout)
         with timeline.phase("verify postgres"):
             found.integrity += postgres_restored(postgres_backup, restored_db, timeout)
-            jobs = jobs_present(restored_db, writer.log.postgres)
+            jobs = jobs_present(restored_db, log.of("postgres"))
             point, result = writes_restored(
-                "postgres", writer.log.postgres, jobs, postgres_backup.fingerprint.taken_at
+                "postgres", log.of("postgres"), jobs, postgres_backup.fingerprint.taken_at
             )
             found.points["postgres"] = point
             found.integrity.append(result)
@@ -141,29 +123,6 @@ def _recover(
     finally:
         writer.stop(STOP_TIMEOUT)
     return found
-
-
-def judge(record: DrillRecord, failure: str) -> Observation:
-    """Passed only with no failure, every integrity result passed and every objective met."""
-    figures: dict[str, Figure] = {}
-    for o in record.objectives:
-        figures[f"rto_{o.system}_s"] = Figure(o.rto_achieved_s, "s", f"<= {o.rto_target_s:g}")
-        figures[f"rpo_{o.system}_s"] = Figure(o.rpo_achieved_s, "s", f"<= {o.rpo_target_s:g}")
-    failed = [r for r in record.integrity if not r.passed]
-    missed = [o.system for o in record.objectives if not (o.rto_met() and o.rpo_met())]
-    problems = [failure] if failure else []
-    problems += [f"{r.system} {r.check}: {r.actual}" for r in failed]
-    if missed:
-        problems.append(f"objectives missed for {', '.join(missed)}")
-    if problems:
-        return Observation(False, SCENARIO, "DR drill failed: " + "; ".join(problems), figures)
-    service = next(o for o in record.objectives if o.system == "service")
-    reason = (
-        f"DR drill passed: service healthy and verified {service.rto_achieved_s:.1f}s after the "
-        f"restore began (target {service.rto_target_s:g}s), data loss window "
-        f"{service.rpo_achieved_s:.1f}s (target {service.rpo_target_s:g}s)"
-    )
-    return Observation(True, SCENARIO, reason, figures)
 
 
 def run_drill(state_dir: Path, store: Path, targets: Targets, timeout: float) -> DrillOutcome:
@@ -182,9 +141,9 @@ def run_drill(state_dir: Path, store: Path, targets: Targets, timeout: float) ->
     }
     service_rpo = None if None in rpo.values() or not rpo else max(v or 0.0 for v in rpo.values())
     objectives = [
-        _objective("redis", targets.redis, rto["redis"], rpo.get("redis")),
-        _objective("postgres", targets.postgres, rto["postgres"], rpo.get("postgres")),
-        _objective("service", targets.service, rto["service"], service_rpo),
+        objective("redis", targets.redis, rto["redis"], rpo.get("redis")),
+        objective("postgres", targets.postgres, rto["postgres"], rpo.get("postgres")),
+        objective("service", targets.service, rto["service"], service_rpo),
     ]
     issues = [
         DrillIssue(description=f"{o.system}: RTO or RPO target missed", severity="high")
