@@ -17,6 +17,24 @@ from opsproof.transport.ssh import SshSession
 
 UNIT_DIR = "/run/systemd/system"
 """Units written here vanish with the boot: nothing left on the guest."""
+WATCHED_UNITS = ("redis-server.service", "postgresql.service")
+SNAPSHOT = (
+    "systemctl list-units --all --plain --no-legend 'opsproof-*'; echo --; "
+    "find /run/systemd/system /run/systemd/system.control -type f 2>/dev/null | sort; "
+    "echo --; "
+    "systemctl show --property=LoadState,ActiveState,SubState,FreezerState,MemoryMax,"
+    f"CPUQuotaPerSecUSec -- {' '.join(WATCHED_UNITS)}; echo --; "
+    "wc -l < /sys/fs/cgroup/system.slice/redis-server.service/cgroup.procs"
+)
+"""What a test may change on the guest, read in one round trip: units and their files (an empty
+drop-in directory is no setting), the shared services' state and limits (PIDs and restart
+counts left out: a kill test changes them by design)."""
+
+
+def guest_snapshot(session: SshSession) -> str:
+    done = session.run(["sh", "-c", SNAPSHOT])
+    assert done.ok, done.stderr
+    return done.text()
 
 
 def config_text(guest: GuestState, services: str, plan: str) -> str:
@@ -49,7 +67,9 @@ def experiment(environment: Environment, index: int = 0) -> ChaosExperimentSpec:
 @contextmanager
 def unit_of_our_own(root: SshSession, name: str, restart: str) -> Iterator[str]:
     """A tiny service written over SSH (a shell loop that writes a heartbeat file), started;
-    stopped and removed afterwards."""
+    stopped and removed afterwards, one round trip each. No daemon-reload (it costs tens of
+    seconds under emulation): systemd loads a unit file new in a unit directory when the unit
+    is first asked for, and forgets a stopped unit whose file is gone."""
     unit = f"{name}.service"
     body = (
         f"[Unit]\nDescription=opsproof test unit {name}\n[Service]\n"
@@ -57,14 +77,16 @@ def unit_of_our_own(root: SshSession, name: str, restart: str) -> Iterator[str]:
         f"Restart={restart}\nRestartSec=1\n"
     )
     path = f"{UNIT_DIR}/{unit}"
-    write = f"printf '%s' {_quoted(body)} > {path} && systemctl daemon-reload"
-    assert root.run(["sh", "-c", write]).ok
-    assert root.run(["systemctl", "start", unit]).ok
+    started = root.run(
+        ["sh", "-c", f"printf '%s' {_quoted(body)} > {path} && systemctl start {unit}"]
+    )
+    assert started.ok, started.stderr
     try:
         yield unit
     finally:
-        root.run(["systemctl", "stop", unit])
-        root.run(["sh", "-c", f"rm -f {path} && systemctl daemon-reload"])
+        root.run(
+            ["sh", "-c", f"systemctl stop {unit}; rm -f {path}; systemctl reset-failed {unit}"]
+        )
 
 
 def _quoted(text: str) -> str:
