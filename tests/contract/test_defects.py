@@ -78,8 +78,12 @@ def test_a_planted_defect_is_found_named_shrunk_and_reproducible(
         if defect == "slow":
             assert float(seconds) >= SLOW_S
     # one defect, one failing item
-    others = [i for i, o in run.outcomes.items() if i != item and not o.observation.ok]
-    assert others == []
+    others = {
+        i: o.observation.reason
+        for i, o in run.outcomes.items()
+        if i != item and not o.observation.ok
+    }
+    assert others == {}
     assert "replay with --api-seed 7" in reason
 
 
