@@ -1602,7 +1602,8 @@ def _scenario_problems(
         if runtime is None or (process is not None and not (process.start or process.component)):
             message = (
                 f"services.{service} declares no runtime that can start it again; the drill "
-                "stops and starts it: add runtime: {process: {pid_file: PATH, start: [COMMAND]}}"
+                "stops and starts it: add runtime: {process: {pid_file: PATH, start: [COMMAND]}} "
+                "or {docker: {container: NAME}}"
             )
             loc = (*at, key, index) if scenario.lost or key == "stop" else (*at,)
             problems.append(_located(loc, service, message))
