@@ -144,14 +144,16 @@ def _aside_mount(home: LocalDataDir | VolumeData) -> tuple[dict[str, dict[str, s
 def container_restore_server(
     store: StorePlan,
     home: LocalDataDir | VolumeData,
-    data_dir: Path,
+    where: tuple[Path, Path],
     initdb_options: list[str],
     superuser: str,
     timeout: float,
 ) -> Iterator[Database]:
     """A new cluster in the emptied data directory, served privately by a helper container
-    for the restore; a superuser connection to it over its socket. Stopped (fast shutdown)
+    for the restore; a superuser connection to it over its socket. ``where``: the data
+    directory and the server's programs, as the container sees them. Stopped (fast shutdown)
     and removed when the block ends; the drill's undo removes it too."""
+    data_dir, bin_dir = where
     owner = owner_of(home)
     uid, gid = (int(n) for n in owner.split(":"))
     private = Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX))
@@ -164,7 +166,7 @@ def container_restore_server(
     mounts[str(private)] = {"bind": str(private), "mode": "rw"}
     helper = Helper(
         _image(store), home.drill_id, "restore-server", RESTORE_SERVER,
-        (str(container_bin_dir(store)), str(data_dir), aside, str(port), str(private),
+        (str(bin_dir), str(data_dir), aside, str(port), str(private),
          *initdb_options),
         user=owner, mounts=mounts, volumes_from=[_runtime(store).target.container],
         capabilities=(),

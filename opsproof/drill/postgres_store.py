@@ -56,9 +56,12 @@ class PostgresFacts:
     checksums: bool
 
     def initdb_options(self) -> list[str]:
-        """What makes a new cluster like the original: superuser, encoding, locale, checksums."""
+        """What makes a new cluster like the original: superuser, encoding, locale, checksums.
+        The other locale categories follow the character type, which exists wherever the
+        original ran (the environment's ``LANG`` may not: a container image without locales);
+        the original's postgresql.conf sets them afterwards."""
         return [
-            *("-U", self.superuser, "-E", self.encoding),
+            *("-U", self.superuser, "-E", self.encoding, f"--locale={self.ctype}"),
             *(f"--lc-collate={self.collate}", f"--lc-ctype={self.ctype}"),
             *(["--data-checksums"] if self.checksums else []),
         ]
@@ -243,7 +246,8 @@ def private_server(
     """The restore's private server: a process here, or a helper container beside the
     container's data."""
     if store.in_container:
-        return container_restore_server(store, home, facts.data_dir, facts.initdb_options(),
+        where = (facts.data_dir, facts.bin_dir)
+        return container_restore_server(store, home, where, facts.initdb_options(),
                                         facts.superuser, timeout)  # fmt: skip
     assert isinstance(home, LocalDataDir)
     return restore_server(facts, home, timeout)

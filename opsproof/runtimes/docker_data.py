@@ -24,6 +24,9 @@ from opsproof.runtimes.docker_engine import connect
 from opsproof.runtimes.docker_helper import DRILL_LABEL, Helper, run_helper
 
 ASIDE_VOLUME_MARK = "-opsproof-aside-"
+ASIDE_OF_LABEL = "opsproof.aside-of"
+"""The clone carries the original's labels too, so whatever removes a stack's volumes by
+label (``opsproof stack down``, ``docker compose down -v``) removes its clones with it."""
 ORIGINAL = "/opsproof/original"
 ASIDE = "/opsproof/aside"
 """Where a helper mounts the volume and its clone; the clone holds ``data/`` (the copy) and
@@ -150,10 +153,12 @@ class VolumeData(BaseModel):
         return self.survey().free
 
     def move_aside(self) -> None:
-        """Clone, check the clone, mark it verified, then empty the data directory."""
+        """Clone (with the original's labels), check the clone, mark it verified, then empty
+        the data directory."""
         client = connect()
-        client.volumes.create(self.clone, labels={DRILL_LABEL: self.drill_id,
-                                                  "opsproof.aside-of": self.volume})  # fmt: skip
+        labels = client.volumes.get(self.volume).attrs.get("Labels") or {}
+        labels |= {DRILL_LABEL: self.drill_id, ASIDE_OF_LABEL: self.volume}
+        client.volumes.create(self.clone, labels=labels)
         output = run_helper(client, self._helper("clone", CLONE), COPY_TIMEOUT).splitlines()
         split = output.index("clone")
         original, clone = _files(output[1:split]), _files(output[split + 1 :])

@@ -122,7 +122,9 @@ def test_a_store_in_a_container_is_planned_through_its_container(tmp_path: Path)
     path.write_text(CONFIG.replace(REDIS_RUNTIME, "runtime: {docker: {container: redis}}"))
     plan = plan_of("staging", load_environment(path, "staging", environ={}).environment, tmp_path)
     assert [(s.source, s.in_container, s.runtime.id) for s in plan.stores][1] == (
-        "cache", True, "docker://redis"
+        "cache",
+        True,
+        "docker://redis",
     )
     assert plan.lines()[1].endswith(
         "cache as the server reports it in docker://redis (a named volume is cloned and checked "
