@@ -207,8 +207,11 @@ def container_data_home(
     or a named volume. SafetyError in one line when the drill could not put it back: the
     directory in no mount, the volume or the image gone."""
     container = runtime.container()
+    tmpfs = container.attrs["HostConfig"].get("Tmpfs") or {}  # --tmpfs is not in Mounts
+    every = [*(container.attrs.get("Mounts") or []),
+             *({"Destination": path, "Type": "tmpfs"} for path in tmpfs)]  # fmt: skip
     mounts = [
-        m for m in container.attrs.get("Mounts") or []
+        m for m in every
         if data_dir == PurePosixPath(m["Destination"])
         or PurePosixPath(m["Destination"]) in data_dir.parents
     ]  # fmt: skip

@@ -178,6 +178,7 @@ def _start(contained: Contained, engine: docker.DockerClient, image: str) -> Non
     ]  # fmt: skip
     _run(
         engine, image, contained.container("app"), app_command, user=f"{NOBODY}:{NOBODY}",
+        init=True,  # as PID 1 the app would ignore docker stop's SIGTERM
         volumes={str(contained.root / "app.py"): {"bind": "/opt/app.py", "mode": "ro"}},
         healthcheck={"test": ["CMD", "python3", "-c", _health(contained.app_url)], **HEALTH},
     )  # fmt: skip

@@ -1,25 +1,38 @@
 """The DR drill against stores in containers opsproof did not start — Redis in a named volume,
 PostgreSQL in a bind mount —: it passes with RTO and RPO, the volume cloned and the directory
-renamed aside; a restore killed halfway puts the original data back and the containers run."""
+renamed aside; a restore killed halfway puts the original data back and the containers run; the
+undo survives the ledger; data the drill could not put back is refused before anything."""
 
 import json
 import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import docker
 import psutil
 import psycopg
+import pytest
 import redis
+from docker.models.containers import Container
 
-from opsproof.faults.ledger import Ledger, ledger_path
+from opsproof.errors import SafetyError
+from opsproof.faults.container_inverse import StartContainer
+from opsproof.faults.data_inverse import PutBackContainerData
+from opsproof.faults.ledger import Injection, Ledger, ledger_path
+from opsproof.runtimes.data import LocalDataDir
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
+from opsproof.runtimes.docker_data import VolumeData, container_data_home
 from opsproof.runtimes.docker_engine import connect
+from opsproof.stack.docker.images import ensure_images
 from tests.drill.contained import Contained, helpers_left
 from tests.drill.foreign import ROWS, AckedWrites, run_dr, wait_for
 from tests.project import PROJECT_ROOT
 
 RUN_TIMEOUT = 300.0
-BULK_ROWS = 150_000
+BULK_ROWS = 30_000
 """Enough rows that pg_restore runs long enough to be caught in the act."""
 WRITTEN = "writes acknowledged before the backup are restored"
 
@@ -147,3 +160,61 @@ def test_a_restore_killed_halfway_puts_the_original_data_back(contained: Contain
     assert not _asides(contained, engine)
     assert not helpers_left(engine)
     assert not ledger.open_faults()
+
+
+def test_the_undo_of_a_store_in_a_container_survives_the_ledger(tmp_path: Path) -> None:
+    """The watchdog, the next run and ``opsproof revert`` read it back from the file."""
+    target = DockerTarget(name="db", container="shop-postgres")
+    steps = [
+        PutBackContainerData(target=target, home=LocalDataDir(path=tmp_path, drill_id="d1")),
+        PutBackContainerData(
+            target=target,
+            home=VolumeData(volume="shop-data", sub="pg", image="sha256:ab", drill_id="d1"),
+        ),
+        StartContainer(target=target),
+    ]
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger.append(
+        Injection(
+            id="drill-d1", experiment="dr drill", fault="move aside", target="docker://x",
+            inverse=steps, deadline=0.0, injected_at=datetime.now(UTC), owner_pid=1,
+            owner_started=0.0,
+        )
+    )  # fmt: skip
+    [read] = Ledger(tmp_path / "ledger.jsonl").open_faults()
+    assert read.inverse == steps
+    assert read.inverse[1].describe() == (
+        "stop docker://shop-postgres, put volume shop-data-opsproof-aside-d1 back as volume "
+        "shop-data (pg)"
+    )
+
+
+@pytest.fixture
+def unmounted() -> Iterator[Container]:
+    """A container whose only mount is a tmpfs."""
+    engine = connect()
+    image = ensure_images(engine, lambda message: None).service.image
+    container: Container = engine.containers.create(
+        image, ["true"], name=f"opsproof-drill-unmounted-{uuid.uuid4().hex[:8]}",
+        network_mode="none", tmpfs={"/cache": "size=1m"}, labels={"opsproof.test": "drill"},
+    )  # fmt: skip
+    yield container
+    container.remove(force=True)
+
+
+@pytest.mark.parametrize(
+    ("data_dir", "refusal"),
+    [
+        ("/data", "its data directory /data is in the container's own filesystem, not in a "
+         "volume or bind mount, so it cannot be set aside; mount a volume there"),
+        ("/cache/redis", "its data directory /cache/redis is on a tmpfs mount, which keeps "
+         "nothing to set aside; use a named volume or a bind mount"),
+    ],
+)  # fmt: skip
+def test_data_the_drill_could_not_put_back_is_refused(
+    unmounted: Container, data_dir: str, refusal: str
+) -> None:
+    runtime = DockerRuntime(DockerTarget(name="cache", container=unmounted.name))
+    with pytest.raises(SafetyError) as refused:
+        container_data_home(runtime, PurePosixPath(data_dir), "d1")
+    assert str(refused.value) == f"docker://{unmounted.name}: {refusal}"
