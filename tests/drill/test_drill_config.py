@@ -142,6 +142,10 @@ def test_the_example_declares_a_drill_of_a_hand_started_deployment() -> None:
         "cache",
         "db",
     ]
+    in_docker = load_environment(example, "staging-docker", environ=environ).environment
+    plan = plan_of("staging-docker", in_docker, Path("/nonexistent"))
+    assert [s.runtime.id for s in plan.stores] == ["docker://shop-redis", "docker://shop-postgres"]
+    assert [runtime.id for _, runtime in plan.stop] == ["docker://shop-api"]
 
 
 def test_config_check_accepts_a_drill_of_a_store_in_a_container(tmp_path: Path) -> None:
