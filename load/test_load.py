@@ -1,5 +1,6 @@
 """Load: the profile's run as one item (generator health, headline figures, the chart), then
-every threshold as its own item, judged like k6 but failing when it saw no samples."""
+every threshold as its own item, judged like k6 but failing when it saw no samples, and with
+``--load-baseline`` every request name compared with the baseline run."""
 
 import pytest
 
@@ -7,7 +8,9 @@ from opsproof.evidence.conclusion import conclude
 from opsproof.evidence.properties import figure_property
 from opsproof.evidence.recorder import EvidenceRecorder
 from opsproof.evidence.verdict import Verdict
+from opsproof.load.baseline import StoredRun, compare_row
 from opsproof.load.profile import Threshold
+from opsproof.load.regression import UNITS
 from opsproof.load.suite import LoadRun, load_record, run_figures
 from opsproof.load.verdicts import judge
 from opsproof.probes.result import Figure
@@ -45,3 +48,30 @@ def test_threshold(
         conclude(request.node, Verdict.INCONCLUSIVE, verdict.reason)
     if verdict.outcome == "failed":
         pytest.fail(verdict.reason, pytrace=False)
+
+
+def test_regression(
+    load_compared: str,
+    load_baseline: StoredRun,
+    load_current: StoredRun,
+    load_run: LoadRun,
+    request: pytest.FixtureRequest,
+) -> None:
+    row = compare_row(load_baseline, load_current, load_compared, load_run.profile.regression)
+    figures = {"baseline": Figure(load_baseline.name)}
+    for c in row.comparisons:
+        unit = UNITS[c.metric]
+        figures |= {
+            f"{c.metric}.baseline": Figure(round(c.baseline, 6), unit),
+            f"{c.metric}.now": Figure(round(c.now, 6), unit, f"within {c.tolerance:.6g}"),
+            f"{c.metric}.change": Figure(round(c.change, 6), unit),
+            f"{c.metric}.tolerance": Figure(round(c.tolerance, 6), unit),
+            f"{c.metric}.noise": Figure(round(c.noise, 6), unit),
+            f"{c.metric}.outcome": Figure(c.outcome),
+        }
+    _record(request, figures)
+    if row.missing:
+        reason = f"{load_compared}: the baseline sent requests of this name, this run none"
+        pytest.fail(reason, pytrace=False)
+    if regressed := row.of("regressed"):
+        pytest.fail(f"{load_compared}: " + "; ".join(c.words() for c in regressed), pytrace=False)

@@ -9,6 +9,7 @@ from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import Environment, HttpService
 from opsproof.errors import ConfigError, SafetyError
 from opsproof.evidence.records import LoadRecord
+from opsproof.load.baseline import SUMMARY_FILE, Shape
 from opsproof.load.chart import render, series
 from opsproof.load.health import Health, assess
 from opsproof.load.profile import Profile
@@ -19,7 +20,6 @@ from opsproof.load.target import LoadTarget
 from opsproof.probes.result import Figure
 
 CHART_FILE = "load-chart.svg"
-SUMMARY_FILE = "load-summary.json"
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,13 @@ def execute(
     chart = settings.out_dir / CHART_FILE
     chart.write_text(render(result.timeline, profile))
     summary = settings.out_dir / SUMMARY_FILE
-    summary.write_text(json.dumps(_summary(profile, result), indent=2))
+    summary.write_text(json.dumps(_summary(profile, result, shape_of(profile, target)), indent=2))
     return LoadRun(profile, result, assess(result), (chart, summary))
+
+
+def shape_of(profile: Profile, target: LoadTarget) -> Shape:
+    """What a baseline of this run must share with it."""
+    return Shape(profile.name, profile.shape, profile.time_scale, target.host)
 
 
 def load_record(run: LoadRun) -> LoadRecord:
@@ -144,10 +149,12 @@ def run_figures(run: LoadRun) -> dict[str, Figure]:
     return figures
 
 
-def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
-    """Everything needed to re-judge the run later, HDR histograms included."""
+def _summary(profile: Profile, result: LoadResult, shape: Shape) -> dict[str, object]:
+    """Everything needed to re-judge the run later or compare a run with it, HDR histograms
+    included: the whole run's, each second's, each name's (compressed, as HDR encodes them)."""
     return {
         "profile": profile.name,
+        "shape": shape.to_wire(),
         "time_scale": profile.time_scale,
         "thresholds": [t.id for t in profile.thresholds],
         "duration_s": result.duration_s,
@@ -156,6 +163,7 @@ def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
         "metrics": result.metrics.to_wire(),
         "timeline": [second.model_dump() for second in result.timeline],
         "breakdown": [asdict(row) for row in result.breakdown.rows()],
+        "names": result.breakdown.to_wire(),
         "scenarios": [
             s.model_dump(
                 include={"scenario", "executor", "user_class", "workers", "aborted", "error"}
