@@ -5,8 +5,9 @@ drawn from a fixed log-normal distribution, timed server-side; ``GET /truth`` re
 server-side times (ms, JSON), the truth to compare a generator's percentiles with;
 ``GET /status/<code>`` answers with that status; ``GET /id`` with a new ``{"id": N}``,
 ``GET /echo/<text>`` with the text; ``GET /slowed/<text>`` too, after the delay the last
-``GET /delay/<ms>`` set (a fault injected into one endpoint, for baseline comparisons). Keep-alive HTTP/1.1 on one asyncio loop, so
-no thread contends for the GIL and the server adds little beyond the latency it is asked for.
+``GET /delay/<ms>`` set (a fault injected into one endpoint, for baseline comparisons).
+Keep-alive HTTP/1.1 on one asyncio loop, so no thread contends for the GIL and the server
+adds little beyond the latency it is asked for.
 
 Run as a script it prints its URL and serves until its standard input closes, so the process
 that started it is never left with an orphan.
