@@ -10,7 +10,7 @@ from opsproof.evidence.recorder import EvidenceRecorder
 from opsproof.evidence.verdict import Verdict
 from opsproof.load.baseline import StoredRun, compare_row
 from opsproof.load.profile import Threshold
-from opsproof.load.regression import UNITS
+from opsproof.load.regression import MIN_TAIL, UNITS
 from opsproof.load.suite import LoadRun, load_record, run_figures
 from opsproof.load.verdicts import judge
 from opsproof.probes.result import Figure
@@ -24,10 +24,13 @@ def _record(request: pytest.FixtureRequest, figures: dict[str, Figure]) -> None:
 
 
 def test_load_run(
-    load_run: LoadRun, request: pytest.FixtureRequest, evidence: EvidenceRecorder
+    load_run: LoadRun,
+    load_baseline: StoredRun | None,
+    request: pytest.FixtureRequest,
+    evidence: EvidenceRecorder,
 ) -> None:
     _record(request, run_figures(load_run))
-    evidence.record_load(load_record(load_run))
+    evidence.record_load(load_record(load_run, load_baseline))
     result = load_run.result
     if result.errors:
         pytest.fail("; ".join(result.errors), pytrace=False)
@@ -69,6 +72,10 @@ def test_regression(
             f"{c.metric}.noise": Figure(round(c.noise, 6), unit),
             f"{c.metric}.outcome": Figure(c.outcome),
         }
+    for metric in row.uncompared:
+        figures[f"{metric}.outcome"] = Figure(
+            f"not compared: fewer than {MIN_TAIL} requests above it"
+        )
     _record(request, figures)
     if row.missing:
         reason = f"{load_compared}: the baseline sent requests of this name, this run none"

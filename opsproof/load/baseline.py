@@ -13,9 +13,11 @@ from functools import cached_property
 from pathlib import Path
 
 from opsproof.errors import BaselineRefused
+from opsproof.evidence.records import BaselineFigureRecord, BaselineRecord, ChartSeries
 from opsproof.evidence.rundir import run_dirs
 from opsproof.load.breakdown import Breakdown
 from opsproof.load.noise import (
+    QUANTILES,
     Errors,
     Sample,
     SecondSample,
@@ -23,18 +25,22 @@ from opsproof.load.noise import (
     independent_errors,
     larger,
     latencies_of,
+    quantile,
     seconds_errors,
     widened,
 )
 from opsproof.load.regression import Comparison, compare
 from opsproof.load.stats import MetricSet, Trend, Wire
-from opsproof.load.tolerances import RegressionSpec, tolerances_for
+from opsproof.load.tolerances import METRICS, Metric, RegressionSpec, tolerances_for
 
 SUMMARY_FILE = "load-summary.json"
 EVIDENCE_FILE = "evidence.json"
 PREVIOUS = "previous"
 ALL_REQUESTS = "all requests"
 """The row of every request together (``http_req_duration``, ``http_req_failed``)."""
+EDGES_KEPT_BELOW = 4
+"""From this many seconds on, the first and the last (a partial second each: the generators
+starting, the graceful stop) are left out of the bootstrap over seconds."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,8 @@ def stored_run(summary: Mapping[str, object], name: str) -> StoredRun:
         )
         for second in timeline
     )
+    if len(seconds) >= EDGES_KEPT_BELOW:
+        seconds = seconds[1:-1]
     return StoredRun(name, shape, overall, names, seconds)
 
 
@@ -191,6 +199,14 @@ class RowVerdict:
     def of(self, outcome: str) -> list[Comparison]:
         return [c for c in self.comparisons if c.outcome == outcome]
 
+    @property
+    def uncompared(self) -> list[Metric]:
+        """Figures one of the runs measured too few requests for (``regression.comparable``)."""
+        if self.missing or not self.comparisons:
+            return []
+        compared = {c.metric for c in self.comparisons}
+        return [metric for metric in METRICS if metric not in compared]
+
 
 def compare_row(
     baseline: StoredRun, now: StoredRun, name: str, spec: RegressionSpec | None
@@ -204,3 +220,27 @@ def compare_row(
     tolerances = tolerances_for(spec, None if name == ALL_REQUESTS else name)
     pairs = ((base, baseline.errors(name)), (current, now.errors(name)))
     return RowVerdict(name, tuple(compare(*pairs, tolerances)))
+
+
+def baseline_record(
+    baseline: StoredRun, now: StoredRun, spec: RegressionSpec | None
+) -> BaselineRecord:
+    """Every row of the comparison for the report: every request together, then each name."""
+    rows = [
+        compare_row(baseline, now, name, spec) for name in [ALL_REQUESTS, *sorted(baseline.names)]
+    ]
+    figures = [
+        BaselineFigureRecord(row.name, c.metric, c.baseline, c.now, c.tolerance, c.noise, c.outcome)
+        for row in rows
+        for c in row.comparisons
+    ]
+    return BaselineRecord(baseline.name, figures, [row.name for row in rows if row.missing])
+
+
+def baseline_series(baseline: StoredRun) -> list[ChartSeries]:
+    """The baseline's p95 each second, to draw over this run's latency."""
+    values = [
+        quantile(second.latencies, QUANTILES["p95"]) if second.latencies else None
+        for second in baseline.seconds
+    ]
+    return [ChartSeries("baseline p95", "latency", values, dashed=True)]

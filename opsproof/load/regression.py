@@ -9,6 +9,8 @@ rate, a fall of throughput). With ``se`` each run's standard error of the figure
     improved    when -worse > tolerance and -worse > noise bound
     unchanged   otherwise
 
+A percentile is compared only when each run has ``MIN_TAIL`` requests above it.
+
 The tolerance says how much change matters; the noise bound, how much change two runs of an
 unchanged system show (about one comparison in twenty exceeds two standard errors of their
 difference). A change must clear both: a 12% rise of a p95 measured on 40 requests is noise, a
@@ -19,11 +21,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from opsproof.load.noise import Errors, Sample
+from opsproof.load.noise import QUANTILES, Errors, Sample
 from opsproof.load.tolerances import METRICS, Metric, Tolerances
 
 NOISE_Z = 2.0
 """Standard errors of the difference a change must exceed."""
+MIN_TAIL = 5
+"""Requests above a percentile each run needs for it to be compared (p99: 500 requests)."""
 Outcome = Literal["regressed", "improved", "unchanged"]
 UNITS: dict[Metric, str] = {
     "p50": "ms",
@@ -93,12 +97,20 @@ def decide(
     return Comparison(metric, baseline, now, allowed, noise, outcome)
 
 
+def comparable(metric: Metric, baseline: Sample, now: Sample) -> bool:
+    """A percentile is compared only when each run has ``MIN_TAIL`` requests above it: the
+    p99 of 80 requests is their slowest one, and no spread estimated from one request holds."""
+    q = QUANTILES.get(metric)
+    if q is None:
+        return True
+    return all(sum(n for _, n in s.latencies) * (1 - q) >= MIN_TAIL for s in (baseline, now))
+
+
 def compare(
     baseline: tuple[Sample, Errors], now: tuple[Sample, Errors], tolerances: Tolerances
 ) -> list[Comparison]:
-    """Every figure of one row; latency only where both runs timed requests."""
+    """Every figure of one row that both runs measured well enough (``comparable``)."""
     (base, base_errors), (current, current_errors) = baseline, now
-    timed = bool(base.latencies and current.latencies)
     return [
         decide(
             metric,
@@ -108,5 +120,5 @@ def compare(
             tolerances.of(metric),
         )
         for metric in METRICS
-        if timed or metric in ("error_rate", "throughput")
+        if comparable(metric, base, current)
     ]

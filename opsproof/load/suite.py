@@ -9,7 +9,14 @@ from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import Environment, HttpService
 from opsproof.errors import ConfigError, SafetyError
 from opsproof.evidence.records import LoadRecord
-from opsproof.load.baseline import SUMMARY_FILE, Shape
+from opsproof.load.baseline import (
+    SUMMARY_FILE,
+    Shape,
+    StoredRun,
+    baseline_record,
+    baseline_series,
+    stored_run,
+)
 from opsproof.load.chart import render, series
 from opsproof.load.health import Health, assess
 from opsproof.load.profile import Profile
@@ -105,17 +112,29 @@ def shape_of(profile: Profile, target: LoadTarget) -> Shape:
     return Shape(profile.name, profile.shape, profile.time_scale, target.host)
 
 
-def load_record(run: LoadRun) -> LoadRecord:
-    """The run for the report: its chart's series and its requests by name."""
+def load_record(run: LoadRun, baseline: StoredRun | None = None) -> LoadRecord:
+    """The run for the report: its chart's series and its requests by name; with a baseline,
+    the comparison and the baseline's p95 drawn over this run's latency."""
     result = run.result
+    overlay, compared = [], None
+    if baseline is not None:
+        overlay = baseline_series(baseline)
+        compared = baseline_record(baseline, current_run(run), run.profile.regression)
     return LoadRecord(
         profile=run.profile.name,
         time_scale=run.profile.time_scale,
         duration_s=max(0.0, round(result.duration_s, 3)),
-        series=series(result.timeline, run.profile),
+        series=series(result.timeline, run.profile) + overlay,
         names=result.breakdown.rows(),
         errors=result.errors,
+        baseline=compared,
     )
+
+
+def current_run(run: LoadRun) -> StoredRun:
+    """This run as a baseline reads it, so both sides of a comparison are read alike."""
+    summary = next(path for path in run.artifacts if path.name == SUMMARY_FILE)
+    return stored_run(json.loads(summary.read_bytes()), "this run")
 
 
 def run_figures(run: LoadRun) -> dict[str, Figure]:

@@ -3,7 +3,6 @@ run's own item, one item per threshold and, with ``--load-baseline``, one item p
 compared with the baseline (load/, or a team's own tests asking for ``load_run``,
 ``load_threshold`` or ``load_compared``)."""
 
-import json
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from opsproof.load.baseline import (
     StoredRun,
     previous_run,
     read_run,
-    stored_run,
 )
 from opsproof.load.profile import Profile, load_profile
 from opsproof.load.progress import Progress, format_progress
@@ -27,6 +25,7 @@ from opsproof.load.runner import DEFAULT_MAX_REQUESTS, RunSettings
 from opsproof.load.script import script_problems
 from opsproof.load.suite import (
     LoadRun,
+    current_run,
     execute,
     require_load_allowed,
     shape_of,
@@ -239,8 +238,7 @@ def load_baseline(pytestconfig: pytest.Config) -> StoredRun | None:
 @pytest.fixture(scope="session")
 def load_current(load_run: LoadRun) -> StoredRun:
     """This run as a baseline reads it, so both sides of a comparison are read alike."""
-    summary = next(path for path in load_run.artifacts if path.suffix == ".json")
-    return stored_run(json.loads(summary.read_bytes()), "this run")
+    return current_run(load_run)
 
 
 class _Printer:

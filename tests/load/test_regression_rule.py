@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from opsproof.errors import BaselineRefused, ConfigError
 from opsproof.load.baseline import Shape, previous_run, read_run
 from opsproof.load.noise import (
+    Errors,
     Sample,
     SecondSample,
     design_effect,
@@ -23,10 +24,11 @@ from opsproof.load.noise import (
     seconds_errors,
 )
 from opsproof.load.profile import load_profile
-from opsproof.load.regression import NOISE_Z, decide
+from opsproof.load.regression import NOISE_Z, comparable, compare, decide
 from opsproof.load.stats import Trend
 from opsproof.load.tolerances import DEFAULTS, RegressionSpec, tolerances_for
 
+DEFAULT = tolerances_for(None, None)
 figures = st.floats(min_value=0, max_value=1e4, allow_nan=False)
 errors = st.floats(min_value=0, max_value=1e3, allow_nan=False)
 
@@ -57,6 +59,16 @@ def test_a_rise_past_the_tolerance_within_the_noise_is_not_a_regression() -> Non
     assert "noise bound 25.5 ms" in judged.words()
     # the same rise measured on many requests is one
     assert decide("p95", 100.0, 120.0, (1.0, 1.0), 0.10).outcome == "regressed"
+
+
+def test_a_percentile_with_too_few_requests_above_it_is_not_compared() -> None:
+    hundred, thousand = _sample([1.0] * 100), _sample([1.0] * 1000)
+    assert [c.metric for c in compare((hundred, Errors()), (thousand, Errors()), DEFAULT)] == [
+        "p50", "p95", "error_rate", "throughput",
+    ]  # fmt: skip  # p99 of 100 requests: one above it
+    assert comparable("p99", thousand, thousand) and not comparable(
+        "p95", _sample([1.0] * 99), thousand
+    )
 
 
 def _sample(values: list[float], failures: int = 0, duration: float = 10.0) -> Sample:
