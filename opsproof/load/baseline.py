@@ -19,7 +19,7 @@ from opsproof.load.breakdown import Breakdown
 from opsproof.load.noise import (
     QUANTILES,
     Errors,
-    Sample,
+    RowSample,
     SecondSample,
     design_effect,
     independent_errors,
@@ -80,11 +80,11 @@ class StoredRun:
 
     name: str
     shape: Shape
-    overall: Sample
-    names: dict[str, Sample]
+    overall: RowSample
+    names: dict[str, RowSample]
     seconds: tuple[SecondSample, ...]
 
-    def row(self, name: str) -> Sample | None:
+    def row(self, name: str) -> RowSample | None:
         return self.overall if name == ALL_REQUESTS else self.names.get(name)
 
     @cached_property
@@ -128,9 +128,9 @@ def stored_run(summary: Mapping[str, object], name: str) -> StoredRun:
         ) from None
     failed, total = metrics.rates.get("http_req_failed", [0, 0])
     trend = metrics.trends.get("http_req_duration", Trend())
-    overall = Sample(int(total), int(failed), duration, latencies_of(trend))
+    overall = RowSample(int(total), int(failed), duration, latencies_of(trend))
     names = {
-        row: Sample(stats.duration.count, stats.failures, duration, latencies_of(stats.duration))
+        row: RowSample(stats.duration.count, stats.failures, duration, latencies_of(stats.duration))
         for row, stats in by_name.names.items()
     }
     seconds = tuple(

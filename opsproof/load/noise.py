@@ -48,7 +48,7 @@ def latencies_of(trend: Trend) -> Latencies:
 
 
 @dataclass(frozen=True)
-class Sample:
+class RowSample:
     """One run's requests of one row (a name, or every request), as compared with a baseline."""
 
     requests: int
@@ -95,7 +95,7 @@ def quantile(latencies: Latencies, q: float) -> float:
     return latencies[-1][0]
 
 
-def independent_errors(sample: Sample) -> Errors:
+def independent_errors(sample: RowSample) -> Errors:
     """Standard errors if every request were independent of the others."""
     n = sample.requests
     if not n:

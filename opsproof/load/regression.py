@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from opsproof.load.noise import QUANTILES, Errors, Sample
+from opsproof.load.noise import QUANTILES, Errors, RowSample
 from opsproof.load.tolerances import METRICS, Metric, Tolerances
 
 NOISE_Z = 2.0
@@ -97,7 +97,7 @@ def decide(
     return Comparison(metric, baseline, now, allowed, noise, outcome)
 
 
-def comparable(metric: Metric, baseline: Sample, now: Sample) -> bool:
+def comparable(metric: Metric, baseline: RowSample, now: RowSample) -> bool:
     """A percentile is compared only when each run has ``MIN_TAIL`` requests above it: the
     p99 of 80 requests is their slowest one, and no spread estimated from one request holds."""
     q = QUANTILES.get(metric)
@@ -107,7 +107,7 @@ def comparable(metric: Metric, baseline: Sample, now: Sample) -> bool:
 
 
 def compare(
-    baseline: tuple[Sample, Errors], now: tuple[Sample, Errors], tolerances: Tolerances
+    baseline: tuple[RowSample, Errors], now: tuple[RowSample, Errors], tolerances: Tolerances
 ) -> list[Comparison]:
     """Every figure of one row that both runs measured well enough (``comparable``)."""
     (base, base_errors), (current, current_errors) = baseline, now

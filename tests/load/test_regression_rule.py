@@ -15,7 +15,7 @@ from opsproof.errors import BaselineRefused, ConfigError
 from opsproof.load.baseline import Shape, previous_run, read_run
 from opsproof.load.noise import (
     Errors,
-    Sample,
+    RowSample,
     SecondSample,
     design_effect,
     independent_errors,
@@ -71,10 +71,10 @@ def test_a_percentile_with_too_few_requests_above_it_is_not_compared() -> None:
     )
 
 
-def _sample(values: list[float], failures: int = 0, duration: float = 10.0) -> Sample:
+def _sample(values: list[float], failures: int = 0, duration: float = 10.0) -> RowSample:
     trend = Trend()
     trend.record_all(int(v * 1000) for v in values)
-    return Sample(len(values), failures, duration, latencies_of(trend))
+    return RowSample(len(values), failures, duration, latencies_of(trend))
 
 
 def test_the_noise_of_a_percentile_shrinks_with_the_requests_measured() -> None:
@@ -97,7 +97,7 @@ def _seconds(slow_every: int) -> list[SecondSample]:
 def test_slow_seconds_widen_the_noise_beyond_what_independent_requests_show() -> None:
     steady, bursty = _seconds(0), _seconds(6)  # bursty: every sixth second all requests slow
     for seconds in (steady, bursty):
-        whole = Sample(3000, 0, 30.0, _merged(seconds))
+        whole = RowSample(3000, 0, 30.0, _merged(seconds))
         effect = design_effect(seconds_errors(seconds), independent_errors(whole))
         if seconds is steady:
             assert effect["p50"] < 2.5  # seconds alike: about what independent requests give
