@@ -40,6 +40,7 @@ SUITE = SUITES["load"]
 _LOADS = pytest.StashKey[bool]()
 """Set when a collected test gets ``load_run`` or ``load_threshold`` from this module."""
 PROFILE_KEY = pytest.StashKey[Profile]()
+_FIXTURES = ("load_run", "load_threshold", "load_compared")
 BASELINE_KEY = pytest.StashKey[StoredRun | str]()
 """The baseline run, or why there is none to compare with."""
 
@@ -106,17 +107,16 @@ def _profile(config: pytest.Config) -> Profile:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if provides(metafunc, "load_run", __name__):
+    wanted = {n for n in _FIXTURES if provides(metafunc, n, __name__)}
+    if wanted:
         metafunc.config.stash[_LOADS] = True
-    if not provides(metafunc, "load_threshold", __name__) and not provides(
-        metafunc, "load_compared", __name__
-    ):
-        return
-    metafunc.config.stash[_LOADS] = True
-    if provides(metafunc, "load_compared", __name__):
+    if "load_compared" in wanted:
         _parametrize_comparisons(metafunc)
-    if not provides(metafunc, "load_threshold", __name__):
-        return
+    if "load_threshold" in wanted:
+        _parametrize_thresholds(metafunc)
+
+
+def _parametrize_thresholds(metafunc: pytest.Metafunc) -> None:
     thresholds = _profile(metafunc.config).thresholds
     if thresholds:
         metafunc.parametrize("load_threshold", thresholds, ids=[t.id for t in thresholds])
@@ -139,8 +139,8 @@ def _parametrize_comparisons(metafunc: pytest.Metafunc) -> None:
 
 def _baseline(config: pytest.Config) -> StoredRun | str:
     """``--load-baseline``'s run, or why there is none. A run named outright that cannot be a
-    baseline is a usage error; ``previous`` of another shape is not applicable (the profile
-    changed: this run becomes the next one's baseline)."""
+    baseline is a usage error; ``previous`` of another shape, or from before baselines, is not
+    applicable (the profile changed: this run becomes the next one's baseline)."""
     if BASELINE_KEY in config.stash:
         return config.stash[BASELINE_KEY]
     config.stash[BASELINE_KEY] = found = _find_baseline(config)
@@ -172,11 +172,12 @@ def _find_baseline(config: pytest.Config) -> StoredRun | str:
     try:
         baseline = read_run(run_dir)
     except BaselineRefused as error:
-        raise pytest.UsageError(f"--load-baseline: {error}") from None
-    reason = shape.differs(baseline.shape)
-    if reason is None:
-        return baseline
-    refusal = f"{run_dir} is refused as a baseline: {reason}"
+        refusal = str(error)
+    else:
+        reason = shape.differs(baseline.shape)
+        if reason is None:
+            return baseline
+        refusal = f"{run_dir} is refused as a baseline: {reason}"
     if named:
         raise pytest.UsageError(f"--load-baseline: {refusal}")
     return refusal
