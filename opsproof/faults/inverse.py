@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsproof.faults import cgroups, nft
 from opsproof.faults.container_inverse import DockerInverseStep
-from opsproof.faults.data_inverse import PutBackData
+from opsproof.faults.data_inverse import PutBackContainerData, PutBackData
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
 
 START_TIMEOUT = 30.0
@@ -168,6 +168,7 @@ InverseStep = Annotated[
     | KillHelper
     | RemoveFile
     | PutBackData
+    | PutBackContainerData
     | DockerInverseStep,
     Field(discriminator="op"),
 ]

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from opsproof.contract.probe import ContractProbe
     from opsproof.contract.report import Outcome
 
-DATABASE = "api-contract/hypothesis"
+HOME = "api-contract"
+"""Hypothesis's own files (its caches), under the state directory, never the working one."""
+DATABASE = f"{HOME}/hypothesis"
 """Hypothesis's example database, under the state directory: a failure found once is tried
 first the next time."""
 
@@ -43,9 +45,12 @@ class ContractProbes:
 
     def get(self, name: str) -> "ContractProbe":
         if name not in self._probes:
+            from hypothesis.configuration import set_hypothesis_home_dir
+
             from opsproof.contract.probe import ContractProbe
 
             context = self._config.stash[CONTEXT_KEY]
+            set_hypothesis_home_dir(context.state_dir / HOME)
             loaded = context.load()
             services = loaded.environment.services_of(HttpService)
             flow_context = FlowContext(
