@@ -31,7 +31,8 @@ This module imports nothing of opsproof, so every layer can raise and catch thes
     ├── EvidenceError               a run's evidence cannot be used as asked
     │   ├── UnverifiableError       no readable manifest to verify against
     │   ├── SigningError            a signing or public key file cannot be used
-    │   └── ExportRefused           a run that cannot be exported
+    │   ├── ExportRefused           a run that cannot be exported
+    │   └── BaselineRefused         a load run that cannot be this run's baseline
     ├── CheckFailed                 a failed k6-style check, as Locust's statistics record it
     └── RequestFailed               a config scenario's request judged failed: its kind and why
 
@@ -176,6 +177,10 @@ class SigningError(EvidenceError):
 
 class ExportRefused(EvidenceError):
     """The run cannot be exported: it does not verify, or its evidence is unreadable."""
+
+
+class BaselineRefused(EvidenceError):
+    """A load run that cannot be compared with this one: unreadable, or of another shape."""
 
 
 class CheckFailed(OpsproofError):

@@ -1149,7 +1149,7 @@ class BackupSource(StrictModel):
     rdb_file: FilePath | None = Field(
         default=None,
         description="redis: the RDB file the server writes, readable from here; "
-        "default: asked with CONFIG GET",
+        "default: asked with CONFIG GET (the drill of a container: found through its mounts)",
     )
     rto: PositiveDuration | None = Field(
         default=None, description="recovery time objective; slo.rto"
@@ -1158,7 +1158,8 @@ class BackupSource(StrictModel):
     data_dir: FilePath | None = Field(
         default=None,
         description="the drill: the directory the server keeps its data in, as its runtime "
-        "sees it; default: asked from the server (CONFIG GET dir, SHOW data_directory)",
+        "sees it (a container's: the path inside it, in a named volume or bind mount); "
+        "default: asked from the server (CONFIG GET dir, SHOW data_directory)",
     )
 
 
@@ -1632,7 +1633,8 @@ def _scenario_problems(
         if runtime is None or (process is not None and not (process.start or process.component)):
             message = (
                 f"services.{service} declares no runtime that can start it again; the drill "
-                "stops and starts it: add runtime: {process: {pid_file: PATH, start: [COMMAND]}}"
+                "stops and starts it: add runtime: {process: {pid_file: PATH, start: [COMMAND]}} "
+                "or {docker: {container: NAME}}"
             )
             loc = (*at, key, index) if scenario.lost or key == "stop" else (*at,)
             problems.append(_located(loc, service, message))

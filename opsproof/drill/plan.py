@@ -1,6 +1,6 @@
 """What a drill on a deployment will do, from its config: the stores it loses and restores,
-the services it stops and starts, what must answer, and the targets; a store its runtime cannot
-move aside is refused."""
+the services it stops and starts (local processes or containers), what must answer, and the
+targets."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,8 @@ from opsproof.config.models import (
     RedisService,
 )
 from opsproof.errors import SafetyError
-from opsproof.runtimes import ProcessTarget, Runtime
+from opsproof.runtimes import ProcessRuntime, ProcessTarget, Runtime
+from opsproof.runtimes.docker import DockerRuntime, DockerTarget
 from opsproof.workers import runtime_of
 
 UNSET_TARGET = 0.0
@@ -27,7 +28,7 @@ class StorePlan:
     source: str
     service: str
     spec: RedisService | PostgresService
-    target: ProcessTarget
+    target: ProcessTarget | DockerTarget
     data_dir: Path | None
     rdb_file: Path | None
     rto: float
@@ -36,6 +37,27 @@ class StorePlan:
     @property
     def kind(self) -> str:
         return "redis" if isinstance(self.spec, RedisService) else "postgres"
+
+    @property
+    def in_container(self) -> bool:
+        return isinstance(self.target, DockerTarget)
+
+    @property
+    def runtime(self) -> ProcessRuntime | DockerRuntime:
+        if isinstance(self.target, DockerTarget):
+            return DockerRuntime(self.target)
+        return ProcessRuntime(self.target)
+
+    @property
+    def data_words(self) -> str:
+        """Where its data is and how it goes aside, for the dry run."""
+        where = str(self.data_dir or "as the server reports it")
+        if isinstance(self.target, DockerTarget):
+            return (
+                f"{self.source} {where} in docker://{self.target.container} (a named volume is "
+                "cloned and checked before it is emptied, a bind mount's directory renamed)"
+            )
+        return f"{self.source} {where}"
 
 
 @dataclass(frozen=True)
@@ -54,10 +76,7 @@ class DrillPlan:
         found = [
             f"drill on {self.environment}: lose and restore "
             + ", ".join(f"{s.source} ({s.kind}, {s.target.name})" for s in self.stores),
-            "data directories (moved aside): "
-            + "; ".join(
-                f"{s.source} {s.data_dir or 'as the server reports it'}" for s in self.stores
-            ),
+            "data directories (moved aside): " + "; ".join(s.data_words for s in self.stores),
             "1. steady state: gate probes of "
             + (", ".join(self.ready) or "none")
             + (f"; flows {', '.join(f.name for f in self.flows)}" if self.flows else ""),
@@ -80,8 +99,9 @@ def _targets(env: Environment, rto: float | None, rpo: float | None) -> tuple[fl
 
 
 def plan_of(name: str, env: Environment, state_dir: Path) -> DrillPlan:
-    """The drill ``env``'s scenario describes; SafetyError when a store cannot be moved aside
-    by its runtime (names and runtimes are checked when the config is loaded)."""
+    """The drill ``env``'s scenario describes; SafetyError without a scenario (names and
+    runtimes are checked when the config is loaded; where the data lives is asked as the
+    drill starts)."""
     backup = env.backup or BackupConfig()
     scenario = backup.scenario
     if scenario is None:
@@ -92,12 +112,13 @@ def plan_of(name: str, env: Environment, state_dir: Path) -> DrillPlan:
         spec = env.services[source.service]
         assert isinstance(spec, RedisService | PostgresService)  # checked by the config model
         runtime = spec.runtime
-        if runtime is None or runtime.process is None:
-            raise SafetyError(
-                f"services.{source.service}: the drill moves data aside only for process "
-                "runtimes so far; declare runtime: {process: {pid_file: PATH, start: [COMMAND]}}"
-            )
-        target = ProcessTarget(name=source.service, spec=runtime.process, state_dir=state_dir)
+        assert runtime is not None  # checked by the config model
+        target: ProcessTarget | DockerTarget
+        if runtime.docker is not None:
+            target = DockerTarget(name=source.service, container=runtime.docker.container)
+        else:
+            assert runtime.process is not None
+            target = ProcessTarget(name=source.service, spec=runtime.process, state_dir=state_dir)
         rto, rpo = _targets(env, source.rto, source.rpo)
         stores.append(
             StorePlan(source_name, source.service, spec, target, source.data_dir,

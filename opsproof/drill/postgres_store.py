@@ -2,16 +2,18 @@
 in place: a new cluster in the emptied data directory, the original's configuration files,
 roles and database restored by a private server (Unix socket in a private directory, trusted
 only there, no TCP, no archiving) that the drill verifies before the runtime starts the real
-one, so no client ever sees a half-restored database."""
+one, so no client ever sees a half-restored database. A server in a container gets the same
+through helper containers (``opsproof.drill.container_stores``)."""
 
 import os
+import posixpath
 import pwd
 import shutil
 import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +25,16 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from opsproof.backup.postgres.database import Database, wait_accepting
 from opsproof.backup.tools import postgres_tool
 from opsproof.config.models import PostgresService
+from opsproof.drill.container_stores import (
+    SERVER_MANAGED,
+    container_bin_dir,
+    container_restore_server,
+)
 from opsproof.drill.plan import StorePlan
 from opsproof.errors import BackupError, SafetyError
 from opsproof.faults.data_inverse import PRIVATE_PREFIX
-from opsproof.runtimes import ProcessRuntime
 from opsproof.runtimes.data import LocalDataDir
+from opsproof.runtimes.docker_data import VolumeData
 from opsproof.support.ports import free_ports
 from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
 from opsproof.support.waiting import poll
@@ -36,9 +43,6 @@ STOP_TIMEOUT = 30.0
 START_TIMEOUT = 120.0
 """Until the real server's process runs (it then gets the drill's timeout to accept logins)."""
 EXITED = "exited"
-SERVER_MANAGED = {"PG_VERSION", "postmaster.pid", "postmaster.opts", "current_logfiles"}
-"""Top-level files of a data directory the server writes itself; every other top-level file
-(postgresql.conf, pg_hba.conf, certificates) is the operator's and is copied to the rebuild."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,17 @@ class PostgresFacts:
     ctype: str
     checksums: bool
 
+    def initdb_options(self) -> list[str]:
+        """What makes a new cluster like the original: superuser, encoding, locale, checksums.
+        The other locale categories follow the character type, which exists wherever the
+        original ran (the environment's ``LANG`` may not: a container image without locales);
+        the original's postgresql.conf sets them afterwards."""
+        return [
+            *("-U", self.superuser, "-E", self.encoding, f"--locale={self.ctype}"),
+            *(f"--lc-collate={self.collate}", f"--lc-ctype={self.ctype}"),
+            *(["--data-checksums"] if self.checksums else []),
+        ]
+
 
 def database_of(store: StorePlan) -> Database:
     assert isinstance(store.spec, PostgresService)
@@ -59,7 +74,9 @@ def database_of(store: StorePlan) -> Database:
 
 def _bin_dir(store: StorePlan) -> Path:
     """Where the running server's own programs are (its initdb matches its version)."""
-    for pid in ProcessRuntime(store.target).find():
+    if store.in_container:
+        return container_bin_dir(store)
+    for pid in store.runtime.find():
         try:
             candidate = Path(psutil.Process(pid).exe()).parent
         except psutil.Error:
@@ -89,7 +106,7 @@ def postgres_facts(store: StorePlan) -> PostgresFacts:
         ) from None
     assert superuser is not None and checksums is not None and template is not None
     return PostgresFacts(
-        data_dir=data_dir.resolve(),
+        data_dir=Path(posixpath.normpath(data_dir)) if store.in_container else data_dir.resolve(),
         bin_dir=_bin_dir(store),
         superuser=str(superuser[0]),
         encoding=str(template[0]),
@@ -108,11 +125,9 @@ def _initdb(facts: PostgresFacts, home: LocalDataDir, log: Path, timeout: float)
     owner = home.path.stat()
     as_root = os.geteuid() == 0
     command = [
-        str(facts.bin_dir / "initdb"),
-        *("-D", str(home.path), "-U", facts.superuser, "-E", facts.encoding),
-        *(f"--lc-collate={facts.collate}", f"--lc-ctype={facts.ctype}", "--no-instructions"),
-        *(["--data-checksums"] if facts.checksums else []),
-    ]
+        str(facts.bin_dir / "initdb"), "-D", str(home.path), "--no-instructions",
+        *facts.initdb_options(),
+    ]  # fmt: skip
     with log.open("ab") as out:
         try:
             subprocess.run(
@@ -225,9 +240,22 @@ def set_password(store: StorePlan, server: Database) -> None:
         raise BackupError(f"{server.target}: cannot set the role's password: {exc}") from None
 
 
+def private_server(
+    store: StorePlan, facts: PostgresFacts, home: LocalDataDir | VolumeData, timeout: float
+) -> AbstractContextManager[Database]:
+    """The restore's private server: a process here, or a helper container beside the
+    container's data."""
+    if store.in_container:
+        where = (facts.data_dir, facts.bin_dir)
+        return container_restore_server(store, home, where, facts.initdb_options(),
+                                        facts.superuser, timeout)  # fmt: skip
+    assert isinstance(home, LocalDataDir)
+    return restore_server(facts, home, timeout)
+
+
 def start_postgres(store: StorePlan, timeout: float) -> Database:
     """The real server started through its runtime; accepting the service's own login."""
-    ProcessRuntime(store.target).start(min(timeout, START_TIMEOUT))
+    store.runtime.start(min(timeout, START_TIMEOUT))
     database = database_of(store)
     wait_accepting(database, timeout)
     return database

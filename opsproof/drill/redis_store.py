@@ -1,8 +1,9 @@
 """A drilled Redis: where its data lives (asked with CONFIG GET unless configured), and its
-restore: the backup's RDB put where the server loads it from, the server started through its
-runtime, loaded before it counts as up."""
+restore: the backup's RDB put where the server loads it from (by a helper container when the
+server runs in one), the server started through its runtime, loaded before it counts as up."""
 
 import os
+import posixpath
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +13,11 @@ import redis
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.snapshot import RedisBackup
 from opsproof.config.models import RedisService
+from opsproof.drill.container_stores import place_rdb
 from opsproof.drill.plan import StorePlan
 from opsproof.errors import BackupError, SafetyError
-from opsproof.runtimes import ProcessRuntime
 from opsproof.runtimes.data import LocalDataDir
+from opsproof.runtimes.docker_data import VolumeData
 from opsproof.support.failures import describe_error
 from opsproof.support.waiting import poll
 
@@ -57,13 +59,19 @@ def redis_facts(store: StorePlan) -> RedisFacts:
             f"({describe_error(exc, endpoint.timeout)}); set backup.sources.{store.source}."
             "data_dir"
         ) from None
-    data_dir = (store.data_dir or Path(directory)).resolve()
-    if config_file and data_dir in Path(config_file).resolve().parents:
+    data_dir = _resolved(store, store.data_dir or Path(directory))
+    if config_file and data_dir in _resolved(store, Path(config_file)).parents:
         raise SafetyError(
             f"{endpoint.target}: its config file {config_file} is inside its data directory "
             f"{data_dir}, which the drill moves aside: keep the config file elsewhere"
         )
     return RedisFacts(data_dir, dbfilename, aof, aof_name)
+
+
+def _resolved(store: StorePlan, path: Path) -> Path:
+    """Symbolic links resolved on this machine; a container's path only normalised (its links
+    are in its own filesystem)."""
+    return Path(posixpath.normpath(path)) if store.in_container else path.resolve()
 
 
 def _append_only(client: redis.Redis) -> tuple[str, str]:
@@ -111,15 +119,24 @@ def persist(store: StorePlan) -> None:
 
 
 def restore_redis(
-    store: StorePlan, facts: RedisFacts, home: LocalDataDir, backup: RedisBackup, timeout: float
+    store: StorePlan,
+    facts: RedisFacts,
+    home: LocalDataDir | VolumeData,
+    backup: RedisBackup,
+    timeout: float,
 ) -> Endpoint:
     """The RDB copied in with the directory's owner (as the AOF's base too when the server
     is append-only), the server started and loaded."""
-    owner = home.path.stat()
-    _place(backup.rdb, facts.data_dir / facts.dbfilename, owner)
-    if facts.aof:
-        _as_append_only(facts, backup.rdb, owner)
-    runtime = ProcessRuntime(store.target)
+    if store.in_container:
+        place_rdb(store, home, facts.data_dir, (facts.dbfilename, facts.aof, facts.aof_name),
+                  backup)  # fmt: skip
+    else:
+        assert isinstance(home, LocalDataDir)
+        owner = home.path.stat()
+        _place(backup.rdb, facts.data_dir / facts.dbfilename, owner)
+        if facts.aof:
+            _as_append_only(facts, backup.rdb, owner)
+    runtime = store.runtime
     runtime.start(min(timeout, START_TIMEOUT))
     endpoint = endpoint_of(store)
 

@@ -1,12 +1,14 @@
 """The DR drill on a deployment, end to end, as one auditable record.
 
-preconditions (where each store keeps its data, room for a restore beside the original) →
-steady state (the gate's probes and flows of the scenario) → acknowledged writes → back up each
-store → verify each backup on a scratch server (nothing is touched unless they verify) →
-ledger entry with the undo → disaster: the services that use the stores stopped, the stores
-stopped, their data moved aside → each store restored and verified → services started →
-steady state again. Any failure or interruption after the ledger entry puts the original data
-back through the runtimes and starts everything again, and the record says "rolled back".
+preconditions (where each store keeps its data — a directory here, a container's bind mount
+or named volume —, room for a restore beside the original) → steady state (the gate's probes
+and flows of the scenario) → acknowledged writes → back up each store → verify each backup on a
+scratch server (nothing is touched unless they verify) → ledger entry with the undo →
+disaster: the services that use the stores stopped, the stores stopped, their data moved aside
+(renamed, or a volume cloned and checked) → each store restored and verified → services
+started → steady state again. Any failure or interruption after the ledger entry puts the
+original data back through the runtimes and starts everything again, and the record says
+"rolled back".
 """
 
 import os
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import psutil
 
@@ -44,7 +46,7 @@ from opsproof.drill.postgres_store import (
     PostgresFacts,
     database_of,
     postgres_facts,
-    restore_server,
+    private_server,
     set_password,
     start_postgres,
 )
@@ -58,7 +60,7 @@ from opsproof.drill.redis_store import (
 from opsproof.errors import BackupError, OpsproofError, SafetyError
 from opsproof.evidence.records import DrillIssue, DrillRecord, IntegrityResult, RecoveryObjective
 from opsproof.faults.container_inverse import StartContainer
-from opsproof.faults.data_inverse import PutBackData
+from opsproof.faults.data_inverse import PutBackContainerData, PutBackData
 from opsproof.faults.inverse import InverseStep, StartService
 from opsproof.faults.ledger import Injection, Ledger
 from opsproof.faults.rollback import revert_fault
@@ -68,7 +70,8 @@ from opsproof.journeys.flow import FlowContext, run_flow
 from opsproof.probes.result import Observation
 from opsproof.runtimes import ProcessRuntime, Runtime
 from opsproof.runtimes.data import LocalDataDir, local_data_dir
-from opsproof.runtimes.docker import DockerRuntime
+from opsproof.runtimes.docker import DockerRuntime, DockerTarget
+from opsproof.runtimes.docker_data import VolumeData, container_data_home
 from opsproof.support.waiting import poll
 
 EXPERIMENT = "dr drill"
@@ -102,7 +105,7 @@ class DrillSetting:
 @dataclass
 class _Store:
     plan: StorePlan
-    home: LocalDataDir
+    home: LocalDataDir | VolumeData
     facts: RedisFacts | PostgresFacts
     backup: RedisBackup | PostgresBackup | None = None
     sink: RedisMarkers | PostgresRows | None = None
@@ -212,11 +215,18 @@ class _Drill:
                 facts: RedisFacts | PostgresFacts = (
                     redis_facts(store) if store.kind == "redis" else postgres_facts(store)
                 )
-                home = local_data_dir(facts.data_dir, self.drill_id)
+                home = self._data_home(store, facts.data_dir)
                 _check_room(store, home)
                 self.stores.append(_Store(store, home, facts))
         with self.timeline.phase("steady state", "the scenario's probes and flows answer"):
             _wait_ready(ready, STEADY_TIMEOUT)
+
+    def _data_home(self, store: StorePlan, data_dir: Path) -> LocalDataDir | VolumeData:
+        """The directory here; a container's bind mount or named volume (the data directory
+        is a path inside it)."""
+        if isinstance(store.runtime, DockerRuntime):
+            return container_data_home(store.runtime, PurePosixPath(data_dir), self.drill_id)
+        return local_data_dir(data_dir, self.drill_id)
 
     def _sinks(self) -> list[Sink]:
         """Each store's acknowledged writes: marker keys, or rows in the drill's own table
@@ -257,7 +267,7 @@ class _Drill:
         if isinstance(store.facts, RedisFacts):
             endpoint = endpoint_of(store.plan)
             return back_up_redis(endpoint, source, self.setting.store, self.timeout,
-                                 store.plan.rdb_file)  # fmt: skip
+                                 _rdb_file(store))  # fmt: skip
         return back_up_postgres(database_of(store.plan), source, self.setting.store, self.timeout)
 
     def _on_scratch(self, store: _Store) -> list[IntegrityResult]:
@@ -270,10 +280,8 @@ class _Drill:
     def _ledger_entry(self) -> Injection:
         """The undo, on disk before anything is stopped: put every data directory back, start
         the stores, then the services in the order the drill would start them."""
-        inverse: list[InverseStep] = [
-            PutBackData(target=s.plan.target, home=s.home) for s in self.stores
-        ]
-        inverse += [StartService(target=s.plan.target) for s in self.stores]
+        inverse: list[InverseStep] = [_put_back_step(s) for s in self.stores]
+        inverse += [_start_step(s.plan.runtime) for s in self.stores]
         inverse += [_start_step(runtime) for _, runtime in reversed(self.plan.stop)]
         owner = psutil.Process(os.getpid())
         lifetime = self.timeout * (2 + 2 * len(self.stores))
@@ -282,7 +290,7 @@ class _Drill:
             experiment=EXPERIMENT,
             fault="move aside the data of "
             + ", ".join(f"{s.plan.source} ({s.home.where})" for s in self.stores),
-            target=", ".join(f"process://{s.plan.target.name}" for s in self.stores),
+            target=", ".join(s.plan.runtime.id for s in self.stores),
             inverse=inverse,
             deadline=time.time() + lifetime,
             injected_at=datetime.now(UTC),
@@ -307,7 +315,7 @@ class _Drill:
             for store in self.stores:
                 if store.plan.kind == "redis":
                     persist(store.plan)
-                ProcessRuntime(store.plan.target).stop(STOP_TIMEOUT)
+                store.plan.runtime.stop(STOP_TIMEOUT)
             for store in self.stores:
                 store.home.move_aside()
         for store in self.stores:
@@ -339,7 +347,9 @@ class _Drill:
                 f"restore {source}", "initdb, configuration, roles, pg_restore --exit-on-error"
             ):
                 _unchanged(backup.dump, backup.sha256)
-                server = private.enter_context(restore_server(facts, store.home, self.timeout))
+                server = private.enter_context(
+                    private_server(store.plan, facts, store.home, self.timeout)
+                )
                 restore_globals(backup.globals_sql, server, self.timeout)
                 set_password(store.plan, server)
                 restore_dump(backup.dump, server, backup.fingerprint.database, self.timeout)
@@ -383,9 +393,36 @@ def _unchanged(backup: Path, sha256: str) -> None:
         raise BackupError(f"{backup} changed since it was verified (sha256 differs)")
 
 
-def _check_room(store: StorePlan, home: LocalDataDir) -> None:
-    """The original data stays beside the restore: refuse a filesystem without room for both."""
+def _put_back_step(store: _Store) -> InverseStep:
+    target, home = store.plan.target, store.home
+    if isinstance(target, DockerTarget):
+        return PutBackContainerData(target=target, home=home)
+    assert isinstance(home, LocalDataDir)
+    return PutBackData(target=target, home=home)
+
+
+def _rdb_file(store: _Store) -> Path | None:
+    """Where the backup reads the RDB BGSAVE writes: as configured; a local server's is where
+    it says; a container's is its data directory's host side (bind mount, or the volume's
+    mount point on this engine)."""
+    facts = store.facts
+    if store.plan.rdb_file is not None or not store.plan.in_container:
+        return store.plan.rdb_file
+    assert isinstance(facts, RedisFacts)
+    if isinstance(store.home, VolumeData):
+        return store.home.host_dir() / facts.dbfilename
+    return store.home.path / facts.dbfilename
+
+
+def _check_room(store: StorePlan, home: LocalDataDir | VolumeData) -> None:
+    """The original data stays beside the restore: refuse a filesystem without room for both
+    (for a volume, room for its clone where the engine keeps volumes)."""
     need, free = int(home.used_bytes() * ROOM_FACTOR), home.free_bytes()
+    if free < need and isinstance(home, VolumeData):
+        raise SafetyError(
+            f"{store.source}: the engine's data root has {free / 2**20:.1f} MiB free, but the "
+            f"clone of {home.where} needs {need / 2**20:.1f} MiB; free space there"
+        )
     if free < need:
         raise SafetyError(
             f"{store.source}: {home.where} has {free / 2**20:.1f} MiB free, but a restore beside "

@@ -24,6 +24,17 @@ def seconds(value: float | None) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+def baseline_figure(metric: str, value: float, signed: bool = False) -> str:
+    """A figure of a baseline comparison: ``12.3 ms``, ``0.50%`` (a change of an error rate in
+    points: ``+0.40pp``), ``40.1 req/s``."""
+    sign = "+" if signed else ""
+    if metric == "error_rate":
+        return f"{value * 100:{sign}.2f}pp" if signed else f"{value * 100:.2f}%"
+    if metric == "throughput":
+        return f"{value:{sign}.1f} req/s"
+    return f"{value:{sign}.1f} ms" if abs(value) >= 10 else f"{value:{sign}.2f} ms"
+
+
 def moment(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 

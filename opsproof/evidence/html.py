@@ -89,6 +89,7 @@ def render_html(run: RunRecord, context: ReportContext) -> str:
         timeline=charts.phase_timeline,
         experiment_timeline=experiment_timeline,
         load_chart=load_chart,
+        baseline_figure=formatting.baseline_figure,
     )
 
 

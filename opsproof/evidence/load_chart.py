@@ -16,6 +16,7 @@ COLOURS = {
     "p95": "#ff7f0e",
     "p99": "#d62728",
     "p99 from intended start": "#d62728",
+    "baseline p95": "#ff7f0e",
 }
 OTHER_COLOUR = "#7f7f7f"
 UNITS = {"throughput": "per second", "latency": "latency (ms)"}

@@ -236,6 +236,32 @@ class RequestNameRecord:
 
 
 @dataclass(frozen=True, config=_STRICT)
+class BaselineFigureRecord:
+    """One figure of one request name, this run against its baseline (``--load-baseline``)."""
+
+    name: str
+    """A request name, or ``all requests``."""
+    metric: Literal["p50", "p95", "p99", "error_rate", "throughput"]
+    baseline: float
+    now: float
+    tolerance: float
+    """How much worse it may get, absolute, in the metric's unit (ms, fraction, req/s)."""
+    noise: float
+    """The noise bound: two standard errors of the difference between two runs."""
+    outcome: Literal["regressed", "improved", "unchanged"]
+
+
+@dataclass(frozen=True, config=_STRICT)
+class BaselineRecord:
+    """The run a load run was compared with, and every figure of the comparison."""
+
+    run: str
+    figures: list[BaselineFigureRecord] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Names the baseline sent requests of and this run did not."""
+
+
+@dataclass(frozen=True, config=_STRICT)
 class LoadRecord:
     """A load run: its profile, the chart of what was sent and measured each second, and the
     requests by name."""
@@ -248,3 +274,5 @@ class LoadRecord:
     """Most failures first, then most requests."""
     errors: list[str] = field(default_factory=list)
     """Why the run itself failed (a generator, a user class), not its requests."""
+    baseline: BaselineRecord | None = None
+    """The comparison with a baseline run, when one was given."""

@@ -75,6 +75,7 @@ def _sections(run: RunRecord) -> list[str]:
         lines += [f"- **{_cell(c.id)}**: {_cell(c.reason)}" for c in inconclusive]
     lines += _experiment_table(run)
     lines += _load_phase_table(run)
+    lines += _baseline_tables(run)
     for drill in run.drills:
         lines += ["", f"## DR drill: {_cell(drill.scenario)}", "",
                   "| system | RTO target | RTO achieved | RPO target | RPO achieved |",
@@ -146,6 +147,31 @@ def _experiment_table(run: RunRecord) -> list[str]:
 
 LOAD_PHASES = ("before", "during", "recovering", "after")
 """The phases of an experiment's background load, in order (``load.PHASE.*`` figures)."""
+
+
+def _baseline_tables(run: RunRecord) -> list[str]:
+    """Each load run against its baseline: every figure of every name, side by side."""
+    lines: list[str] = []
+    for load in run.loads:
+        if load.baseline is None:
+            continue
+        lines += ["", f"## Load run against the baseline {_cell(load.baseline.run)}", "",
+                  "| name | figure | baseline | this run | change | tolerance | noise bound "
+                  "| outcome |",
+                  "|---|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+        for f in load.baseline.figures:
+            cells = [
+                formatting.baseline_figure(f.metric, f.baseline),
+                formatting.baseline_figure(f.metric, f.now),
+                formatting.baseline_figure(f.metric, f.now - f.baseline, signed=True),
+                formatting.baseline_figure(f.metric, f.tolerance),
+                formatting.baseline_figure(f.metric, f.noise),
+            ]
+            outcome = f"**{f.outcome}**" if f.outcome == "regressed" else f.outcome
+            lines.append(f"| {_cell(f.name)} | {f.metric} | {' | '.join(cells)} | {outcome} |")
+        for name in load.baseline.missing:
+            lines.append(f"| {_cell(name)} | requests | sent | none | | | | **regressed** |")
+    return lines
 
 
 def _load_phase_table(run: RunRecord) -> list[str]:

@@ -1,8 +1,9 @@
 """Inverse operations of a DR drill, written to the fault ledger before anything is stopped.
 
-A drill moves each lost store's data aside (``opsproof.runtimes.data``) and restores into an
-empty directory; undoing it stops whatever runs on that directory (the store through its
-runtime, and a PostgreSQL server the restore started on it), puts the original back and lets
+A drill moves each lost store's data aside (``opsproof.runtimes.data``; a container's volume
+through ``opsproof.runtimes.docker_data``) and restores into an empty directory; undoing it
+stops whatever runs on that data (the store through its runtime, and a PostgreSQL server the
+restore started on it: a process here, or a helper container), puts the original back and lets
 the ledger's next steps start the services again. Plain data and idempotent, like every step.
 """
 
@@ -17,6 +18,10 @@ from pydantic import BaseModel, ConfigDict
 
 from opsproof.errors import RevertFailed
 from opsproof.runtimes.data import LocalDataDir
+from opsproof.runtimes.docker import DockerRuntime, DockerTarget
+from opsproof.runtimes.docker_data import VolumeData
+from opsproof.runtimes.docker_engine import connect
+from opsproof.runtimes.docker_helper import remove_helpers
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
 from opsproof.support.waiting import poll_until
 
@@ -47,6 +52,31 @@ class PutBackData(BaseModel):
     def describe(self) -> str:
         return (
             f"stop process://{self.target.name}, put {self.home.aside_where} back as "
+            f"{self.home.where}"
+        )
+
+
+class PutBackContainerData(BaseModel):
+    """Remove the drill's helper containers (a restore's private server among them), stop
+    the store's container, put the original data back: the bind mount's directory renamed
+    back, or the volume's verified clone copied back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    op: Literal["put_back_container_data"] = "put_back_container_data"
+    target: DockerTarget
+    home: LocalDataDir | VolumeData
+
+    def apply(self) -> None:
+        if not self.home.is_aside():
+            return
+        remove_helpers(connect(), self.home.drill_id)
+        DockerRuntime(self.target).stop(STOP_TIMEOUT)
+        self.home.put_back()
+
+    def describe(self) -> str:
+        return (
+            f"stop docker://{self.target.container}, put {self.home.aside_where} back as "
             f"{self.home.where}"
         )
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsproof.faults import cgroups, nft
 from opsproof.faults.container_inverse import DockerInverseStep
-from opsproof.faults.data_inverse import PutBackData
+from opsproof.faults.data_inverse import PutBackContainerData, PutBackData
 from opsproof.faults.unit_inverse import CancelTargetUndo, UnitInverseStep
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
 
@@ -169,6 +169,7 @@ InverseStep = Annotated[
     | KillHelper
     | RemoveFile
     | PutBackData
+    | PutBackContainerData
     | DockerInverseStep
     | UnitInverseStep,
     Field(discriminator="op"),

@@ -25,6 +25,7 @@ from opsproof.config.models import FlowExpectSpec, FlowRequestSpec
 from opsproof.errors import ThresholdSyntaxError
 from opsproof.load.durations import parse_k6_duration
 from opsproof.load.thresholds import check_applies, check_selector, parse_expression, parse_selector
+from opsproof.load.tolerances import RegressionSpec
 
 K6Duration = Annotated[
     float,
@@ -263,6 +264,9 @@ class Options(K6Model):
     flow: str | None = Field(default=None, min_length=1, description="the shortcut's flow")
     sleep: K6Duration = Field(default=0.0, ge=0, description="the shortcut's pause")
     thresholds: dict[MetricKey, list[ThresholdEntry]] = Field(default_factory=dict)
+    regression: RegressionSpec | None = Field(
+        default=None, description="how far a run may drift from its baseline (--load-baseline)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Options":

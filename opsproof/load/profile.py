@@ -1,6 +1,8 @@
 """A load profile: k6 options read from a YAML/JSON file or a dict, validated, optionally
 time-scaled, as the scenarios to run and the thresholds to judge them by."""
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +16,7 @@ from opsproof.errors import ConfigError
 from opsproof.load.options import Options, Scenario
 from opsproof.load.script import upload_problems
 from opsproof.load.thresholds import Expression, Selector, parse_expression, parse_selector
+from opsproof.load.tolerances import RegressionSpec
 
 DICT_KEY = "[key]"
 
@@ -46,6 +49,20 @@ class Profile:
     """The profile file's directory: a request's upload is relative to it."""
     parsed: ParsedFile | None = field(default=None, compare=False, repr=False)
     """Where each key was written, to locate a reference the environment cannot satisfy."""
+    regression: RegressionSpec | None = None
+    """Tolerances against a baseline run (``--load-baseline``)."""
+
+    @property
+    def shape(self) -> str:
+        """A digest of what the profile runs and judges (scenarios as written, thresholds), not
+        of its regression tolerances: two runs compare only when it is the same."""
+        written = {
+            name: scenario.model_dump(mode="json", by_alias=True)
+            for name, scenario in sorted(self.written.items())
+        }
+        document = {"scenarios": written, "thresholds": [t.id for t in self.thresholds]}
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
     def scenarios(self) -> dict[str, Scenario]:
@@ -118,7 +135,7 @@ def profile_from_options(options: Options, name: str) -> Profile:
         for metric, entries in options.thresholds.items()
         for entry in entries
     )
-    return Profile(name, options.derived_scenarios(), thresholds)
+    return Profile(name, options.derived_scenarios(), thresholds, regression=options.regression)
 
 
 def scale(scenario: Scenario, factor: float) -> Scenario:

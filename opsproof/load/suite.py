@@ -9,6 +9,14 @@ from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import Environment, HttpService
 from opsproof.errors import ConfigError, SafetyError
 from opsproof.evidence.records import LoadRecord
+from opsproof.load.baseline import (
+    SUMMARY_FILE,
+    Shape,
+    StoredRun,
+    baseline_record,
+    baseline_series,
+    stored_run,
+)
 from opsproof.load.chart import render, series
 from opsproof.load.health import Health, assess
 from opsproof.load.profile import Profile
@@ -19,7 +27,6 @@ from opsproof.load.target import LoadTarget
 from opsproof.probes.result import Figure
 
 CHART_FILE = "load-chart.svg"
-SUMMARY_FILE = "load-summary.json"
 
 
 @dataclass(frozen=True)
@@ -96,21 +103,38 @@ def execute(
     chart = settings.out_dir / CHART_FILE
     chart.write_text(render(result.timeline, profile))
     summary = settings.out_dir / SUMMARY_FILE
-    summary.write_text(json.dumps(_summary(profile, result), indent=2))
+    summary.write_text(json.dumps(_summary(profile, result, shape_of(profile, target)), indent=2))
     return LoadRun(profile, result, assess(result), (chart, summary))
 
 
-def load_record(run: LoadRun) -> LoadRecord:
-    """The run for the report: its chart's series and its requests by name."""
+def shape_of(profile: Profile, target: LoadTarget) -> Shape:
+    """What a baseline of this run must share with it."""
+    return Shape(profile.name, profile.shape, profile.time_scale, target.host)
+
+
+def load_record(run: LoadRun, baseline: StoredRun | None = None) -> LoadRecord:
+    """The run for the report: its chart's series and its requests by name; with a baseline,
+    the comparison and the baseline's p95 drawn over this run's latency."""
     result = run.result
+    overlay, compared = [], None
+    if baseline is not None:
+        overlay = baseline_series(baseline)
+        compared = baseline_record(baseline, current_run(run), run.profile.regression)
     return LoadRecord(
         profile=run.profile.name,
         time_scale=run.profile.time_scale,
         duration_s=max(0.0, round(result.duration_s, 3)),
-        series=series(result.timeline, run.profile),
+        series=series(result.timeline, run.profile) + overlay,
         names=result.breakdown.rows(),
         errors=result.errors,
+        baseline=compared,
     )
+
+
+def current_run(run: LoadRun) -> StoredRun:
+    """This run as a baseline reads it, so both sides of a comparison are read alike."""
+    summary = next(path for path in run.artifacts if path.name == SUMMARY_FILE)
+    return stored_run(json.loads(summary.read_bytes()), "this run")
 
 
 def run_figures(run: LoadRun) -> dict[str, Figure]:
@@ -144,10 +168,12 @@ def run_figures(run: LoadRun) -> dict[str, Figure]:
     return figures
 
 
-def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
-    """Everything needed to re-judge the run later, HDR histograms included."""
+def _summary(profile: Profile, result: LoadResult, shape: Shape) -> dict[str, object]:
+    """Everything needed to re-judge the run later or compare a run with it, HDR histograms
+    included: the whole run's, each second's, each name's (compressed, as HDR encodes them)."""
     return {
         "profile": profile.name,
+        "shape": shape.to_wire(),
         "time_scale": profile.time_scale,
         "thresholds": [t.id for t in profile.thresholds],
         "duration_s": result.duration_s,
@@ -156,6 +182,7 @@ def _summary(profile: Profile, result: LoadResult) -> dict[str, object]:
         "metrics": result.metrics.to_wire(),
         "timeline": [second.model_dump() for second in result.timeline],
         "breakdown": [asdict(row) for row in result.breakdown.rows()],
+        "names": result.breakdown.to_wire(),
         "scenarios": [
             s.model_dump(
                 include={"scenario", "executor", "user_class", "workers", "aborted", "error"}

@@ -6,9 +6,10 @@ same owner and mode for the restore. Putting it back is the reverse rename and i
 so the fault ledger can replay it from another process after the run died.
 
 Every runtime that can host a drilled store supplies a :class:`DataHome` for the directory its
-server reports. A local process keeps it on this machine (:class:`LocalDataDir`); a container
-keeps it in a volume or bind mount whose host side is again a directory; a systemd unit over
-SSH would do the same renames on its host. Only the local one exists so far.
+server reports. A local process keeps it on this machine (:class:`LocalDataDir`), and so does a
+container with a bind mount; a named volume cannot be renamed, so it is cloned instead
+(``opsproof.runtimes.docker_data``); a systemd unit over SSH would do the same renames on its
+host.
 """
 
 import os

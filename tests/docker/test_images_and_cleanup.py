@@ -43,6 +43,7 @@ def test_down_removes_every_labelled_container_and_volume(
         engine.containers.run(
             image,
             ["python3", "-c", "import time; time.sleep(60)"],
+            init=True,  # as PID 1 it would ignore SIGTERM: each down would wait 10 s to kill it
             network_mode="none",
             labels=labels,
             volumes={volume.name: {"bind": "/data", "mode": "rw"}},

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import docker
 import psutil
@@ -77,10 +78,10 @@ def _suite(kind: str, state_dir: Path, reports: Path) -> subprocess.CompletedPro
     )
 
 
-def _totals(reports: Path) -> dict[str, int]:
+def _evidence(reports: Path) -> dict[str, Any]:
     (evidence,) = reports.glob("*/evidence.json")
-    totals: dict[str, int] = json.loads(evidence.read_text())["totals"]
-    return totals
+    found: dict[str, Any] = json.loads(evidence.read_text())
+    return found
 
 
 @pytest.mark.parametrize("kind", ["gate", "chaos", "dr"])
@@ -89,6 +90,14 @@ def test_suite_passes_against_the_containers(
 ) -> None:
     run = _suite(kind, docker_stack_dir, tmp_path)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    totals = _totals(tmp_path)
+    evidence = _evidence(tmp_path)
+    totals = evidence["totals"]
     assert totals["failed"] == 0
     assert totals["passed"] >= {"gate": 20, "chaos": 4, "dr": 10}[kind], totals
+    if kind == "dr":  # the drill: each volume cloned aside, restored into, the stack back
+        [drill] = evidence["drills"]
+        assert drill["phases"][-1]["name"] == "original data kept aside"
+        objectives = {o["system"]: o for o in drill["objectives"]}
+        assert set(objectives) == {"redis", "postgres", "service"}
+        assert all(0 < o["rto_achieved_s"] < 120 for o in objectives.values())
+        assert all(0 < o["rpo_achieved_s"] < 60 for o in objectives.values())

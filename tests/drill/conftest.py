@@ -1,5 +1,7 @@
-"""The drill's tests run against a deployment started by hand (tests/drill/foreign.py)."""
+"""The drill's tests run against deployments started by hand: local processes
+(tests/drill/foreign.py) and containers (tests/drill/contained.py)."""
 
+from tests.drill.contained import contained
 from tests.drill.foreign import foreign
 
-__all__ = ["foreign"]
+__all__ = ["contained", "foreign"]

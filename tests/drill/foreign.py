@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import psutil
@@ -65,6 +66,19 @@ with open(pid_file + ".tmp", "w") as out:
 os.rename(pid_file + ".tmp", pid_file)
 server.serve_forever()
 """
+
+
+class Deployment(Protocol):
+    """What the helpers below need of a deployment started by hand."""
+
+    root: Path
+    state_dir: Path
+
+    @property
+    def redis_url(self) -> str: ...
+
+    @property
+    def dsn(self) -> str: ...
 
 
 @dataclass
@@ -258,7 +272,7 @@ class AckedWrites:
     client that retries would), recording those acknowledged: the yardstick for "nothing
     lost" after a rollback."""
 
-    def __init__(self, foreign: Foreign) -> None:
+    def __init__(self, foreign: Deployment) -> None:
         self.foreign = foreign
         self.redis: list[str] = []
         self.postgres: list[str] = []
@@ -304,10 +318,10 @@ class AckedWrites:
         return lost_redis, [k for k in self.postgres if k not in found]
 
 
-def run_dr(foreign: Foreign, config: Path, *args: str) -> list[str]:
+def run_dr(foreign: Deployment, config: Path, *args: str, env: str = "foreign") -> list[str]:
     """The command `opsproof run dr` runs for the drill item alone."""
     return [
-        sys.executable, "-m", "opsproof.cli", "run", "dr", "--env", "foreign",
+        sys.executable, "-m", "opsproof.cli", "run", "dr", "--env", env,
         "--config", str(config), "--state-dir", str(foreign.state_dir),
         "--reports-dir", str(foreign.root / "reports"), "-k", "test_dr_drill", *args,
     ]  # fmt: skip

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import psycopg
 import pytest
 import redis
 
+from opsproof.faults.data_inverse import PRIVATE_PREFIX
 from opsproof.faults.ledger import Ledger, ledger_path
 from tests.drill.foreign import ROWS, AckedWrites, Foreign, run_dr, wait_for
 from tests.project import PROJECT_ROOT
@@ -168,9 +168,12 @@ def test_the_data_is_put_back_after_the_runner_is_killed(foreign: Foreign, undoe
     ``opsproof revert`` does. Every write acknowledged before the disaster is there."""
     _bulk(foreign)
     writes = AckedWrites(foreign).start()
+    private = foreign.root / "tmp"  # the drill's own temporary files, apart from any other run's
+    private.mkdir()
     run = subprocess.Popen(
         run_dr(foreign, foreign.config()), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, cwd=PROJECT_ROOT, start_new_session=True,
+        env=os.environ | {"TMPDIR": str(private)},
     )  # fmt: skip
     ledger = Ledger(ledger_path(foreign.state_dir))
     wait_for(ledger.open_faults, RUN_TIMEOUT, "the drill's ledger entry")
@@ -192,7 +195,7 @@ def test_the_data_is_put_back_after_the_runner_is_killed(foreign: Foreign, undoe
     wait_for(lambda: not ledger.open_faults(), RUN_TIMEOUT, "the undo done")
     wait_for(foreign.healthy, 60, "the app healthy again")
     assert {r.by for r in ledger.records() if r.record == "revert"} == {undoer}
-    assert not list(Path(tempfile.gettempdir()).glob("opsproof-drill-pg-*"))  # its private dir
+    assert not list(private.glob(f"{PRIVATE_PREFIX}*"))  # the restore server's socket dir
     assert writes.missing() == ([], [])
     _seeds_present(foreign)
     assert not _asides(foreign)

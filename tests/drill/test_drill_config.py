@@ -8,7 +8,7 @@ import pytest
 from opsproof.config.loader import load_environment
 from opsproof.config_check import check_config
 from opsproof.drill.plan import plan_of
-from opsproof.errors import ConfigError, SafetyError
+from opsproof.errors import ConfigError
 
 CONFIG = """\
 version: 1
@@ -117,12 +117,19 @@ def test_the_plan_lists_what_the_drill_will_do(tmp_path: Path) -> None:
     assert lines[1] == "data directories (moved aside): db /pg/data; cache as the server reports it"
 
 
-def test_a_store_in_a_container_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_a_store_in_a_container_is_planned_through_its_container(tmp_path: Path) -> None:
     path = tmp_path / "opsproof.yaml"
     path.write_text(CONFIG.replace(REDIS_RUNTIME, "runtime: {docker: {container: redis}}"))
-    environment = load_environment(path, "staging", environ={}).environment
-    with pytest.raises(SafetyError, match=r"^services\.cache: the drill moves data aside only"):
-        plan_of("staging", environment, tmp_path)
+    plan = plan_of("staging", load_environment(path, "staging", environ={}).environment, tmp_path)
+    assert [(s.source, s.in_container, s.runtime.id) for s in plan.stores][1] == (
+        "cache",
+        True,
+        "docker://redis",
+    )
+    assert plan.lines()[1].endswith(
+        "cache as the server reports it in docker://redis (a named volume is cloned and checked "
+        "before it is emptied, a bind mount's directory renamed)"
+    )
 
 
 def test_the_example_declares_a_drill_of_a_hand_started_deployment() -> None:
@@ -135,13 +142,14 @@ def test_the_example_declares_a_drill_of_a_hand_started_deployment() -> None:
         "cache",
         "db",
     ]
+    in_docker = load_environment(example, "staging-docker", environ=environ).environment
+    plan = plan_of("staging-docker", in_docker, Path("/nonexistent"))
+    assert [s.runtime.id for s in plan.stores] == ["docker://shop-redis", "docker://shop-postgres"]
+    assert [runtime.id for _, runtime in plan.stop] == ["docker://shop-api"]
 
 
-def test_config_check_names_a_store_the_drill_cannot_move_aside(tmp_path: Path) -> None:
+def test_config_check_accepts_a_drill_of_a_store_in_a_container(tmp_path: Path) -> None:
+    """Where its data lives is asked from the container as the drill starts, not here."""
     path = tmp_path / "opsproof.yaml"
     path.write_text(CONFIG.replace(REDIS_RUNTIME, "runtime: {docker: {container: redis}}"))
-    result = check_config(path, "staging", tmp_path / "state")
-    assert result.problems == [
-        "services.cache: the drill moves data aside only for process runtimes so far; declare "
-        "runtime: {process: {pid_file: PATH, start: [COMMAND]}}"
-    ]
+    assert check_config(path, "staging", tmp_path / "state").problems == []

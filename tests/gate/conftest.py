@@ -12,7 +12,7 @@ import pytest
 
 from opsproof.paths import SHIPPED_CONFIG
 from opsproof.runtimes.launched import StackState
-from tests.project import PROJECT_ROOT
+from tests.project import PROJECT_ROOT, UNUSED_PLUGINS
 
 GATE_TIMEOUT = 180.0
 
@@ -43,7 +43,7 @@ def run_gate(
         sys.executable, "-m", "pytest", str(PROJECT_ROOT / "checks"),
         "--env", env, "--config", str(config),
         "--stack-state-dir", str(state_dir), "--reports-dir", str(reports_dir),
-        "-p", "no:cacheprovider", "-q", *args,
+        *UNUSED_PLUGINS, "-q", *args,
     ]  # fmt: skip
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=GATE_TIMEOUT, cwd=PROJECT_ROOT

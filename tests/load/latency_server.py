@@ -4,8 +4,10 @@
 drawn from a fixed log-normal distribution, timed server-side; ``GET /truth`` returns those
 server-side times (ms, JSON), the truth to compare a generator's percentiles with;
 ``GET /status/<code>`` answers with that status; ``GET /id`` with a new ``{"id": N}``,
-``GET /echo/<text>`` with the text. Keep-alive HTTP/1.1 on one asyncio loop, so
-no thread contends for the GIL and the server adds little beyond the latency it is asked for.
+``GET /echo/<text>`` with the text; ``GET /slowed/<text>`` too, after the delay the last
+``GET /delay/<ms>`` set (a fault injected into one endpoint, for baseline comparisons).
+Keep-alive HTTP/1.1 on one asyncio loop, so no thread contends for the GIL and the server
+adds little beyond the latency it is asked for.
 
 Run as a script it prints its URL and serves until its standard input closes, so the process
 that started it is never left with an orphan.
@@ -27,6 +29,7 @@ class LatencyServer:
         """Server-side time of every /dist request, in ms: request read to response written."""
         self.random = random.Random(7)
         self.issued = 0
+        self.slowed_ms = 0.0
 
     def draw_ms(self) -> float:
         """Log-normal with median 40 ms: p95 ≈ 85 ms, p99 ≈ 118 ms; floored at 10 ms."""
@@ -52,6 +55,11 @@ class LatencyServer:
                     self.issued += 1
                     body = json.dumps({"id": f"n{self.issued}"}).encode()
                 elif kind == "echo":
+                    body = argument.encode()
+                elif kind == "delay":
+                    self.slowed_ms = float(argument)
+                elif kind == "slowed":
+                    await asyncio.sleep(self.slowed_ms / 1000)
                     body = argument.encode()
                 writer.write(
                     f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\n"

@@ -79,6 +79,7 @@ def test_opsproof_run_load_runs_the_runbook_ramp_against_the_reference_stack(
     }
     assert set(cases) == {
         "test_load_run",
+        "test_regression[none]",  # not applicable: no --load-baseline
         "test_threshold[http_req_duration:p(95)<500]",
         "test_threshold[http_req_duration:p(99)<1000]",
         "test_threshold[http_req_failed:rate<0.01]",

@@ -20,7 +20,7 @@ from opsproof.faults.experiment import ChaosRun
 from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.runtimes.launched import StackState
 from opsproof.stack.readiness import wait_healthy
-from tests.project import PROJECT_ROOT
+from tests.project import PROJECT_ROOT, UNUSED_PLUGINS
 
 SUITE_TIMEOUT = 180.0
 RELOAD_TIMEOUT = 10.0
@@ -152,7 +152,7 @@ def run_suite(stack_dir: Path, tmp_path: Path) -> Callable[..., SuiteRun]:
             sys.executable, "-m", "pytest", str(PROJECT_ROOT / suite),
             "--env", "lab", "--config", str(config), "--run-kind", "chaos" if suite == "chaos"
             else "gate", "--stack-state-dir", str(stack_dir), "--reports-dir", str(reports),
-            "-p", "no:cacheprovider", "-q", *args,
+            *UNUSED_PLUGINS, "-q", *args,
         ]  # fmt: skip
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=SUITE_TIMEOUT, cwd=PROJECT_ROOT

@@ -122,6 +122,8 @@ def test_opsproof_run_all_from_an_empty_directory_runs_every_suite(
         assert _verdict(runs[kind]) == "passed", output
     load = _verdicts(runs["load"])
     assert load.pop("test_load.py::test_load_run") == "passed", output
+    no_baseline = load.pop("test_load.py::test_regression[none]")  # no --load-baseline given
+    assert no_baseline == "not_applicable", output
     assert load and all(name.startswith("test_load.py::test_threshold[") for name in load), load
     assert set(load.values()) <= {"passed", "failed"}, load
     load_verdict = "passed" if set(load.values()) == {"passed"} else "failed"

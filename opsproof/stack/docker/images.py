@@ -54,9 +54,12 @@ class Images:
 
 
 def roots() -> list[str]:
-    """The packages the containers run: the stack's programs and a /bin/sh."""
+    """The packages the containers run: the stack's programs, a /bin/sh, and the file tools
+    every database image has (a DR drill's helper containers copy and check volumes with
+    them: cp, find, stat, df)."""
     major = postgres_bin_dir().parent.name
-    return ["redis-server", "nginx-light", f"postgresql-{major}", "python3", "dash"]
+    programs = ["redis-server", "nginx-light", f"postgresql-{major}", "python3"]
+    return [*programs, "dash", "coreutils", "findutils"]
 
 
 def _digest(parts: list[bytes]) -> str:
