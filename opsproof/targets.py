@@ -82,6 +82,15 @@ class HostTarget(Target[HostService]):
 
 
 @dataclass(frozen=True)
+class UnitTarget(Target[Any]):
+    """A service's systemd unit (``runtime: {systemd: ...}``); ``remote`` is None for a unit
+    on this machine, which the check refuses saying why."""
+
+    unit: str
+    remote: HostSpec | None
+
+
+@dataclass(frozen=True)
 class DiskTarget(HostTarget):
     disk: DiskCheck
 
@@ -166,7 +175,26 @@ def _queues(env: Environment) -> list[QueueTarget]:
 
 
 def _processes(env: Environment) -> list[Target[ProcessService]]:
-    return [Target(n, n, s) for n, s in env.services_of(ProcessService).items()]
+    """Process services found by their processes; a systemd unit's liveness is its unit's
+    state (``_units``)."""
+    return [
+        Target(n, n, s)
+        for n, s in env.services_of(ProcessService).items()
+        if s.runtime.systemd is None
+    ]
+
+
+def _units(env: Environment) -> list[UnitTarget]:
+    targets = []
+    for name, service in env.services.items():
+        runtime = getattr(service, "runtime", None)
+        if runtime is None or runtime.systemd is None:
+            continue
+        spec = runtime.systemd
+        remote = env.hosts[spec.host] if spec.host is not None else None
+        where = remote.url if remote else "local"
+        targets.append(UnitTarget(f"{name} {spec.unit} {where}", name, service, spec.unit, remote))
+    return targets
 
 
 def _process_health(env: Environment) -> list[Target[ProcessService]]:
@@ -240,6 +268,7 @@ TARGET_FIXTURES: dict[str, Callable[[Environment], Sequence[Target[Any]]]] = {
     "redis_queue_target": _queues,
     "process_service_target": _processes,
     "process_health_target": _process_health,
+    "unit_target": _units,
     "postgres_target": _postgres,
     "replica_target": _replicas,
     "prometheus_target": _prometheus,

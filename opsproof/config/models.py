@@ -92,16 +92,43 @@ class DockerRuntimeSpec(StrictModel):
     container: str = Field(description="container name or id, as `docker ps` shows it")
 
 
+_UNIT_NAME = re.compile(r"[A-Za-z0-9:_.\\@-]+\.service")
+
+
+class SystemdRuntimeSpec(StrictModel):
+    """A systemd unit, acted on through systemctl (on a host under hosts:, over SSH)."""
+
+    unit: str = Field(description="the service unit's full name, e.g. redis-server.service")
+    host: str | None = Field(
+        default=None,
+        description="a name under hosts: where the unit runs; without it, this machine's own "
+        "systemd (refused when PID 1 is not systemd)",
+    )
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_name(cls, unit: str) -> str:
+        if not _UNIT_NAME.fullmatch(unit):
+            raise ValueError(
+                f"{excerpt(unit)} is not a service unit's name; write it in full, e.g. "
+                "redis-server.service (letters, digits and :_.\\@- before .service)"
+            )
+        return unit
+
+
 class RuntimeSpec(StrictModel):
     """Where a service runs; faults, restores and restarts act through it."""
 
     process: ProcessRuntimeSpec | None = None
     docker: DockerRuntimeSpec | None = None
+    systemd: SystemdRuntimeSpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "RuntimeSpec":
-        if (self.process is None) == (self.docker is None):
-            raise ValueError("declare exactly one runtime: process: {...} or docker: {...}")
+        if [self.process, self.docker, self.systemd].count(None) != 2:
+            raise ValueError(
+                "declare exactly one runtime: process: {...}, docker: {...} or systemd: {...}"
+            )
         return self
 
 
@@ -1340,17 +1367,20 @@ class Environment(StrictModel):
 
     @model_validator(mode="after")
     def _host_references_exist(self) -> "Environment":
+        """A host service's ``host`` and a systemd runtime's ``host`` name declared hosts."""
+        named: list[tuple[tuple[str | int, ...], str]] = []
+        for name, service in self.services.items():
+            if isinstance(service, HostService) and service.host is not None:
+                named.append((("services", name, "host", "host"), service.host))  # tag, field
+            runtime = getattr(service, "runtime", None)
+            if runtime is not None and runtime.systemd and runtime.systemd.host is not None:
+                at = ("services", name, service.kind, "runtime", "systemd", "host")
+                named.append((at, runtime.systemd.host))
+        declared = listing(sorted(self.hosts)) or "none declared"
         problems = [
-            _located(
-                ("services", name, "host", "host"),  # the union tag, then the field
-                service.host,
-                f"{excerpt(service.host)} is not declared under hosts: (hosts: "
-                f"{listing(sorted(self.hosts)) or 'none declared'})",
-            )
-            for name, service in self.services.items()
-            if isinstance(service, HostService)
-            and service.host is not None
-            and service.host not in self.hosts
+            _located(at, host, f"{excerpt(host)} is not declared under hosts: (hosts: {declared})")
+            for at, host in named
+            if host not in self.hosts
         ]
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problems)

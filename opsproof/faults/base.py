@@ -4,7 +4,7 @@ A fault object only describes until ``prepare`` is called, so ``--dry-run`` can 
 plan without touching anything.
 """
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from opsproof.faults.inverse import InverseStep
 from opsproof.probes.result import Observation
@@ -34,4 +34,14 @@ class Fault(Protocol):
 
     def effect(self) -> Observation:
         """Whether the fault is observably in place (ok), with figures: proof it took."""
+        ...
+
+
+@runtime_checkable
+class Supervised(Protocol):
+    """A fault whose way back belongs to a supervisor (systemd's Restart= after a kill)."""
+
+    def supervision(self) -> Observation | None:
+        """Called while the fault still holds, before the revert: whether the supervisor
+        brought the service back by itself (with its timing), or None when it has no part."""
         ...

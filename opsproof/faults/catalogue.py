@@ -9,8 +9,10 @@ from opsproof.faults.disk import DiskFill
 from opsproof.faults.network import NetworkDisruption, endpoint
 from opsproof.faults.process_faults import ProcessFault
 from opsproof.faults.stress import CpuSaturation, MemoryExhaustion
+from opsproof.faults.unit_faults import unit_fault
 from opsproof.runtimes import process_target
 from opsproof.runtimes.docker import docker_target
+from opsproof.runtimes.systemd import systemd_target
 
 
 def build_fault(
@@ -21,6 +23,9 @@ def build_fault(
     lifetime: float,
 ) -> Fault:
     """Describe-only until ``prepare``: building a fault touches nothing (``--dry-run``)."""
+    unit = systemd_target(environment, spec.service)
+    if unit is not None:
+        return unit_fault(spec, unit, fault_id, lifetime)
     if isinstance(spec, cfg.DiskFaultSpec):
         return DiskFill(spec, fault_id)
     container = docker_target(environment, spec.service)

@@ -25,9 +25,11 @@ from opsproof.faults.ledger import Ledger
 from opsproof.faults.result import Result
 from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.transaction import injected
+from opsproof.faults.unit_inverse import StartUnit
 from opsproof.probes.result import Figure, Observation
 from opsproof.runtimes import ProcessRuntime, Runtime
 from opsproof.runtimes.docker import DockerRuntime
+from opsproof.runtimes.systemd import SystemdRuntime
 from opsproof.support.waiting import poll
 from opsproof.workers import runtime_of
 
@@ -152,7 +154,7 @@ def _runtime(environment: Environment, name: str, state_dir: Path) -> Runtime:
     spec = getattr(environment.services[name], "runtime", None)
     if spec is None:  # feasibility refuses this before the run; said plainly if it gets here
         raise SafetyError(f"services.{name}: no runtime declared, so it cannot be restarted")
-    return runtime_of(name, spec, state_dir)
+    return runtime_of(name, spec, state_dir, environment.hosts)
 
 
 def _passes(observation: Observation) -> bool:
@@ -198,6 +200,8 @@ class _Restart:
         self._before = self.runtime.find()
         if isinstance(self.runtime, DockerRuntime):
             return [StartContainer(target=self.runtime.target)]
+        if isinstance(self.runtime, SystemdRuntime) and self.runtime.target is not None:
+            return [StartUnit(target=self.runtime.target)]
         assert isinstance(self.runtime, ProcessRuntime)
         return [StartService(target=self.runtime.target)]
 

@@ -25,7 +25,7 @@ from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService
 from opsproof.errors import RevertFailed
 from opsproof.faults import dependants
 from opsproof.faults.background import BackgroundLoad
-from opsproof.faults.base import Fault
+from opsproof.faults.base import Fault, Supervised
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
 from opsproof.faults.ledger import Ledger
@@ -209,6 +209,8 @@ def _inject_and_recover(
             if alerts:
                 alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
             effects.append(fault.effect())
+            # the supervisor's own way back (systemd's Restart=) is awaited before the revert
+            supervision = fault.supervision() if isinstance(fault, Supervised) else None
             restarted = _restarted(restarts, restarts_before)
         if alerts:
             alerts.reverted(active.revert_started)
@@ -227,7 +229,7 @@ def _inject_and_recover(
         poller.wait_until(decided, active.revert_started + target.within + STOP_TIMEOUT)
     seen = Observed(
         origin, result.started_at, active.injected_at, injected_until, active.revert_started,
-        poller.samples(), poller.probes, watches, effects, restarted,
+        poller.samples(), poller.probes, watches, effects, restarted, supervision,
     )  # fmt: skip
     judge(result, experiment, seen, target)
     restarted_after.report(result)

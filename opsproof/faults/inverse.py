@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsproof.faults import cgroups, nft
 from opsproof.faults.container_inverse import DockerInverseStep
 from opsproof.faults.data_inverse import PutBackContainerData, PutBackData
+from opsproof.faults.unit_inverse import CancelTargetUndo, UnitInverseStep
 from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
 
 START_TIMEOUT = 30.0
@@ -169,15 +170,19 @@ InverseStep = Annotated[
     | RemoveFile
     | PutBackData
     | PutBackContainerData
-    | DockerInverseStep,
+    | DockerInverseStep
+    | UnitInverseStep,
     Field(discriminator="op"),
 ]
 
 
 def revert(steps: list[InverseStep]) -> list[str]:
-    """Apply every step in order, each even if an earlier one failed; the failures, worded."""
-    problems = []
+    """Apply every step in order, each even if an earlier one failed; the failures, worded.
+    The undo scheduled on a target is cancelled only when everything before it was undone."""
+    problems: list[str] = []
     for step in steps:
+        if problems and isinstance(step, CancelTargetUndo):
+            continue  # the target undoes the fault by itself when its timer fires
         try:
             step.apply()
         except Exception as exc:  # one failed step must not stop the others

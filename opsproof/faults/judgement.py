@@ -85,6 +85,9 @@ class Observed:
     effects: list[Observation]
     restarted: bool | None
     """Whether a supervisor restarted the hit service during the fault; None: none, unknown."""
+    supervision: Observation | None = None
+    """Whether the supervisor that owns the way back (systemd after a kill) brought the
+    service back by itself before the revert; None when no supervisor has that part."""
 
 
 def judge(
@@ -111,6 +114,10 @@ def judge(
         result.reason = f"the fault had no observable effect: {effect.reason}"
         return
     problems = [w.problem for w in seen.watches if w.problem]
+    if seen.supervision is not None:
+        result.figures.update({f"supervisor.{k}": v for k, v in seen.supervision.figures.items()})
+        if not seen.supervision.ok:
+            problems.append(seen.supervision.reason)
     if recovery.recovered_s is None or recovery.recovered_s > target.within:
         problems.append(
             f"not recovered within {target.within:g} s of the revert "
@@ -119,7 +126,7 @@ def judge(
     if outage is not None and not result.outage_allowed:
         problems.append(_unallowed(experiment, outage, seen))
     result.verdict = "failed" if problems else "passed"
-    result.reason = "; ".join(problems) or _passed(result, effect, recovery)
+    result.reason = "; ".join(problems) or _passed(result, effect, recovery, seen.supervision)
 
 
 def _timeline(result: Result, seen: Observed, outage: Outage | None, recovery: Recovery) -> None:
@@ -211,7 +218,9 @@ def _unallowed(experiment: ChaosExperimentSpec, outage: Outage, seen: Observed) 
     )
 
 
-def _passed(result: Result, effect: Observation, recovery: Recovery) -> str:
+def _passed(
+    result: Result, effect: Observation, recovery: Recovery, supervision: Observation | None
+) -> str:
     if result.outage_s == 0:
         outage = "no outage: every steady-state check passed"
     elif result.outage_s is None:
@@ -222,7 +231,8 @@ def _passed(result: Result, effect: Observation, recovery: Recovery) -> str:
         )
     degraded = "degraded as expected" if result.outage_allowed else "rode it out"
     assert recovery.recovered_s is not None
+    supervised = f"; {supervision.reason}" if supervision is not None else ""
     return (
-        f"{effect.reason}; {degraded}; {outage}; recovered {recovery.recovered_s:.2f} s after "
-        "the revert"
+        f"{effect.reason}; {degraded}; {outage}{supervised}; recovered "
+        f"{recovery.recovered_s:.2f} s after the revert"
     )

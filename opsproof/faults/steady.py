@@ -63,7 +63,7 @@ def steady_state(
             probes.append(partial(postgres.connect, service))
             words.append(f"{name} accepts connections")
         elif isinstance(service, ProcessService):
-            probes += process_probes(name, service, state_dir)
+            probes += process_probes(name, service, state_dir, environment.hosts)
             health = " and its health command passes" if service.health else ""
             words.append(f"{name} is running{health}")
     return SteadyState(probes, ", ".join(words))

@@ -2,8 +2,9 @@
 
 The properties are those an SRE's daily check and a kill experiment need: whether the unit
 runs (ActiveState, SubState), its main process (MainPID), how often systemd restarted it
-(NRestarts, since the unit last started by hand), its restart policy (Restart=) and
-whether it is frozen (FreezerState).
+(NRestarts, since the unit last started by hand), its restart policy (Restart=), whether it is
+frozen (FreezerState), and systemd's own clock of when it last left and entered the active
+state, which times a restart without the SSH round trips in it.
 """
 
 from dataclasses import dataclass
@@ -13,8 +14,13 @@ from opsproof.transport.ssh import SshSession
 
 PROPERTIES = (
     "LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "Restart", "FreezerState",
+    "Result", "ControlGroup", "ActiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",
 )  # fmt: skip
 SHOW_TIMEOUT = 15.0
+
+RESTARTS_AFTER_SIGKILL = frozenset({"always", "on-failure", "on-abnormal", "on-abort"})
+"""Restart= values under which systemd restarts a unit whose main process died of an unclean
+signal such as SIGKILL (systemd.service(5), the table under Restart=)."""
 
 
 @dataclass(frozen=True)
@@ -30,28 +36,50 @@ class UnitState:
     restart_policy: str
     freezer_state: str
     """running or frozen (the cgroup v2 freezer: ``systemctl freeze``)."""
+    result: str = "success"
+    """Why the unit last stopped: success, signal, oom-kill, exit-code, ..."""
+    control_group: str = ""
+    active_until_us: int = 0
+    """When the unit last left the active state (its main process died, it was stopped), on
+    the host's monotonic clock (µs; 0: never)."""
+    active_since_us: int = 0
+    """When the unit last became active, on the host's monotonic clock (µs)."""
 
     @property
     def running(self) -> bool:
         return (self.active_state, self.sub_state) == ("active", "running")
 
+    @property
+    def restarts_after_kill(self) -> bool:
+        """Whether its Restart= policy has systemd bring it back after a SIGKILL."""
+        return self.restart_policy in RESTARTS_AFTER_SIGKILL
 
-def read_unit(session: SshSession, unit: str) -> UnitState:
-    """The unit's state now; HostError when the host cannot be asked, ValueError when systemctl
-    answers something else than its properties."""
+
+def show(
+    session: SshSession, unit: str, properties: tuple[str, ...], *, sudo: bool = False
+) -> dict[str, str]:
+    """The unit's ``properties`` as systemctl prints them; ValueError when it answers
+    something else (HostError when the host cannot be asked)."""
     shown = session.run(
-        ["systemctl", "show", f"--property={','.join(PROPERTIES)}", "--", unit],
+        ["systemctl", "show", f"--property={','.join(properties)}", "--", unit],
         timeout=SHOW_TIMEOUT,
         max_output=64 << 10,
-        sudo=False,
+        sudo=sudo,
     )
     if not shown.ok:
         why = one_line(shown.stderr.decode("utf-8", "replace")) or f"exit {shown.exit_status}"
         raise ValueError(f"systemctl show {unit} failed: {why}")
     values = dict(line.partition("=")[::2] for line in shown.text().splitlines() if "=" in line)
-    missing = [name for name in PROPERTIES if name not in values]
+    missing = [name for name in properties if name not in values]
     if missing:
         raise ValueError(f"systemctl show {unit} did not report {', '.join(missing)}")
+    return values
+
+
+def read_unit(session: SshSession, unit: str) -> UnitState:
+    """The unit's state now; HostError when the host cannot be asked, ValueError when systemctl
+    answers something else than its properties."""
+    values = show(session, unit, PROPERTIES)
     return UnitState(
         unit=unit,
         load_state=values["LoadState"],
@@ -61,4 +89,8 @@ def read_unit(session: SshSession, unit: str) -> UnitState:
         restarts=int(values["NRestarts"] or 0),
         restart_policy=values["Restart"],
         freezer_state=values["FreezerState"],
+        result=values["Result"],
+        control_group=values["ControlGroup"],
+        active_until_us=int(values["ActiveExitTimestampMonotonic"] or 0),
+        active_since_us=int(values["ActiveEnterTimestampMonotonic"] or 0),
     )

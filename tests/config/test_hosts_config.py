@@ -70,3 +70,39 @@ def test_the_testhost_example_loads_given_the_status_shell_variables() -> None:
     assert endpoint_for(env.hosts["guest"]).port == 40022
     guest = env.services["guest-host"]
     assert isinstance(guest, HostService) and guest.host == "guest"
+
+
+UNIT = "        max_memory_ratio: 0.9\n"
+
+
+def _with_unit(cfg: "ConfigFiles", runtime: str) -> str:
+    return _with_host(cfg).replace(UNIT, f"{UNIT}        runtime: {runtime}\n", 1)
+
+
+def test_a_service_runs_as_a_systemd_unit_on_a_declared_host(cfg: "ConfigFiles") -> None:
+    text = _with_unit(cfg, "{systemd: {unit: redis-server.service, host: db1}}")
+    env = load_environment(cfg.write(text), "staging", environ=cfg.environ).environment
+
+    runtime = env.services["cache"].runtime  # type: ignore[union-attr]
+    assert runtime is not None and runtime.systemd is not None
+    assert (runtime.systemd.unit, runtime.systemd.host) == ("redis-server.service", "db1")
+
+
+def test_a_unit_on_an_undeclared_host_is_one_located_line(cfg: "ConfigFiles") -> None:
+    text = _with_unit(cfg, "{systemd: {unit: redis-server.service, host: db9}}")
+    [problem] = cfg.problems(text)
+
+    assert problem.key == "environments.staging.services.cache.runtime.systemd.host"
+    assert problem.line == cfg.line_of(text, "host: db9")
+    assert problem.message == "'db9' is not declared under hosts: (hosts: db1)"
+
+
+def test_a_unit_name_without_its_type_and_two_runtimes_are_refused(cfg: "ConfigFiles") -> None:
+    [bare] = cfg.problems(_with_unit(cfg, "{systemd: {unit: redis-server, host: db1}}"))
+    both = "{systemd: {unit: redis-server.service}, process: {match: redis}}"
+    [two] = cfg.problems(_with_unit(cfg, both))
+
+    assert bare.key == "environments.staging.services.cache.runtime.systemd.unit"
+    assert "write it in full, e.g. redis-server.service" in bare.message
+    assert two.key == "environments.staging.services.cache.runtime"
+    assert "exactly one runtime" in two.message and "systemd: {...}" in two.message

@@ -1,5 +1,7 @@
 """The test host guest for the host tests: booted once per session (or the one already running
-reused and left running), stopped at the end only if this session booted it.
+reused and left running), stopped at the end only if this session booted it. Every guest test
+module shares it: a boot costs a minute under emulation, so no test boots a machine of its own,
+and each test that changes the guest leaves it as it found it (``guest_left_as_found``).
 
 Booting needs qemu and a built image (scripts/setup.sh installs the programs; the first boot
 builds the image, ~70 s, then ~40-60 s per boot under emulation). When it cannot boot the tests
@@ -21,6 +23,7 @@ from opsproof.support.filelock import exclusive
 from opsproof.testhost.layout import CacheLayout, default_cache_dir
 from opsproof.testhost.machine import GuestState, down, status, up
 from opsproof.transport.ssh import SshSession
+from tests.testhost.units import guest_snapshot
 
 LAST_USER_WAIT = 1800.0
 """How long the booting session waits for other sessions still using the guest."""
@@ -92,3 +95,23 @@ def root_session(guest: GuestState) -> Iterator[SshSession]:
     """The same, with sudo for commands that change the guest."""
     with SshSession(guest.endpoint(sudo=True)) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def guest_baseline(session: SshSession) -> str:
+    """What the guest looked like before the first test that changes it."""
+    return guest_snapshot(session)
+
+
+@pytest.fixture(autouse=True)
+def guest_left_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test with root on the guest leaves it as the session found it: no unit, timer or
+    drop-in of its own left, Redis and PostgreSQL running, unfrozen, under their own limits, no
+    stressor in Redis's cgroup (one round trip, after the test's own cleanup)."""
+    if "root_session" not in request.fixturenames:
+        yield
+        return
+    baseline = request.getfixturevalue("guest_baseline")
+    yield
+    left = guest_snapshot(request.getfixturevalue("session"))
+    assert left == baseline, f"the test left the guest changed:\n{left}\nfound:\n{baseline}"

@@ -16,6 +16,7 @@ from opsproof.faults.feasibility.references import (
     opt_in_problems,
     plan_name_problems,
 )
+from opsproof.faults.feasibility.unit import unit_problems
 
 PLAN: KeyPath = ("chaos_plan",)
 
@@ -97,15 +98,19 @@ def _way_back(
 ) -> list[Infeasible]:
     """Whether the fault can be injected and undone through the service's runtime."""
     fault, label = experiment.fault, f"experiment {experiment.name!r}"
+    runtime = getattr(environment.services[fault.service], "runtime", None)
+    if runtime is not None and runtime.systemd is not None:
+        hosts = environment.hosts
+        return unit_problems(fault.service, runtime.systemd, fault, experiment.name, at, hosts)
     if isinstance(fault, cfg.DiskFaultSpec):
         needed_for = f"{label} fills it (its undo removes the file it allocates)"
         return machine.writable_dir((*at, "path"), fault.path, needed_for)
-    runtime = getattr(environment.services[fault.service], "runtime", None)
     if runtime is None:
         message = (
             f"{label} acts on {fault.service!r}, which declares no runtime, so opsproof could "
             f"neither {fault.action} it nor undo that; add runtime: {{process: {{match: TEXT, "
-            "start: [program, arg, ...]}} or runtime: {docker: {container: NAME}}"
+            "start: [program, arg, ...]}}, runtime: {docker: {container: NAME}} or runtime: "
+            "{systemd: {unit: NAME.service, host: HOST}}"
         )
         return [Infeasible(("services", fault.service), message, at_key=True)]
     if runtime.docker is not None:

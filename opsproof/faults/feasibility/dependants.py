@@ -8,6 +8,7 @@ from opsproof.config.problems import KeyPath, did_you_mean
 from opsproof.faults.feasibility.container import Engine, container_problems
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.faults.feasibility.process import process_problems
+from opsproof.faults.feasibility.unit import unit_problems
 
 _PROBED = (cfg.ProcessService, cfg.RedisService, cfg.PostgresService, cfg.HttpService)
 _RUNTIME_EXAMPLE = "runtime: {process: {match: TEXT, start: [program, ...]}}"
@@ -73,6 +74,9 @@ def dependant_way_back(
         label = f"{experiment.name} (restart_after_revert)"
         if runtime.docker is not None:
             problems += container_problems(name, runtime.docker, restart, label, at, engine)
+        elif runtime.systemd is not None:
+            hosts = environment.hosts
+            problems += unit_problems(name, runtime.systemd, restart, label, at, hosts)
         else:
             problems += process_problems(name, runtime.process, restart, label, state_dir)
     return problems

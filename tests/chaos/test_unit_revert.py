@@ -1,0 +1,29 @@
+"""A remote fault's undo steps: the target's own scheduled undo is cancelled only when every
+step before it worked, so a host that could not be reached still undoes the fault itself."""
+
+from pathlib import Path
+
+from opsproof.config.models import HostSpec, SshOptionsSpec
+from opsproof.faults.inverse import InverseStep, revert
+from opsproof.faults.unit_inverse import CancelTargetUndo, StartUnit
+from opsproof.runtimes.systemd import SystemdTarget
+from opsproof.support.ports import free_ports
+
+
+def test_the_scheduled_undo_is_kept_when_a_step_before_it_failed(tmp_path: Path) -> None:
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+    nobody = HostSpec(
+        url=f"ssh://ops@127.0.0.1:{free_ports(1)[0]}",  # nothing listens: refused at once
+        ssh=SshOptionsSpec(known_hosts=known_hosts, connect_timeout=2),
+    )
+    target = SystemdTarget(name="cache", unit="redis-server.service", host=nobody)
+    steps: list[InverseStep] = [
+        StartUnit(target=target),
+        CancelTargetUndo(target=target, fault_id="abc123"),
+    ]
+
+    problems = revert(steps)
+
+    [problem] = problems  # the start's; the cancellation was not even tried
+    assert problem.startswith("start systemd://ops@127.0.0.1:") and "unreachable" in problem
