@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import psutil
-import psycopg
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 from psycopg.conninfo import make_conninfo
@@ -25,18 +24,17 @@ from psycopg.conninfo import make_conninfo
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.redis.snapshot import RedisBackup
 from opsproof.drill.plan import StorePlan
-from opsproof.errors import BackupError, SafetyError
+from opsproof.drill.restore_server import await_restore_server
+from opsproof.errors import SafetyError
 from opsproof.faults.data_inverse import PRIVATE_PREFIX
 from opsproof.runtimes.data import LocalDataDir
 from opsproof.runtimes.docker import DockerRuntime
 from opsproof.runtimes.docker_data import VolumeData
 from opsproof.runtimes.docker_helper import Helper, run_helper, start_helper, stop_helper
 from opsproof.support.ports import free_ports
-from opsproof.support.waiting import poll
 
 PLACE_TIMEOUT = 600.0
 STOP_TIMEOUT = 30.0
-EXITED = "exited"
 BACKUP_RDB = "/opsproof/backup.rdb"
 ASIDE = "/opsproof/aside"
 SERVER_MANAGED = ("PG_VERSION", "postmaster.pid", "postmaster.opts", "current_logfiles")
@@ -189,24 +187,14 @@ def container_restore_server(
 def _wait_accepting(
     server: Container, database: Database, home: LocalDataDir | VolumeData, timeout: float
 ) -> None:
-    def state() -> str:
+    def running() -> bool:
         try:
             server.reload()
         except (NotFound, APIError):
-            return EXITED
-        if server.status != "running":
-            return EXITED
-        try:
-            with database.connect():
-                return ""
-        except psycopg.OperationalError as exc:
-            return str(exc).strip()
+            return False
+        return bool(server.status == "running")
 
-    accepted, last = poll(state, lambda seen: seen in ("", EXITED), timeout)
-    if last == EXITED:
-        raise BackupError(f"{home.where}: the restore's server exited: {_log_tail(server)}")
-    if not accepted:
-        raise BackupError(f"{home.where}: the restore's server refuses connections: {last}")
+    await_restore_server(running, lambda: _log_tail(server), database, home.where, timeout)
 
 
 def _log_tail(server: Container) -> str:

@@ -31,18 +31,17 @@ from opsproof.drill.container_stores import (
     container_restore_server,
 )
 from opsproof.drill.plan import StorePlan
+from opsproof.drill.restore_server import await_restore_server
 from opsproof.errors import BackupError, SafetyError
 from opsproof.faults.data_inverse import PRIVATE_PREFIX
 from opsproof.runtimes.data import LocalDataDir
 from opsproof.runtimes.docker_data import VolumeData
 from opsproof.support.ports import free_ports
 from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
-from opsproof.support.waiting import poll
 
 STOP_TIMEOUT = 30.0
 START_TIMEOUT = 120.0
 """Until the real server's process runs (it then gets the drill's timeout to accept logins)."""
-EXITED = "exited"
 
 
 @dataclass(frozen=True)
@@ -203,24 +202,10 @@ def restore_server(facts: PostgresFacts, home: LocalDataDir, timeout: float) -> 
 def _wait_accepting(
     server: ComponentState, database: Database, home: LocalDataDir, timeout: float
 ) -> None:
-    """Until the restore's server accepts a connection; at once when it exited."""
-
-    def state() -> str:
-        if not is_alive(server):
-            return EXITED
-        try:
-            with database.connect():
-                return ""
-        except psycopg.OperationalError as exc:
-            return str(exc).strip()
-
-    accepted, last = poll(state, lambda seen: seen in ("", EXITED), timeout)
-    if last == EXITED:
-        raise BackupError(
-            f"{home.where}: the restore's server exited: {log_tail(server.log_file, 3)}"
-        )
-    if not accepted:
-        raise BackupError(f"{home.where}: the restore's server refuses connections: {last}")
+    await_restore_server(
+        lambda: is_alive(server), lambda: log_tail(server.log_file, 3), database, home.where,
+        timeout,
+    )  # fmt: skip
 
 
 def set_password(store: StorePlan, server: Database) -> None:

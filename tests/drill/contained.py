@@ -5,14 +5,12 @@ from the reference stack's image (built by ``docker import``), on the host's net
 
 import shutil
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
-import httpx
 import psycopg
 import pytest
 import redis
@@ -23,7 +21,7 @@ from opsproof.stack.docker.containers import POSTGRES_DATA, REDIS_DATA, _postgre
 from opsproof.stack.docker.images import ensure_images
 from opsproof.stack.docker.rootfs import NOBODY, POSTGRES_UID
 from opsproof.support.ports import free_ports
-from tests.drill.foreign import APP, ROWS
+from tests.drill.foreign import APP, ROWS, app_healthy, postgres_accepts, wait_for
 
 START_TIMEOUT = 60.0
 LABEL = "opsproof.test"
@@ -102,25 +100,7 @@ environments:
         return path
 
     def healthy(self) -> bool:
-        try:
-            return httpx.get(self.app_url + "/health", timeout=3).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-
-def _wait(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {START_TIMEOUT:g} s"
-        time.sleep(0.1)
-
-
-def _accepts(conninfo: str) -> bool:
-    try:
-        with psycopg.connect(conninfo, connect_timeout=2):
-            return True
-    except psycopg.OperationalError:
-        return False
+        return app_healthy(self.app_url)
 
 
 def _run(
@@ -158,7 +138,7 @@ def _start(contained: Contained, engine: docker.DockerClient, image: str) -> Non
                  str(pg_run): {"bind": str(pg_run), "mode": "rw"}},
     )  # fmt: skip
     superuser = f"host={pg_run} port={contained.pg_port} user=postgres dbname=postgres"
-    _wait(lambda: _accepts(superuser), "postgres")
+    wait_for(lambda: postgres_accepts(superuser), START_TIMEOUT, "postgres")
     with psycopg.connect(superuser, autocommit=True) as conn:
         conn.execute("CREATE ROLE app LOGIN PASSWORD 'app-secret'")
         conn.execute("CREATE DATABASE shop OWNER app")
@@ -169,7 +149,7 @@ def _start(contained: Contained, engine: docker.DockerClient, image: str) -> Non
             f"FROM generate_series(1, {ROWS}) g"
         )
     with redis.Redis.from_url(contained.redis_url) as client:
-        _wait(lambda: bool(client.ping()), "redis")
+        wait_for(lambda: bool(client.ping()), START_TIMEOUT, "redis")
         client.mset({f"seed:{n}": str(n) for n in range(ROWS)})
     (contained.root / "app.py").write_text(APP)
     app_command = [
@@ -182,7 +162,7 @@ def _start(contained: Contained, engine: docker.DockerClient, image: str) -> Non
         volumes={str(contained.root / "app.py"): {"bind": "/opt/app.py", "mode": "ro"}},
         healthcheck={"test": ["CMD", "python3", "-c", _health(contained.app_url)], **HEALTH},
     )  # fmt: skip
-    _wait(contained.healthy, "app")
+    wait_for(contained.healthy, START_TIMEOUT, "app")
 
 
 def _health(url: str) -> str:

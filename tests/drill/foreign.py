@@ -155,20 +155,18 @@ environments:
         return path
 
     def healthy(self) -> bool:
-        try:
-            return httpx.get(self.app_url + "/health", timeout=3).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return app_healthy(self.app_url)
 
 
-def _wait(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {START_TIMEOUT:g} s"
-        time.sleep(0.05)
+def app_healthy(url: str) -> bool:
+    """The test app answers 200 on /health: both its stores serve it."""
+    try:
+        return httpx.get(url + "/health", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
-def _pg_ready(dsn: str) -> bool:
+def postgres_accepts(dsn: str) -> bool:
     try:
         with psycopg.connect(dsn, connect_timeout=2):
             return True
@@ -176,7 +174,7 @@ def _pg_ready(dsn: str) -> bool:
         return False
 
 
-def _redis_ready(url: str) -> bool:
+def redis_accepts(url: str) -> bool:
     try:
         with redis.Redis.from_url(url, socket_timeout=2) as client:
             return bool(client.ping())
@@ -254,11 +252,11 @@ def foreign(request: pytest.FixtureRequest) -> Iterator[Foreign]:
                 "INSERT INTO items SELECT 'seed-' || g, repeat('x', 200) "
                 f"FROM generate_series(1, {ROWS}) g"
             )
-        _wait(lambda: _redis_ready(foreign.redis_url), "redis")
+        wait_for(lambda: redis_accepts(foreign.redis_url), START_TIMEOUT, "redis")
         with redis.Redis.from_url(foreign.redis_url) as client:
             client.mset({f"seed:{n}": str(n) for n in range(ROWS)})
         _start(foreign.commands["app"])
-        _wait(foreign.healthy, "app")
+        wait_for(foreign.healthy, START_TIMEOUT, "app")
         yield foreign
     finally:
         _stop_pid_file(root / "app.pid", signal.SIGTERM)
