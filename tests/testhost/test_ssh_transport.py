@@ -1,10 +1,12 @@
 """The SSH transport against a real sshd (the test host guest): one connection per session,
 strict host keys, bounded commands, one-line reasons for every way a login fails."""
 
+import contextlib
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 
 from opsproof.errors import HostAuthRefused, HostKeyRejected, HostUnreachable
@@ -116,11 +118,18 @@ def test_a_port_nobody_listens_on_is_unreachable(tmp_path: Path) -> None:
         SshSession(endpoint).open()
 
 
+def _kill_master(pid: int) -> None:
+    """The connection lost: the master gone, not still answering while it exits."""
+    subprocess.run(["kill", str(pid)], check=True)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        psutil.Process(pid).wait(10)
+
+
 def test_a_lost_connection_is_opened_again_once(guest: GuestState) -> None:
     with SshSession(guest.endpoint()) as session:
         first = session.master_pid()
         assert first is not None
-        subprocess.run(["kill", str(first)], check=True)
+        _kill_master(first)
 
         assert session.run(["true"]).ok
         assert session.reconnects == 1
@@ -134,7 +143,7 @@ def test_a_host_gone_mid_run_is_unreachable_in_one_line(guest: GuestState, tmp_p
         assert master is not None
         # The same session pointed at a port where nothing listens: its reconnect must fail.
         session.endpoint = replace(session.endpoint, port=closed)
-        subprocess.run(["kill", str(master)], check=True)
+        _kill_master(master)
 
         with pytest.raises(HostUnreachable) as lost:
             session.run(["true"])

@@ -88,7 +88,7 @@ def test_redis_frozen_answers_nothing_and_is_thawed(
     plan = (
         f"may_hit: [cache]\nsteady_state: [cache]\n{RECOVERY}experiments:\n"
         "  - name: redis frozen\n    fault: {action: pause, service: cache}\n"
-        "    duration: 2s\n"
+        "    duration: 5s\n"  # past the probe's 2 s deadline: a 2 s freeze was once only slow
     )
     config = tmp_path / "opsproof.yaml"
     config.write_text(config_text(guest, "", plan))
