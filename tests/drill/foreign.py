@@ -334,3 +334,23 @@ def wait_for(check: Callable[[], object], timeout: float, what: str) -> None:
 
 def env_without_state() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "OPSPROOF_STATE_DIR"}
+
+
+def restoring(store: Path) -> psutil.Process | None:
+    """The drill's pg_restore of a dump from ``store`` into the rebuilt server (once the ledger
+    entry exists, so not the scratch verification's)."""
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "pg_restore" and str(store) in " ".join(proc.info["cmdline"] or []):
+            return proc
+    return None
+
+
+def kill(proc: psutil.Process | None) -> bool:
+    """True when ``proc`` was there to be killed."""
+    if proc is None:
+        return False
+    try:
+        proc.kill()
+    except psutil.NoSuchProcess:
+        return False
+    return True

@@ -12,7 +12,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import docker
-import psutil
 import psycopg
 import pytest
 import redis
@@ -28,7 +27,7 @@ from opsproof.runtimes.docker_data import VolumeData, container_data_home
 from opsproof.runtimes.docker_engine import connect
 from opsproof.stack.docker.images import ensure_images
 from tests.drill.contained import Contained, helpers_left
-from tests.drill.foreign import ROWS, AckedWrites, run_dr, wait_for
+from tests.drill.foreign import ROWS, AckedWrites, kill, restoring, run_dr, wait_for
 from tests.project import PROJECT_ROOT
 
 RUN_TIMEOUT = 300.0
@@ -104,27 +103,6 @@ def test_the_drill_passes_on_stores_in_containers(contained: Contained) -> None:
     assert not Ledger(ledger_path(contained.state_dir)).open_faults()
 
 
-def _restoring(contained: Contained) -> psutil.Process | None:
-    """The drill's pg_restore into the private server (the ledger entry exists by then, so it
-    is not the scratch verification's)."""
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        if proc.info["name"] == "pg_restore" and str(contained.store) in " ".join(
-            proc.info["cmdline"] or []
-        ):
-            return proc
-    return None
-
-
-def _kill(proc: psutil.Process | None) -> bool:
-    if proc is None:
-        return False
-    try:
-        proc.kill()
-    except psutil.NoSuchProcess:
-        return False
-    return True
-
-
 def test_a_restore_killed_halfway_puts_the_original_data_back(contained: Contained) -> None:
     """Redis is restored and serving by then (its volume emptied and refilled), PostgreSQL
     half restored by a private server in a helper container: both get their original data
@@ -143,7 +121,7 @@ def test_a_restore_killed_halfway_puts_the_original_data_back(contained: Contain
     ledger = Ledger(ledger_path(contained.state_dir))
     wait_for(ledger.open_faults, RUN_TIMEOUT, "the drill's ledger entry")
     writes.stop()  # clients stop with the services (a restore compared while written to differs)
-    wait_for(lambda: _kill(_restoring(contained)), RUN_TIMEOUT, "pg_restore killed")
+    wait_for(lambda: kill(restoring(contained.store)), RUN_TIMEOUT, "pg_restore killed")
     output, _ = run.communicate(timeout=RUN_TIMEOUT)
     assert run.returncode == 1, output
     assert "rolled back: original data in place" in output

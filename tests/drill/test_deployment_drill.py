@@ -17,7 +17,7 @@ import redis
 
 from opsproof.faults.data_inverse import PRIVATE_PREFIX
 from opsproof.faults.ledger import Ledger, ledger_path
-from tests.drill.foreign import ROWS, AckedWrites, Foreign, run_dr, wait_for
+from tests.drill.foreign import ROWS, AckedWrites, Foreign, kill, restoring, run_dr, wait_for
 from tests.project import PROJECT_ROOT
 
 RUN_TIMEOUT = 300.0
@@ -54,27 +54,6 @@ def _bulk(foreign: Foreign) -> None:
             "INSERT INTO items SELECT 'bulk-' || g, repeat(md5(g::text), 10) "
             f"FROM generate_series(1, {BULK_ROWS}) g"
         )
-
-
-def _restoring(foreign: Foreign) -> psutil.Process | None:
-    """The drill's pg_restore into the rebuilt cluster (the ledger entry exists by then, so
-    it is not the scratch verification's)."""
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        if proc.info["name"] == "pg_restore" and str(foreign.store) in " ".join(
-            proc.info["cmdline"] or []
-        ):
-            return proc
-    return None
-
-
-def _kill(proc: psutil.Process | None) -> bool:
-    if proc is None:
-        return False
-    try:
-        proc.kill()
-    except psutil.NoSuchProcess:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("foreign", ["rdb", "appendonly"], indirect=True)
@@ -125,7 +104,7 @@ def test_a_failed_restore_puts_the_original_data_back(foreign: Foreign, sabotage
     wait_for(ledger.open_faults, RUN_TIMEOUT, "the drill's ledger entry")
     writes.stop()  # clients stop with the services (a restore compared while written to differs)
     if killed:
-        wait_for(lambda: _kill(_restoring(foreign)), RUN_TIMEOUT, "pg_restore killed")
+        wait_for(lambda: kill(restoring(foreign.store)), RUN_TIMEOUT, "pg_restore killed")
     else:
         [dump] = foreign.store.glob("postgres-db-*.dump")
         with dump.open("r+b") as out:
@@ -178,7 +157,7 @@ def test_the_data_is_put_back_after_the_runner_is_killed(foreign: Foreign, undoe
     ledger = Ledger(ledger_path(foreign.state_dir))
     wait_for(ledger.open_faults, RUN_TIMEOUT, "the drill's ledger entry")
     writes.stop()
-    wait_for(lambda: _restoring(foreign), RUN_TIMEOUT, "pg_restore")
+    wait_for(lambda: restoring(foreign.store), RUN_TIMEOUT, "pg_restore")
     if undoer == "opsproof revert":
         _watchdog_of(ledger.path).kill()
     os.killpg(run.pid, signal.SIGKILL)
