@@ -1,28 +1,48 @@
-"""Open file descriptors of local processes against their soft limits (/proc/PID/fd and
-/proc/PID/limits through psutil)."""
+"""Open file descriptors of local processes against their soft limits (/proc/PID/fd through
+psutil, /proc/PID/limits)."""
 
-import resource
+from pathlib import Path
 
 import psutil
 
 from opsproof.health.reading import OpenFiles
+from opsproof.support.waiting import poll
+
+DENIED_GRACE = 0.5
+"""A process being exec'd into a container (a health check, ``docker exec``) is briefly not
+dumpable, so its fd table refuses even root: asked again, it has become readable or gone."""
 
 
 def open_files(pids: tuple[int, ...]) -> tuple[list[OpenFiles], str]:
     """Each readable process's count and soft limit; the second item says why some could not
     be read (empty when all were)."""
     rows: list[OpenFiles] = []
-    denied: list[int] = []
     for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            count = proc.num_fds()
-            soft, _ = proc.rlimit(psutil.RLIMIT_NOFILE)
-        except psutil.NoSuchProcess:
-            continue  # gone between finding and reading: nothing open any more
-        except psutil.AccessDenied:
-            denied.append(pid)
-            continue
-        rows.append(OpenFiles(pid, count, 0 if soft == resource.RLIM_INFINITY else soft))
-    why = f"no permission to read /proc/{denied[0]}/fd (run as its user or root)" if denied else ""
-    return rows, why
+        settled, row = poll(lambda pid=pid: _read(pid), lambda row: row != "denied", DENIED_GRACE)
+        if not settled:
+            return rows, f"no permission to read /proc/{pid}/fd (run as its user or root)"
+        if isinstance(row, OpenFiles):
+            rows.append(row)
+    return rows, ""
+
+
+def _read(pid: int) -> OpenFiles | str | None:
+    """The process's row; ``denied``; None when it is gone (nothing open any more)."""
+    try:
+        count = psutil.Process(pid).num_fds()
+        soft = _soft_limit(pid)
+    except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
+        return None
+    except psutil.AccessDenied:
+        return "denied"
+    return OpenFiles(pid, count, soft)
+
+
+def _soft_limit(pid: int) -> int:
+    """From /proc/PID/limits, which anyone may read: prlimit(2) on another user's process
+    needs CAP_SYS_RESOURCE, which a container host's agent often lacks."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft = line.split()[3]
+            return int(soft) if soft.isdigit() else 0
+    return 0
