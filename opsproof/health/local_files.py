@@ -1,6 +1,7 @@
 """Open file descriptors of local processes against their soft limits (/proc/PID/fd through
 psutil, /proc/PID/limits)."""
 
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -18,12 +19,16 @@ def open_files(pids: tuple[int, ...]) -> tuple[list[OpenFiles], str]:
     be read (empty when all were)."""
     rows: list[OpenFiles] = []
     for pid in pids:
-        settled, row = poll(lambda pid=pid: _read(pid), lambda row: row != "denied", DENIED_GRACE)
+        settled, row = poll(partial(_read, pid), _not_denied, DENIED_GRACE)
         if not settled:
             return rows, f"no permission to read /proc/{pid}/fd (run as its user or root)"
         if isinstance(row, OpenFiles):
             rows.append(row)
     return rows, ""
+
+
+def _not_denied(row: OpenFiles | str | None) -> bool:
+    return row != "denied"
 
 
 def _read(pid: int) -> OpenFiles | str | None:
