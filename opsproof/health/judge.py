@@ -5,6 +5,8 @@ applicable and judged on the rest."""
 
 from datetime import UTC, datetime
 
+from pydantic import ByteSize
+
 from opsproof.health.baseline import Record
 from opsproof.health.policy import HealthPolicy
 from opsproof.health.reading import HealthReading
@@ -76,12 +78,15 @@ def _memory(reading: HealthReading, policy: HealthPolicy, figures: dict[str, Fig
     if reading.memory_bytes is None:
         return []
     budget = policy.memory_bytes
-    target = None if budget is None else f"<= {budget / MIB:.1f} MiB"
-    figures["memory"] = Figure(round(reading.memory_bytes / MIB, 1), "MiB", target)
+    target = None if budget is None else f"<= {_size(budget)}"
+    figures["memory"] = Figure(round(reading.memory_bytes / MIB, 2), "MiB", target)
     if budget is not None and reading.memory_bytes > budget:
-        used, allowed = reading.memory_bytes / MIB, budget / MIB
-        return [f"memory {used:.1f} MiB over its budget of {allowed:.1f} MiB"]
+        return [f"memory {_size(reading.memory_bytes)} over its budget of {_size(budget)}"]
     return []
+
+
+def _size(size: int) -> str:
+    return ByteSize(size).human_readable(separator=" ")
 
 
 def _cpu(reading: HealthReading, policy: HealthPolicy, figures: dict[str, Figure]) -> list[str]:
