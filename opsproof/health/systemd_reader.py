@@ -22,9 +22,10 @@ echo "@cgroup=$cg"
 cpu() {{ echo "@cpu=$(date +%s%N) $(awk '$1=="usage_usec"{{print $2}}' "$cg/cpu.stat")"; }}
 cpu
 sed -n 's/^oom_kill /@oom_kill=/p' "$cg/memory.events" 2>/dev/null
+# a process may end between listing the cgroup and reading it: skipped, not denied
 for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-  [ -r /proc/$pid/fd ] || {{ echo "@denied=$pid"; continue; }}
-  soft=$(awk '/^Max open files/{{print $4}}' /proc/$pid/limits)
+  [ -r /proc/$pid/fd ] || {{ [ -e /proc/$pid ] && echo "@denied=$pid"; continue; }}
+  soft=$(awk '/^Max open files/{{print $4}}' /proc/$pid/limits) && [ -n "$soft" ] || continue
   echo "@fd=$pid $(ls -A /proc/$pid/fd | wc -l) $soft"
 done
 [ "$window" = 0 ] || {{ sleep "$window"; cpu; }}

@@ -55,7 +55,8 @@ def test_a_unit_restarted_by_systemd_since_the_previous_reading_fails(
 ) -> None:
     with unit_of_our_own(root_session, "opsproof-health", restart="on-failure") as unit:
         earlier = check(root_session, unit, tmp_path)
-        assert earlier.observe().ok
+        first = earlier.observe()
+        assert first.ok, first.reason
         earlier.record()
         before = read_unit(root_session, unit)
         assert root_session.run(["kill", "-9", str(before.main_pid)]).ok
