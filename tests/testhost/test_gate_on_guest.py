@@ -36,6 +36,6 @@ def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: 
     assert guest.ssh_url in text
     for unit in ("redis-server.service", "postgresql@15-main.service"):
         [item] = [
-            line for line in text.splitlines() if f"test_runtime_health[" in line and unit in line
+            line for line in text.splitlines() if "test_runtime_health[" in line and unit in line
         ]
         assert item.startswith("| ✅"), item
