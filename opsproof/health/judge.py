@@ -43,7 +43,10 @@ def _restarts(
 ) -> list[str]:
     rule = "previous gate run" if policy.since == "previous" else f"{_age(policy.since)} ago"
     if baseline is None:
-        notes.append("first reading: recorded as the baseline, restarts judged from the next run")
+        before = f" ({reading.restarts} restart(s) counted before it)" if reading.restarts else ""
+        notes.append(
+            f"first reading{before}: recorded as the baseline, restarts judged from the next run"
+        )
         figures["restarts_since_baseline"] = Figure(None, target="baseline recorded")
         return []
     when = datetime.fromtimestamp(baseline.at, UTC).isoformat(timespec="seconds")
