@@ -57,6 +57,11 @@ def _restarts(
         figures["restarts_since_baseline"] = Figure(rose, target="= 0")
         if rose:
             return [f"restarted {rose} time(s) since {when} (baseline: {rule})"]
+        if reading.identity != baseline.identity:
+            notes.append(
+                f"started anew since {when} without its restart counter rising (by hand or a "
+                "redeploy): not counted"
+            )
         return []
     started_anew = reading.identity != baseline.identity
     figures["restarts_since_baseline"] = Figure(int(started_anew), target="= 0")
@@ -98,8 +103,10 @@ def _cpu(reading: HealthReading, policy: HealthPolicy, figures: dict[str, Figure
     percent, budget = reading.cpu_cores * 100, policy.cpu_cores * 100
     figures["cpu"] = Figure(round(percent, 1), "% of a core", f"<= {budget:g}")
     if reading.cpu_cores > policy.cpu_cores:
-        window = f"over {policy.cpu_window:g} s" if policy.cpu_window else ""
-        return [f"CPU {percent:.0f}% of a core {window} over its budget of {budget:g}%"]
+        return [
+            f"CPU {percent:.0f}% of a core (sampled {policy.cpu_window or 0:g} s), over its "
+            f"budget of {budget:g}%"
+        ]
     return []
 
 

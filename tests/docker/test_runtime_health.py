@@ -145,3 +145,18 @@ def test_a_stopped_container_fails_saying_why(run: Run, tmp_path: Path) -> None:
     observed = check(runtime, spec, tmp_path).observe()
 
     assert not observed.ok and "not running (exited (exit 137))" in observed.reason
+
+
+def test_a_container_restarted_by_hand_is_noted_not_counted(run: Run, tmp_path: Path) -> None:
+    runtime, spec = run()
+    healthy(runtime)
+    before = check(runtime, spec, tmp_path)
+    before.observe()
+    before.record()
+    runtime.restart(READY)  # what an operator's docker restart or a redeploy looks like
+    observed = check(runtime, spec, tmp_path).observe()
+
+    assert observed.ok, observed.reason
+    assert "without its restart counter rising (by hand or a redeploy): not counted" in (
+        observed.reason
+    )
