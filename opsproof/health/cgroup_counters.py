@@ -19,21 +19,20 @@ class OomCounter:
     shared: bool = False
 
 
-def memory_cgroup(pid: int) -> tuple[Path, str] | None:
-    """The directory of ``pid``'s memory cgroup and its counter file's name; None when
-    /proc/PID/cgroup names none this machine shows."""
+def controller_dir(pid: int, controller: str) -> Path | None:
+    """``pid``'s cgroup directory for ``controller`` (v1), else its unified (v2) one; None
+    when /proc/PID/cgroup names neither."""
     try:
         lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
     except OSError:
         return None
-    for line in lines:
-        hierarchy, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            return CGROUP_ROOT / "memory" / path.lstrip("/"), "memory.oom_control"
-    for line in lines:
-        hierarchy, controllers, path = line.split(":", 2)
+    rows = [line.split(":", 2) for line in lines]
+    for _, controllers, path in rows:
+        if controller in controllers.split(","):
+            return CGROUP_ROOT / controllers / path.lstrip("/")
+    for hierarchy, controllers, path in rows:
         if hierarchy == "0" and not controllers:
-            return CGROUP_ROOT / path.lstrip("/"), "memory.events"
+            return CGROUP_ROOT / path.lstrip("/")
     return None
 
 
@@ -42,10 +41,11 @@ def oom_kills(pids: tuple[int, ...], *, own_only: bool) -> OomCounter:
     that holds processes other than ``pids`` is reported as shared, its count not taken."""
     if not pids:
         return OomCounter(None, "", "no process to read")
-    found = memory_cgroup(pids[0])
-    if found is None:
+    directory = controller_dir(pids[0], "memory")
+    if directory is None:
         return OomCounter(None, "", f"/proc/{pids[0]}/cgroup names no memory cgroup")
-    directory, name = found
+    v1 = (directory / "memory.oom_control").exists()
+    name = "memory.oom_control" if v1 else "memory.events"
     scope = f"cgroup {directory.relative_to(CGROUP_ROOT)}"
     try:
         text = (directory / name).read_text()

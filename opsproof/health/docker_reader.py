@@ -1,14 +1,17 @@
-"""Runtime health of a container (``runtime: {docker: ...}``), read from the engine: its state
-(RestartCount, OOMKilled), ``docker stats`` for memory and CPU, and, when the engine runs on
-this machine, the kernel's OOM counter of its cgroup and its processes' open files."""
+"""Runtime health of a container (``runtime: {docker: ...}``): its state from the engine
+(RestartCount, OOMKilled); when the engine runs on this machine, memory and CPU from the
+container's cgroup (as ``docker stats`` computes them), the kernel's OOM counter and its
+processes' open files; else memory and CPU from ``docker stats``."""
 
 import time
 from pathlib import Path
+from typing import Any
 
 from docker.errors import APIError, DockerException
 from docker.models.containers import Container
 
 from opsproof.errors import StackError
+from opsproof.health import cgroup_usage
 from opsproof.health.cgroup_counters import oom_kills
 from opsproof.health.local_files import open_files
 from opsproof.health.reading import HealthReading, worst_open_files
@@ -31,17 +34,21 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
             runtime.id, False, why, identity, state.restart_count, epoch, flagged, "its last run"
         )
     unread: dict[str, str] = {}
+    local = _local(state.pid, epoch)
     try:
-        memory = _memory_bytes(container)
-        cores = None if cpu_window is None else _cores(container, cpu_window)
+        memory, cores = (_from_cgroup if local else _from_engine)(container, state.pid, cpu_window)
     except (APIError, KeyError, ValueError) as error:
         memory, cores = None, None
         unread["memory_bytes"] = f"docker stats failed: {error}"
+    if memory is None:
+        unread["memory_bytes"] = f"cannot read the memory cgroup of PID {state.pid}"
+    if cpu_window is not None and cores is None:
+        unread["cpu_cores"] = f"cannot read the CPU cgroup of PID {state.pid}"
     pids = tuple(runtime.find())
     oom = oom_kills((state.pid,), own_only=False)
     if oom.kills is None:
         unread["oom_kills"] = f"{oom.why} (is the engine on this machine?)"
-    files, why = open_files(pids) if _local(state.pid, epoch) else ([], "engine not local")
+    files, why = open_files(pids) if local else ([], "engine not local")
     if why:
         unread["open_files"] = why
     return HealthReading(
@@ -60,31 +67,47 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
     )
 
 
-def _stats(container: Container) -> dict[str, object]:
-    stats: dict[str, object] = container.stats(stream=False, one_shot=True)
+def _from_cgroup(
+    container: Container, pid: int, window: float | None
+) -> tuple[int | None, float | None]:
+    """Read where the engine reads them: the container's cgroup on this machine."""
+    if window is None:
+        return cgroup_usage.memory_bytes(pid), None
+    began, first = time.monotonic(), cgroup_usage.cpu_seconds(pid)
+    time.sleep(window)  # the sampling window itself, not a wait for anything
+    last, ended = cgroup_usage.cpu_seconds(pid), time.monotonic()
+    cores = None if first is None or last is None else max(last - first, 0) / (ended - began)
+    return cgroup_usage.memory_bytes(pid), cores
+
+
+def _from_engine(
+    container: Container, pid: int, window: float | None
+) -> tuple[int | None, float | None]:
+    """``docker stats`` for an engine on another machine."""
+    if window is None:
+        return _memory_bytes(_stats(container)), None
+    began, first = time.monotonic(), _stats(container)
+    time.sleep(window)  # the sampling window itself, not a wait for anything
+    last, ended = _stats(container), time.monotonic()
+    used = max(_cpu_ns(last) - _cpu_ns(first), 0) / 1e9
+    return _memory_bytes(last), used / (ended - began)
+
+
+def _stats(container: Container) -> dict[str, Any]:
+    stats: dict[str, Any] = container.stats(stream=False, one_shot=True)
     return stats
 
 
-def _memory_bytes(container: Container) -> int:
+def _memory_bytes(stats: dict[str, Any]) -> int:
     """Usage less inactive file cache, as ``docker stats`` shows it (v1 and v2 key names)."""
-    memory = _stats(container).get("memory_stats") or {}
-    assert isinstance(memory, dict)
-    stats = memory.get("stats") or {}
-    cache = stats.get("total_inactive_file", stats.get("inactive_file", 0))
+    memory = stats.get("memory_stats") or {}
+    counters = memory.get("stats") or {}
+    cache = counters.get("total_inactive_file", counters.get("inactive_file", 0))
     return max(int(memory["usage"]) - int(cache), 0)
 
 
-def _cpu_ns(container: Container) -> int:
-    cpu = _stats(container).get("cpu_stats") or {}
-    assert isinstance(cpu, dict)
-    return int(cpu["cpu_usage"]["total_usage"])
-
-
-def _cores(container: Container, window: float) -> float:
-    began, first = time.monotonic(), _cpu_ns(container)
-    time.sleep(window)  # the sampling window itself, not a wait for anything
-    last, ended = _cpu_ns(container), time.monotonic()
-    return max(last - first, 0) / 1e9 / (ended - began)
+def _cpu_ns(stats: dict[str, Any]) -> int:
+    return int(stats["cpu_stats"]["cpu_usage"]["total_usage"])
 
 
 def _local(pid: int, container_id: str) -> bool:
