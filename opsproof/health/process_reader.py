@@ -3,6 +3,7 @@ read with psutil; the process runtime has no restart counter, so a restart shows
 or start times (``identity``)."""
 
 from contextlib import suppress
+from datetime import UTC, datetime
 
 import psutil
 
@@ -23,7 +24,8 @@ def read_process_health(runtime: ProcessRuntime, cpu_window: float | None) -> He
         with suppress(psutil.Error):
             proc = psutil.Process(pid)
             rss += proc.memory_info().rss
-            started.append(f"{pid}@{proc.create_time():.2f}")
+            when = datetime.fromtimestamp(proc.create_time(), UTC).isoformat(timespec="seconds")
+            started.append(f"PID {pid} started {when}")
     unread: dict[str, str] = {}
     absent = {"restarts": "processes keep no restart counter; new PIDs are compared"}
     oom = oom_kills(pids, own_only=True)
@@ -36,7 +38,7 @@ def read_process_health(runtime: ProcessRuntime, cpu_window: float | None) -> He
         runtime.id,
         running=True,
         state=f"running as PID {', '.join(map(str, pids))}",
-        identity=" ".join(started),
+        identity=", ".join(started),
         oom_kills=oom.kills,
         oom_scope=oom.scope,
         memory_bytes=rss,
