@@ -17,6 +17,8 @@ from opsproof.health.local_files import open_files
 from opsproof.health.reading import HealthReading, worst_open_files
 from opsproof.runtimes.docker import DockerRuntime
 
+EARLIER_RUN = "an earlier run of the container (State.OOMKilled stays set across its restarts)"
+
 
 def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> HealthReading:
     """The container now; CPU sampled over ``cpu_window`` seconds when given."""
@@ -59,7 +61,7 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
         restarts=state.restart_count,
         counter_epoch=epoch,
         oom_kills=max(oom.kills or 0, flagged) if oom.kills is not None else None,
-        oom_scope=oom.scope,
+        oom_scope=oom.scope if oom.kills or not flagged else EARLIER_RUN,
         memory_bytes=memory,
         cpu_cores=cores,
         open_files=worst_open_files(files),

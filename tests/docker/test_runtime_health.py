@@ -25,6 +25,9 @@ if kind == "memory":
     held.append(bytearray(amount << 20))
 elif kind == "oom":  # a child over the container's limit: the kernel kills it, PID 1 lives on
     subprocess.run([sys.executable, "-c", f"bytearray({amount} << 20)"])
+elif kind == "oom-once" and not os.path.exists("/tmp/crashed"):
+    pathlib.Path("/tmp/crashed").touch()
+    bytearray(amount << 20)  # PID 1 itself over the limit: the kernel kills the container
 elif kind == "crash-once" and not os.path.exists("/tmp/crashed"):
     pathlib.Path("/tmp/crashed").touch()  # the writable layer outlives the restart
     time.sleep(2)
@@ -118,6 +121,15 @@ def test_an_oom_kill_inside_the_container_fails(run: Run, tmp_path: Path) -> Non
     assert not observed.ok
     assert "1 OOM kill(s) in cgroup" in observed.reason
     assert observed.figures["oom_kills"].value == 1
+
+
+def test_a_container_oom_killed_and_restarted_by_its_policy_fails(run: Run, tmp_path: Path) -> None:
+    runtime, spec = run("oom-once", 256, memory=64 << 20)
+    runtime.wait_for(lambda s: s.restart_count == 1 and s.ready, READY, "restarted")
+    observed = check(runtime, spec, tmp_path).observe()
+
+    assert not observed.ok
+    assert "1 OOM kill(s) in an earlier run of the container" in observed.reason
 
 
 def test_a_container_over_its_memory_budget_fails(run: Run, tmp_path: Path) -> None:
