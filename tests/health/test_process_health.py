@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from opsproof.config.models import RuntimeHealth, RuntimeSpec
+from opsproof.faults import cgroups
 from opsproof.health.baseline import Baselines
 from opsproof.health.check import RuntimeHealthCheck
 from opsproof.health.policy import policy_for
@@ -20,11 +21,15 @@ from opsproof.support.waiting import poll_until
 
 READY_TIMEOUT = 20.0
 HOLD = """\
-import pathlib, resource, sys, time
+import pathlib, resource, subprocess, sys, time
 ready, kind, amount = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 held = []
 if kind == "memory":
     held.append(bytearray(amount << 20))  # zero-filled: every page touched, all of it RSS
+elif kind == "oom-child":  # once moved into its cgroup: a child over the limit is OOM-killed
+    while not ready.with_suffix(".go").exists():
+        time.sleep(0.05)
+    subprocess.run([sys.executable, "-c", f"bytearray({amount} << 20)"])
 elif kind == "files":
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
     held += [open("/dev/null") for _ in range(amount)]
@@ -136,6 +141,30 @@ def test_a_busy_loop_over_its_cpu_budget_fails(start: Start, tmp_path: Path) -> 
     assert not observed.ok
     assert "over its budget of 20%" in observed.reason
     assert observed.figures["cpu"].value > 20
+
+
+def test_an_oom_kill_in_the_process_own_cgroup_fails(tmp_path: Path) -> None:
+    marker = f"opsproof-health-{uuid.uuid4().hex[:8]}"
+    ready = tmp_path / f"{marker}.ready"
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(ready), "oom-child", "256", marker])
+    scope = cgroups.create("memory", marker)
+    try:
+        cgroups.write(scope, "memory.limit_in_bytes", str(64 << 20))
+        cgroups.write(scope, "memory.memsw.limit_in_bytes", str(64 << 20))  # no way out to swap
+        cgroups.move("memory", process.pid, f"/{cgroups.SCOPE_PARENT}/{marker}")
+        ready.with_suffix(".go").touch()
+        assert poll_until(ready.exists, READY_TIMEOUT), "the child was not OOM-killed in time"
+        spec = RuntimeSpec.model_validate({"process": {"match": marker}})
+        assert spec.process is not None
+        target = ProcessTarget(name="svc", spec=spec.process, state_dir=tmp_path)
+        observed = check(ProcessRuntime(target), spec, tmp_path).observe()
+    finally:
+        process.kill()
+        process.wait(10)
+        cgroups.dissolve("memory", marker, {}, 10.0)
+
+    assert not observed.ok
+    assert f"1 OOM kill(s) in cgroup memory/{cgroups.SCOPE_PARENT}/{marker}" in observed.reason
 
 
 def test_a_process_that_is_not_running_fails_saying_so(start: Start, tmp_path: Path) -> None:
