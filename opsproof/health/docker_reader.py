@@ -36,23 +36,33 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
             runtime.id, False, why, identity, state.restart_count, epoch, flagged, "its last run"
         )
     unread: dict[str, str] = {}
+    absent: dict[str, str] = {}
     local = _local(state.pid, epoch)
     try:
         memory, cores = (_from_cgroup if local else _from_engine)(container, state.pid, cpu_window)
     except (APIError, KeyError, ValueError) as error:
         memory, cores = None, None
         unread["memory_bytes"] = f"docker stats failed: {error}"
-    if memory is None:
-        unread["memory_bytes"] = f"cannot read the memory cgroup of PID {state.pid}"
-    if cpu_window is not None and cores is None:
-        unread["cpu_cores"] = f"cannot read the CPU cgroup of PID {state.pid}"
-    pids = tuple(runtime.find())
-    oom = oom_kills((state.pid,), own_only=False)
-    if oom.kills is None:
-        unread["oom_kills"] = f"{oom.why} (is the engine on this machine?)"
-    files, why = open_files(pids) if local else ([], "engine not local")
-    if why:
-        unread["open_files"] = why
+    else:
+        if memory is None:
+            unread["memory_bytes"] = f"cannot read the memory cgroup of PID {state.pid}"
+        if cpu_window is not None and cores is None:
+            unread["cpu_cores"] = f"cannot read the CPU cgroup of PID {state.pid}"
+    kills: int | None = flagged
+    scope = EARLIER_RUN
+    if local:
+        oom = oom_kills((state.pid,), own_only=False)
+        if oom.kills is None:
+            unread["oom_kills"] = oom.why
+        elif oom.kills:
+            kills, scope = max(oom.kills, flagged), oom.scope
+        files, why = open_files(tuple(runtime.find()))
+        if why:
+            unread["open_files"] = why
+    else:
+        files = []
+        for figure in ("open_files", "the cgroup's oom_kill counter"):
+            absent[figure] = "the engine is on another machine: its /proc is not readable here"
     return HealthReading(
         runtime.id,
         running=True,
@@ -60,12 +70,13 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
         identity=identity,
         restarts=state.restart_count,
         counter_epoch=epoch,
-        oom_kills=max(oom.kills or 0, flagged) if oom.kills is not None else None,
-        oom_scope=oom.scope if oom.kills or not flagged else EARLIER_RUN,
+        oom_kills=kills,
+        oom_scope=scope,
         memory_bytes=memory,
         cpu_cores=cores,
         open_files=worst_open_files(files),
         unread=unread,
+        absent=absent,
     )
 
 
