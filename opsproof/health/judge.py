@@ -29,6 +29,8 @@ def judge(reading: HealthReading, policy: HealthPolicy, baseline: Record | None)
     failures += _memory(reading, policy, figures)
     failures += _cpu(reading, policy, figures)
     failures += _open_files(reading, policy, figures)
+    if notes:  # a passing item keeps no reason: its figures carry what was not judged
+        figures["notes"] = Figure("; ".join(notes))
     said = "; ".join(failures or notes)
     reason = f"{rid}: {reading.state}" + (f"; {said}" if said else "")
     return Observation(not failures, rid, reason, figures)

@@ -27,7 +27,7 @@ def read_process_health(runtime: ProcessRuntime, cpu_window: float | None) -> He
             when = datetime.fromtimestamp(proc.create_time(), UTC).isoformat(timespec="seconds")
             started.append(f"PID {pid} started {when}")
     unread: dict[str, str] = {}
-    absent = {"restarts": "processes keep no restart counter; new PIDs are compared"}
+    absent: dict[str, str] = {}
     oom = oom_kills(pids, own_only=True)
     if oom.kills is None:
         (absent if oom.shared else unread)["oom_kills"] = oom.why
