@@ -33,7 +33,14 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
     if not state.running:
         why = f"{state.status} (exit {state.exit_code}{', OOM-killed' if flagged else ''})"
         return HealthReading(
-            runtime.id, False, why, identity, state.restart_count, epoch, flagged, "its last run"
+            runtime.id,
+            running=False,
+            state=why,
+            identity=identity,
+            restarts=state.restart_count,
+            counter_epoch=epoch,
+            oom_kills=flagged,
+            oom_scope="its last run",
         )
     unread: dict[str, str] = {}
     absent: dict[str, str] = {}
@@ -67,6 +74,7 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
         runtime.id,
         running=True,
         state=state.status + (f", {state.health}" if state.health else ""),
+        trouble=_trouble(state.health),
         identity=identity,
         restarts=state.restart_count,
         counter_epoch=epoch,
@@ -78,6 +86,12 @@ def read_container_health(runtime: DockerRuntime, cpu_window: float | None) -> H
         unread=unread,
         absent=absent,
     )
+
+
+def _trouble(health: str | None) -> str:
+    if health in (None, "healthy"):
+        return ""
+    return f"its HEALTHCHECK says {health}"
 
 
 def _from_cgroup(

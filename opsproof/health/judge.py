@@ -22,7 +22,8 @@ def judge(reading: HealthReading, policy: HealthPolicy, baseline: Record | None)
         figures["restarts"] = Figure(reading.restarts)
     if not reading.running:
         return Observation(False, rid, f"{rid}: not running ({reading.state})", figures)
-    failures = [f"cannot read {name}: {why}" for name, why in reading.unread.items()]
+    failures = [reading.trouble] if reading.trouble else []
+    failures += [f"cannot read {name}: {why}" for name, why in reading.unread.items()]
     notes = [f"{name} not applicable: {why}" for name, why in reading.absent.items()]
     failures += _restarts(reading, policy, baseline, figures, notes)
     failures += _oom(reading, figures)

@@ -19,11 +19,13 @@ def read_process_health(runtime: ProcessRuntime, cpu_window: float | None) -> He
     pids = tuple(sorted(runtime.find()))
     if not pids:
         return HealthReading(runtime.id, running=False, state="no process found")
-    started, rss = [], 0
+    started, stopped, rss = [], [], 0
     for pid in pids:
         with suppress(psutil.Error):
             proc = psutil.Process(pid)
             rss += proc.memory_info().rss
+            if proc.status() == psutil.STATUS_STOPPED:
+                stopped.append(str(pid))
             when = datetime.fromtimestamp(proc.create_time(), UTC).isoformat(timespec="seconds")
             started.append(f"PID {pid} started {when}")
     unread: dict[str, str] = {}
@@ -38,6 +40,7 @@ def read_process_health(runtime: ProcessRuntime, cpu_window: float | None) -> He
         runtime.id,
         running=True,
         state=f"running as PID {', '.join(map(str, pids))}",
+        trouble=f"PID {', '.join(stopped)} stopped (SIGSTOP): it does no work" if stopped else "",
         identity=", ".join(started),
         oom_kills=oom.kills,
         oom_scope=oom.scope,

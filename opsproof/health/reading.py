@@ -27,6 +27,9 @@ class HealthReading:
     running: bool
     state: str
     """How the runtime describes it: ``running``, ``exited (exit 137)``, ``active/running``."""
+    trouble: str = ""
+    """Running but doing no work: a container its HEALTHCHECK calls unhealthy, a frozen unit, a
+    stopped (SIGSTOP) process; empty when none."""
     identity: str = ""
     """Changes whenever the service starts anew (container id and start time, the unit's
     InvocationID, the PIDs and their start times)."""

@@ -9,7 +9,9 @@ from opsproof.errors import HostError
 from opsproof.health.reading import HealthReading, OpenFiles, worst_open_files
 from opsproof.runtimes.systemd import CGROUP_ROOT, SystemdRuntime
 
-PROPERTIES = "LoadState,ActiveState,SubState,NRestarts,Result,MemoryCurrent,InvocationID"
+PROPERTIES = (
+    "LoadState,ActiveState,SubState,FreezerState,NRestarts,Result,MemoryCurrent,InvocationID"
+)
 READ_TIMEOUT = 20.0
 """For the whole round trip, CPU window included (at most 10 s)."""
 
@@ -85,6 +87,7 @@ def _parse(runtime_id: str, text: str, *, windowed: bool) -> HealthReading:
         runtime_id,
         running=True,
         state=state,
+        trouble="" if shown.get("FreezerState") == "running" else "frozen: it does no work",
         identity=shown.get("InvocationID", ""),
         restarts=restarts,
         counter_epoch="",

@@ -32,7 +32,8 @@ elif kind == "crash-once" and not os.path.exists("/tmp/crashed"):
     pathlib.Path("/tmp/crashed").touch()  # the writable layer outlives the restart
     time.sleep(2)
     sys.exit(1)
-pathlib.Path("/tmp/ready").touch()
+if kind != "sick":
+    pathlib.Path("/tmp/ready").touch()
 deadline = time.monotonic() + 300
 while time.monotonic() < deadline:
     if kind != "busy":
@@ -103,7 +104,7 @@ def test_a_container_restarted_by_its_restart_policy_fails(run: Run, tmp_path: P
     runtime, spec = run("crash-once")
     runtime.wait_for(lambda s: s.running, READY, "running")
     before = check(runtime, spec, tmp_path)
-    assert before.observe().ok
+    assert before.observe().figures["restarts"].value == 0  # still in its first run
     before.record()
     runtime.wait_for(lambda s: s.restart_count == 1 and s.ready, READY, "restarted")
     observed = check(runtime, spec, tmp_path).observe()
@@ -172,3 +173,11 @@ def test_a_container_restarted_by_hand_is_noted_not_counted(run: Run, tmp_path: 
     assert "without its restart counter rising (by hand or a redeploy): not counted" in (
         observed.reason
     )
+
+
+def test_a_container_its_health_check_calls_unhealthy_fails(run: Run, tmp_path: Path) -> None:
+    runtime, spec = run("sick")
+    runtime.wait_for(lambda s: s.health == "unhealthy", READY, "unhealthy")
+    observed = check(runtime, spec, tmp_path).observe()
+
+    assert not observed.ok and "its HEALTHCHECK says unhealthy" in observed.reason

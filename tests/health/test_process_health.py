@@ -173,3 +173,14 @@ def test_a_process_that_is_not_running_fails_saying_so(start: Start, tmp_path: P
     observed = check(runtime, spec, tmp_path).observe()
 
     assert not observed.ok and observed.reason.endswith("not running (no process found)")
+
+
+def test_a_stopped_process_fails_as_doing_no_work(start: Start, tmp_path: Path) -> None:
+    runtime, spec = start()
+    runtime.pause()
+    try:
+        observed = check(runtime, spec, tmp_path).observe()
+    finally:
+        runtime.resume()
+
+    assert not observed.ok and "stopped (SIGSTOP): it does no work" in observed.reason
