@@ -902,6 +902,15 @@ class NetworkFaultSpec(StrictModel):
     )
     latency: PositiveDuration = Field(default=0.2, description="added one-way delay (mode latency)")
     loss: Number = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
+    address: str | None = Field(
+        default=None,
+        description="the dependency's IP address as the service reaches it (default: from its "
+        "URL; on another host or in a container the URL says how the runner reaches it)",
+    )
+    port: Port | None = Field(
+        default=None,
+        description="the dependency's TCP port as the service reaches it (default: its URL's)",
+    )
 
 
 FaultSpec = Annotated[

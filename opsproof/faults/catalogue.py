@@ -6,7 +6,8 @@ from opsproof.config import models as cfg
 from opsproof.faults.base import Fault
 from opsproof.faults.container_faults import docker_fault
 from opsproof.faults.disk import DiskFill
-from opsproof.faults.network import NetworkDisruption, endpoint
+from opsproof.faults.host_faults import UnitDiskFill, UnitNetworkPartition
+from opsproof.faults.network import NetworkDisruption, dependency_port, endpoint
 from opsproof.faults.process_faults import ProcessFault
 from opsproof.faults.stress import CpuSaturation, MemoryExhaustion
 from opsproof.faults.unit_faults import unit_fault
@@ -25,6 +26,11 @@ def build_fault(
     """Describe-only until ``prepare``: building a fault touches nothing (``--dry-run``)."""
     unit = systemd_target(environment, spec.service)
     if unit is not None:
+        if isinstance(spec, cfg.NetworkFaultSpec):
+            port = dependency_port(spec, environment.services[spec.dependency])
+            return UnitNetworkPartition(spec, unit, port, fault_id, lifetime)
+        if isinstance(spec, cfg.DiskFaultSpec):
+            return UnitDiskFill(spec, unit, fault_id, lifetime)
         return unit_fault(spec, unit, fault_id, lifetime)
     if isinstance(spec, cfg.DiskFaultSpec):
         return DiskFill(spec, fault_id)
