@@ -4,7 +4,9 @@ from pathlib import Path
 
 from opsproof.config import models as cfg
 from opsproof.faults.base import Fault
+from opsproof.faults.container_disk import ContainerDiskFill
 from opsproof.faults.container_faults import docker_fault
+from opsproof.faults.container_network import ContainerNetworkPartition
 from opsproof.faults.disk import DiskFill
 from opsproof.faults.host_faults import UnitDiskFill, UnitNetworkPartition
 from opsproof.faults.network import NetworkDisruption, dependency_port, endpoint
@@ -32,11 +34,16 @@ def build_fault(
         if isinstance(spec, cfg.DiskFaultSpec):
             return UnitDiskFill(spec, unit, fault_id, lifetime)
         return unit_fault(spec, unit, fault_id, lifetime)
-    if isinstance(spec, cfg.DiskFaultSpec):
-        return DiskFill(spec, fault_id)
     container = docker_target(environment, spec.service)
     if container is not None:
+        if isinstance(spec, cfg.DiskFaultSpec):
+            return ContainerDiskFill(spec, container, fault_id)
+        if isinstance(spec, cfg.NetworkFaultSpec):
+            port = dependency_port(spec, environment.services[spec.dependency])
+            return ContainerNetworkPartition(spec, container, spec.address, port, fault_id)
         return docker_fault(spec, container, fault_id, lifetime)
+    if isinstance(spec, cfg.DiskFaultSpec):
+        return DiskFill(spec, fault_id)
     target = process_target(environment, spec.service, state_dir)
     if isinstance(spec, cfg.ProcessFaultSpec):
         return ProcessFault(spec.action, target)

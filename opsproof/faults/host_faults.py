@@ -81,10 +81,7 @@ class UnitNetworkPartition(UnitFault):
             match += f" {family} daddr {self.spec.address}"
         match += f" tcp dport {self.port}"
         rule = f"{match} {nft.verdict(self.spec.mode, self.spec.loss)}"
-        return (
-            f"table {nft.FAMILY} {self.table} {{ chain out {{ type filter hook output "
-            f"priority 0; policy accept; {rule}; }} }}"
-        )
+        return nft.output_table(self.table, rule)
 
     def inject(self) -> None:
         self._arm()

@@ -36,6 +36,13 @@ def verdict(mode: str, loss: float) -> str:
     }[mode]
 
 
+def output_table(table: str, rule: str) -> str:
+    """A table of one output-hook chain holding ``rule`` (the rule sees the packets this
+    namespace's processes send, before routing)."""
+    chain = f"type filter hook output priority 0; policy accept; {rule};"
+    return f"table {FAMILY} {table} {{\n  chain out {{ {chain} }}\n}}\n"
+
+
 def table_name(fault_id: str) -> str:
     """The fault's own table: ``opsproof-<id>``, nothing else's rules in it."""
     return f"opsproof-{fault_id}"

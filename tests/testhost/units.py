@@ -25,7 +25,8 @@ SNAPSHOT = (
     "systemctl show --property=LoadState,ActiveState,SubState,FreezerState,MemoryMax,"
     f"CPUQuotaPerSecUSec -- {' '.join(WATCHED_UNITS)}; echo --; "
     "wc -l < /sys/fs/cgroup/system.slice/redis-server.service/cgroup.procs; echo --; "
-    "sudo -n nft list tables; sudo -n find /var/lib/redis /var/lib/postgresql /tmp -name '.opsproof-fill-*'"
+    "sudo -n nft list tables; "
+    "sudo -n find /var/lib/redis /var/lib/postgresql /tmp -name '.opsproof-fill-*'"
 )
 """What a test may change on the guest, read in one round trip: units and their files (an empty
 drop-in directory is no setting), the shared services' state and limits (PIDs and restart
