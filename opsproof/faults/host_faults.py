@@ -22,8 +22,11 @@ from opsproof.faults.unit_inverse import DeleteHostTable, RemoveHostFile
 from opsproof.probes.result import Figure, Observation
 from opsproof.runtimes.systemd import SystemdTarget
 from opsproof.support.text import one_line
+from opsproof.support.waiting import poll
 
 NFT_TIMEOUT = 30.0
+EFFECT_WAIT = 10.0
+"""Seconds a partition waits for the service's first packet to hit its rule."""
 FILL_TIMEOUT = 120.0
 
 
@@ -101,7 +104,9 @@ class UnitNetworkPartition(UnitFault):
         return nft.counted(done.text()) if done.ok else 0
 
     def effect(self) -> Observation:
-        hits = self.packets()
+        """Packets counted by the rule, waited for up to EFFECT_WAIT (a quiet service sends
+        nothing for a while)."""
+        _, hits = poll(self.packets, lambda n: n > 0, EFFECT_WAIT)
         figures = {"packets_hit": Figure(hits, target="> 0"), "cgroup": Figure(self._cgroup)}
         reason = f"{hits} packets of {self.target} to {self._to} hit the fault's rule"
         return Observation(hits > 0, self.target, reason, figures)
