@@ -77,11 +77,19 @@ def _host_tools(
         return [Infeasible((*fault_path, "action"), message)]
     if isinstance(fault, cfg.DiskFaultSpec):
         path = shlex.quote(str(fault.path))
-        if session.run(["sh", "-c", f"test -d {path}"], timeout=15).ok:
-            return []
-        message = (
-            f"{label}: {fault.path} is not a directory on the host; point path at the "
-            "service's data directory there"
-        )
-        return [Infeasible((*fault_path, "path"), message)]
+        script = f"test -d {path} && df -B1 --output=avail -- {path} | tail -n 1"
+        free = session.run(["sh", "-c", script], timeout=15).text().strip()
+        if not free.isdigit():
+            message = (
+                f"{label}: {fault.path} is not a directory on the host; point path at the "
+                "service's data directory there"
+            )
+            return [Infeasible((*fault_path, "path"), message)]
+        if int(free) - fault.size < fault.keep_free:
+            message = (
+                f"{label}: filling {fault.path} by {fault.size.human_readable()} would leave "
+                f"{max(int(free) - fault.size, 0) >> 20} MiB free, less than keep_free "
+                f"({fault.keep_free.human_readable()}); fill less"
+            )
+            return [Infeasible((*fault_path, "size"), message)]
     return []
