@@ -52,5 +52,6 @@ def build_fault(
     if isinstance(spec, cfg.CpuFaultSpec):
         return CpuSaturation(spec, target, fault_id, lifetime)
     assert isinstance(spec, cfg.NetworkFaultSpec)
-    dependency = endpoint(environment.services[spec.dependency])
+    address, port = endpoint(environment.services[spec.dependency])
+    dependency = (spec.address or address, spec.port or port)
     return NetworkDisruption(spec, target, dependency, fault_id, lifetime)
