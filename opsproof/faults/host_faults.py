@@ -13,7 +13,7 @@ import ipaddress
 import shlex
 
 from opsproof.config.models import DiskFaultSpec, NetworkFaultSpec
-from opsproof.errors import SafetyError, StackError
+from opsproof.errors import HostError, SafetyError, StackError
 from opsproof.faults import nft
 from opsproof.faults.disk import FILL_PREFIX
 from opsproof.faults.inverse import InverseStep
@@ -100,7 +100,10 @@ class UnitNetworkPartition(UnitFault):
     def packets(self) -> int:
         """Packets counted by the table's rule on the host (0 when the table is gone)."""
         argv = ["nft", "-j", "list", "table", nft.FAMILY, self.table]
-        done = self.runtime.session.run(argv, timeout=NFT_TIMEOUT, sudo=True)
+        try:
+            done = self.runtime.session.run(argv, timeout=NFT_TIMEOUT, sudo=True)
+        except HostError:  # unread is unproven: the verdict says inconclusive, the revert runs
+            return 0
         return nft.counted(done.text()) if done.ok else 0
 
     def effect(self) -> Observation:
