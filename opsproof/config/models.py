@@ -942,7 +942,10 @@ class DiskFaultSpec(StrictModel):
 
     action: Literal["disk_fill"]
     service: str = Field(description=_FAULT_SERVICE)
-    path: FilePath = Field(description="a directory the service writes to (its data directory)")
+    path: FilePath = Field(
+        description="a directory the service writes to (its data directory): on a unit's host "
+        "for a systemd service, inside the container (a volume or its writable layer) for docker"
+    )
     size: Bytes = Field(gt=0, description="bytes to allocate, e.g. 256MiB")
     keep_free: Bytes = Field(
         default=ByteSize(1 << 30), description="refuse when less than this would stay free"
@@ -961,6 +964,15 @@ class NetworkFaultSpec(StrictModel):
     )
     latency: PositiveDuration = Field(default=0.2, description="added one-way delay (mode latency)")
     loss: Number = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
+    address: str | None = Field(
+        default=None,
+        description="the dependency's IP address as the service reaches it (a local process: "
+        "default its URL's; a unit on a host or a container: any address unless given)",
+    )
+    port: Port | None = Field(
+        default=None,
+        description="the dependency's TCP port as the service reaches it (default: its URL's)",
+    )
 
 
 FaultSpec = Annotated[
