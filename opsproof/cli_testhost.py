@@ -39,7 +39,7 @@ class _WordedGroup(click.Group):
 
 @click.group(cls=_WordedGroup)
 def testhost() -> None:
-    """A Debian 12 guest (systemd, cgroup v2, sshd, Redis, PostgreSQL) under qemu.
+    """A Debian 12 guest (systemd, cgroup v2, sshd, Redis, PostgreSQL, an app) under qemu.
 
     Reachable only through ports forwarded on 127.0.0.1; its network reaches nothing. The image
     is built once (as root, from this machine's Debian mirror) and every boot starts from a
@@ -58,13 +58,13 @@ def up(cache_dir: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(state.as_dict(), indent=2))
         return
+    forwarded = {name: port for name, port in state.ports.items() if name != "ssh"}
     click.echo(
         f"testhost up: {state.ssh_url} (accel {state.accel}, sshd after {state.boot_seconds} s, "
         f"systemd {state.system_state} after {state.ready_seconds} s)\n"
         f"  ssh -i {state.identity_file} -o UserKnownHostsFile={state.known_hosts} "
-        f"-p {state.ports['ssh']} {state.user}@127.0.0.1\n"
-        f"  redis 127.0.0.1:{state.ports['redis']}  "
-        f"postgresql 127.0.0.1:{state.ports['postgresql']}"
+        f"-p {state.ports['ssh']} {state.user}@127.0.0.1\n  "
+        + "  ".join(f"{name} 127.0.0.1:{port}" for name, port in forwarded.items())
     )
 
 

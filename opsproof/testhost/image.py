@@ -1,4 +1,5 @@
-"""The test host's disk image: Debian 12 with systemd, sshd, Redis and PostgreSQL, built once.
+"""The test host's disk image: Debian 12 with systemd, sshd, Redis, PostgreSQL and a tiny app
+that needs Redis (``guest_app``), built once.
 
 Every package is installed here, on this machine, from the Debian mirror it uses (mmdebstrap,
 which keeps package services from starting in the build directory); the running guest never
@@ -20,6 +21,7 @@ from opsproof.errors import TestHostError
 from opsproof.support.filelock import exclusive
 from opsproof.support.programs import find_program
 from opsproof.support.text import one_line
+from opsproof.testhost import guest_app
 from opsproof.testhost.layout import CacheLayout
 
 Progress = Callable[[str], None]
@@ -34,7 +36,7 @@ PACKAGES = (
 GUEST_USER = "opsproof"
 DISK_SIZE = "4G"
 """Sparse: what the packages take (~700 MB) plus room for data and disk faults."""
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 """Raised whenever the guest's configuration below changes, so cached images are rebuilt."""
 BUILD_TIMEOUT = 1500.0
 MKFS_TIMEOUT = 600.0
@@ -75,7 +77,8 @@ class ImageFacts:
 def recipe_digest() -> str:
     """Changes whenever what goes into the image changes."""
     parts = (RECIPE_VERSION, SUITE, PACKAGES, GUEST_USER, DISK_SIZE, _NETWORK, _SSHD, _REDIS)
-    text = json.dumps([*parts, _POSTGRES_CONF, _POSTGRES_HBA, _MASKED])
+    app = (guest_app.SCRIPT_PATH, guest_app.SCRIPT, guest_app.UNIT, guest_app.UNIT_TEXT)
+    text = json.dumps([*parts, _POSTGRES_CONF, _POSTGRES_HBA, _MASKED, app])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -212,9 +215,19 @@ def _configure(rootfs: Path, scratch: Path) -> None:
     sudoers = etc / "sudoers.d" / GUEST_USER
     sudoers.write_text(f"{GUEST_USER} ALL=(ALL) NOPASSWD: ALL\n")
     sudoers.chmod(0o440)
+    _install_app(rootfs)
     systemctl = ["systemctl", f"--root={rootfs}"]
-    _step([*systemctl, "enable", "systemd-networkd.service", "ssh.service"], 60, "systemctl enable")
+    enabled = ["systemd-networkd.service", "ssh.service", guest_app.UNIT]
+    _step([*systemctl, "enable", *enabled], 60, "systemctl enable")
     _step([*systemctl, "mask", *_MASKED], 60, "systemctl mask")
+
+
+def _install_app(rootfs: Path) -> None:
+    script = rootfs / guest_app.SCRIPT_PATH.lstrip("/")
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(guest_app.SCRIPT)
+    script.chmod(0o755)
+    (rootfs / "etc/systemd/system" / guest_app.UNIT).write_text(guest_app.UNIT_TEXT)
 
 
 def _boot_files(rootfs: Path) -> tuple[Path, Path]:

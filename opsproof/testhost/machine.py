@@ -2,7 +2,7 @@
 
 Each boot runs on a fresh copy-on-write overlay of the cached image, so it starts clean. The
 only network is qemu's user network with ``restrict=on``: the guest reaches nothing, and the
-runner reaches it only through ports forwarded on 127.0.0.1 (SSH, Redis, PostgreSQL).
+runner reaches it only through ports forwarded on 127.0.0.1 (SSH, Redis, PostgreSQL, the app).
 """
 
 import json
@@ -23,12 +23,13 @@ from opsproof.support.processes import log_tail
 from opsproof.support.programs import find_program
 from opsproof.support.waiting import POLL_INTERVAL, poll_until
 from opsproof.testhost.accel import choose_accel
+from opsproof.testhost.guest_app import APP_PORT
 from opsproof.testhost.image import GUEST_USER, Progress, ensure_image
 from opsproof.testhost.layout import CacheLayout
 from opsproof.transport.endpoint import SshEndpoint
 from opsproof.transport.ssh import SshSession
 
-GUEST_PORTS = {"ssh": 22, "redis": 6379, "postgresql": 5432}
+GUEST_PORTS = {"ssh": 22, "redis": 6379, "postgresql": 5432, "app": APP_PORT}
 MEMORY_MB = 1024
 BOOT_TIMEOUT = 420.0
 """sshd answers ~55 s after qemu starts under emulation on an idle core; a busy one is slower."""

@@ -62,6 +62,7 @@ def test_the_testhost_example_loads_given_the_status_shell_variables() -> None:
         "TESTHOST_IDENTITY_FILE": "/cache/id_ed25519",
         "TESTHOST_REDIS_PORT": "40079",
         "TESTHOST_POSTGRESQL_PORT": "40032",
+        "TESTHOST_APP_PORT": "40080",
         "TESTHOST_POSTGRES_PASSWORD": "pw",
     }
 

@@ -1,6 +1,9 @@
 """The shipped examples/testhost.yaml, run as a user runs it: ``eval "$(opsproof testhost
-status --shell)"`` then ``opsproof run gate``; the gate passes against the guest."""
+status --shell)"`` then ``opsproof run gate`` (it passes against the guest) and ``opsproof run
+chaos -- -k partition`` (the app cut off from Redis says so, and is healthy again after the
+revert: passed, with the partition's figures in the report)."""
 
+import json
 import os
 import shlex
 import subprocess
@@ -8,7 +11,10 @@ import sys
 from pathlib import Path
 
 from opsproof.cli_testhost import shell_variables
+from opsproof.evidence.verdict import INCONCLUSIVE_EXIT
+from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.testhost.machine import GuestState
+from opsproof.transport.ssh import SshSession
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "testhost.yaml"
 
@@ -19,23 +25,72 @@ def _exported(script: str) -> dict[str, str]:
     )
 
 
-def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: Path) -> None:
-    # a state directory of its own: the runtime health baseline is this run's first reading,
-    # whatever other tests did to the guest's units before
+def _run_example(
+    kind: str, guest: GuestState, tmp_path: Path, *pytest_args: str, config: Path = EXAMPLE
+) -> subprocess.CompletedProcess[str]:
+    """``opsproof run KIND`` of the example, from ``tmp_path``, with a state directory of its
+    own there (the runtime health baseline is this run's first reading, whatever other tests
+    did to the guest's units before; the chaos ledger is this run's only)."""
     state = {"OPSPROOF_STATE_DIR": str(tmp_path / "state")}
     environ = {**os.environ, **_exported(shell_variables(guest)), **state}
-    done = subprocess.run(
-        [sys.executable, "-m", "opsproof.cli", "run", "gate", "--env", "testhost",
-         "--config", str(EXAMPLE), "--reports-dir", str(tmp_path)],
+    return subprocess.run(
+        [sys.executable, "-m", "opsproof.cli", "run", kind, "--env", "testhost",
+         "--config", str(config), "--reports-dir", str(tmp_path), *pytest_args],
         capture_output=True, text=True, timeout=600, env=environ, check=False, cwd=tmp_path,
     )  # fmt: skip
+
+
+def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: Path) -> None:
+    done = _run_example("gate", guest, tmp_path)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     [summary] = tmp_path.glob("*-gate-testhost/summary.md")
     text = summary.read_text()
     assert guest.ssh_url in text
-    for unit in ("redis-server.service", "postgresql@15-main.service"):
+    for unit in ("redis-server.service", "postgresql@15-main.service", "opsproof-app.service"):
         [item] = [
             line for line in text.splitlines() if "test_runtime_health[" in line and unit in line
         ]
         assert item.startswith("| ✅"), item
+
+
+def test_the_example_partition_of_the_app_from_redis_is_reported_and_recovered(
+    guest: GuestState, root_session: SshSession, tmp_path: Path
+) -> None:
+    done = _run_example("chaos", guest, tmp_path, "--", "-k", "partition")
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    [run_dir] = tmp_path.glob("*-chaos-testhost")
+    evidence = json.loads((run_dir / "evidence.json").read_text())
+    [experiment] = evidence["experiments"]
+    assert experiment["verdict"] == "passed", experiment
+    assert experiment["fault"].startswith("partition (packets dropped) from systemd://")
+    assert "opsproof-app.service to cache 127.0.0.1:6379" in experiment["fault"]
+    [check] = evidence["checks"]
+    figures = {f["name"]: f["value"] for f in check["figures"]}
+    # the rule was hit by the app's own packets, and the app said so: a 503 naming redis
+    assert figures["fault.packets_hit"] > 0
+    assert figures["expect1.seen_s"] <= 5
+    # an outage of the app (allowed: the expectation describes it) that the revert ended
+    assert experiment["outage_s"] > 0 and experiment["restored_by"] == "revert"
+    assert 0 < experiment["time_to_impact_s"] <= 5
+    assert experiment["recovery_s"] <= experiment["recovery_target_s"] == 30
+    assert not Ledger(ledger_path(tmp_path / "state")).open_faults()
+    # the table on the guest is gone: conftest's guest_left_as_found lists nftables tables
+
+
+def test_the_example_partition_aimed_at_a_port_the_app_never_uses_is_inconclusive(
+    guest: GuestState, root_session: SshSession, tmp_path: Path
+) -> None:
+    # the same experiment with the wrong port: the rule is in place but the app's packets to
+    # Redis pass it, so the app stays healthy; nothing proves the fault acted: never a pass
+    config = tmp_path / "testhost.yaml"
+    config.write_text(EXAMPLE.read_text().replace("port: 6379}", "port: 6380}"))
+    done = _run_example("chaos", guest, tmp_path, "--", "-k", "partition", config=config)
+
+    assert done.returncode == INCONCLUSIVE_EXIT, done.stdout[-3000:] + done.stderr[-2000:]
+    [run_dir] = tmp_path.glob("*-chaos-testhost")
+    [experiment] = json.loads((run_dir / "evidence.json").read_text())["experiments"]
+    assert experiment["verdict"] == "inconclusive"
+    assert experiment["reason"].startswith("the fault had no observable effect: 0 packets")
+    assert experiment["outage_s"] == 0
