@@ -48,6 +48,16 @@ def observed_effect(fault: Fault) -> Observation:
 
 
 @runtime_checkable
+class Armed(Protocol):
+    """A fault whose undo is also scheduled on its target (a remote host's timer)."""
+
+    def arm(self) -> None:
+        """Schedule the undo there; called once the ledger holds the fault, before the
+        injection's clock starts (over SSH it takes seconds that are not the fault's)."""
+        ...
+
+
+@runtime_checkable
 class Supervised(Protocol):
     """A fault whose way back belongs to a supervisor (systemd's Restart= after a kill)."""
 

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,7 +44,7 @@ from opsproof.journeys.flow import FlowContext, run_flow
 from opsproof.load.health import saturated
 from opsproof.monitoring.detection import AlertWatch, Detection
 from opsproof.probes.http import http_client
-from opsproof.probes.result import Figure
+from opsproof.probes.result import Figure, Observation
 
 __all__ = ["ChaosRun", "Plan", "Result", "plan", "run_experiment"]
 
@@ -203,9 +204,12 @@ def _inject_and_recover(
             result.injected_at = result.started_at + timedelta(seconds=active.injected_at - origin)
             if alerts:
                 alerts.start(active.injected_at, result.injected_at)
-            effects = [observed_effect(fault)]
+            effects: list[Observation] = []
             since, duration = active.injected_at, experiment.duration
-            _observe(run, watches, clients, since, duration, target.interval)
+            _observe(
+                run, watches, clients, since, duration, target.interval,
+                first=lambda: effects.append(observed_effect(fault)),
+            )  # fmt: skip
             if alerts:
                 alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
             effects.append(observed_effect(fault))
@@ -252,10 +256,12 @@ def _observe(
     since: float,
     duration: float,
     interval: float,
+    first: Callable[[], None],
 ) -> None:
     """Poll every expectation, each in its own thread so that one slow answer does not delay
     the timing of another, until each has shown (and held) or missed its window, and at least
-    ``duration`` has passed."""
+    ``duration`` has passed. ``first`` (the fault's first proof of effect) runs here once the
+    pollers are started: read over SSH it takes seconds the expectations' windows would lose."""
     stop = threading.Event()
     services = run.environment.services_of(HttpService)
     context = FlowContext(run.base_dir, run.run_dir, run.secrets)
@@ -271,6 +277,7 @@ def _observe(
     for thread in threads:
         thread.start()
     try:
+        first()
         # short joins keep the main thread responsive to Ctrl-C and SIGTERM
         while any(t.is_alive() for t in threads) or time.monotonic() - since < duration:
             for thread in threads:

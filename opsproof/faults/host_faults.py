@@ -85,7 +85,6 @@ class UnitNetworkPartition(UnitFault):
         return nft.output_table(self.table, rule)
 
     def inject(self) -> None:
-        self._arm()
         # the ruleset travels as an argument: the session has no stdin to give nft
         script = 'printf "%s\\n" "$1" | nft -f -'
         done = self.runtime.session.run(
@@ -160,7 +159,6 @@ class UnitDiskFill(UnitFault):
         return int(done.text().strip())
 
     def inject(self) -> None:
-        self._arm()
         size, keep = int(self.spec.size), int(self.spec.keep_free)
         path, file = shlex.quote(str(self.spec.path)), shlex.quote(self.file)
         # checked again where it happens: another writer may have used the room since prepare

@@ -1,4 +1,5 @@
-"""A fault as a transaction: ledger entry fsync'd, then inject; revert always, exactly once.
+"""A fault as a transaction: ledger entry fsync'd, then the undo armed on the target (if the
+fault has one there), then inject; revert always, exactly once.
 
 A class, not a generator: a ``@contextmanager`` hands the fault over in ``next(gen)``, and a
 Ctrl-C handled just after the generator yielded (the moment a watcher sees the fault and
@@ -17,7 +18,7 @@ from types import TracebackType
 import psutil
 
 from opsproof.errors import RevertFailed
-from opsproof.faults.base import Fault
+from opsproof.faults.base import Armed, Fault
 from opsproof.faults.ledger import Injection, Ledger
 from opsproof.faults.rollback import revert_fault
 from opsproof.faults.signals import deferred_signals
@@ -72,6 +73,8 @@ class Transaction:
         self.ledger.append(injection)  # on disk before the fault exists
         self.active = active = Active(injection)
         try:
+            if isinstance(self.fault, Armed):
+                self.fault.arm()
             active.injected_at = time.monotonic()
             self.fault.inject()
         except BaseException as exc:

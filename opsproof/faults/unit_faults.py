@@ -93,9 +93,9 @@ class UnitFault:
         self._undo = undo
         return [*undo, CancelTargetUndo(target=self._target, fault_id=self.fault_id)]
 
-    def _arm(self) -> None:
+    def arm(self) -> None:
+        """The undo scheduled on the unit's host (``faults.base.Armed``)."""
         arm_deadman(self.runtime, self.fault_id, self.lifetime, self._undo)
-        self._injected = time.monotonic()
 
 
 _VERBS = {
@@ -131,7 +131,7 @@ class UnitAction(UnitFault):
         )
 
     def inject(self) -> None:
-        self._arm()
+        self._injected = time.monotonic()
         apply_lifecycle_action(self.runtime, self.action)
 
     def effect(self) -> Observation:
@@ -279,7 +279,6 @@ class UnitMemoryExhaustion(UnitFault):
         )  # fmt: skip
 
     def inject(self) -> None:
-        self._arm()
         self.runtime.set_runtime_property("MemoryMax", str(int(self.spec.limit)))
         self._charged = self.runtime.cgroup_counters("memory.stat").get("anon")
         events = f"{self._cgroup}/memory.events"
@@ -371,7 +370,6 @@ class UnitCpuSaturation(UnitFault):
         )  # fmt: skip
 
     def inject(self) -> None:
-        self._arm()
         self.runtime.set_runtime_property("CPUQuota", f"{self.spec.cpus * 100:g}%")
         seconds = f"{max(1, int(self.lifetime))}"
         argv = ["perl", "-e", CPU_STRESSOR, seconds, str(self.spec.workers), self.marker]
