@@ -70,10 +70,10 @@ def test_the_example_partition_of_the_app_from_redis_is_reported_and_recovered(
     figures = {f["name"]: f["value"] for f in check["figures"]}
     # the rule was hit by the app's own packets, and the app said so: a 503 naming redis
     assert figures["fault.packets_hit"] > 0
-    assert figures["expect1.seen_s"] <= 5
+    assert figures["expect1.seen_s"] <= 15
     # an outage of the app (allowed: the expectation describes it) that the revert ended
     assert experiment["outage_s"] > 0 and experiment["restored_by"] == "revert"
-    assert 0 < experiment["time_to_impact_s"] <= 5
+    assert 0 < experiment["time_to_impact_s"] <= figures["expect1.seen_s"]
     assert experiment["recovery_s"] <= experiment["recovery_target_s"] == 30
     assert not Ledger(ledger_path(tmp_path / "state")).open_faults()
     # the table on the guest is gone: conftest's guest_left_as_found lists nftables tables
