@@ -64,7 +64,12 @@ class DrSession:
             "redis",
             source.name,
             lambda: back_up_redis(
-                source.endpoint, source.name, self.store, self.timeout, source.rdb_file
+                source.endpoint,
+                source.name,
+                self.store,
+                self.timeout,
+                source.rdb_file,
+                source.remote,
             ),
         )
 

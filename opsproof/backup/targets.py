@@ -11,6 +11,7 @@ from opsproof.backup.drill.objectives import Targets
 from opsproof.backup.postgres.catalog import TABLES
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.redis.client import Endpoint
+from opsproof.backup.redis.remote_rdb import RemoteRdb
 from opsproof.config.models import (
     BackupArtifacts,
     BackupConfig,
@@ -36,6 +37,8 @@ class SourceTarget:
 class RedisSource(SourceTarget):
     endpoint: Endpoint
     rdb_file: Path | None
+    remote: RemoteRdb | None
+    """The host its RDB is copied from: its runtime's, a systemd unit on a host."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,17 @@ def redis_sources(env: Environment) -> list[RedisSource]:
         if isinstance(service, RedisService):
             endpoint = Endpoint(service.url, service.timeout)
             rto, rpo = source.rto or env.slo.rto, source.rpo or env.slo.rpo
-            found.append(RedisSource(name, name, rto, rpo, endpoint, source.rdb_file))
+            remote = _remote_rdb(env, service, source.max_rdb_size)
+            found.append(RedisSource(name, name, rto, rpo, endpoint, source.rdb_file, remote))
     return found
+
+
+def _remote_rdb(env: Environment, service: RedisService, max_size: int) -> RemoteRdb | None:
+    """Where the RDB is copied from when the server runs on a host under hosts:."""
+    unit = service.runtime.systemd if service.runtime else None
+    if unit is None or unit.host is None:
+        return None
+    return RemoteRdb(unit.host, env.hosts[unit.host], max_size)
 
 
 def postgres_sources(env: Environment) -> list[PostgresSource]:

@@ -1219,8 +1219,15 @@ class BackupSource(StrictModel):
     service: str = Field(description="a redis or postgres service declared under services")
     rdb_file: FilePath | None = Field(
         default=None,
-        description="redis: the RDB file the server writes, readable from here; "
-        "default: asked with CONFIG GET (the drill of a container: found through its mounts)",
+        description="redis: the RDB file the server writes, readable from here (a systemd "
+        "unit on a host: the path there, copied over SSH); default: asked with CONFIG GET "
+        "(the drill of a container: found through its mounts)",
+    )
+    max_rdb_size: Bytes = Field(
+        default=ByteSize(4 << 30),
+        gt=0,
+        description="redis as a systemd unit on a host: a larger RDB is refused, not copied "
+        "over SSH",
     )
     rto: PositiveDuration | None = Field(
         default=None, description="recovery time objective; slo.rto"
@@ -1371,6 +1378,12 @@ class MonitoringConfig(StrictModel):
     poll_interval: PositiveDuration = Field(
         default=0.1, gt=0, le=1, description="how often experiments ask Prometheus for alerts"
     )
+
+
+def _unit_host(service: object) -> str | None:
+    """The host under hosts: that runs ``service`` as a systemd unit, if any."""
+    runtime = getattr(service, "runtime", None)
+    return runtime.systemd.host if runtime is not None and runtime.systemd else None
 
 
 class Environment(StrictModel):
@@ -1525,6 +1538,15 @@ class Environment(StrictModel):
                 problems.append(
                     _located(("backup", "sources", name, "service"), source.service, message)
                 )
+                continue
+            host, rdb = _unit_host(self.services[source.service]), source.rdb_file
+            if host is not None and rdb is not None and not rdb.is_absolute():
+                message = (
+                    f"the RDB is read on host {host!r}: write its absolute path there, e.g. "
+                    "/var/lib/redis/dump.rdb"
+                )
+                at = ("backup", "sources", name, "rdb_file")
+                problems.append(_located(at, str(rdb), message))
         for name, artifacts in self.backup.artifacts.items():
             if artifacts.source is not None and artifacts.source not in self.backup.sources:
                 choices = listing(self.backup.sources) or "none declared"

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from opsproof.errors import HostUnreachable
 from opsproof.support.programs import find_program
@@ -154,10 +155,14 @@ class SshSession:
         timeout: float = DEFAULT_TIMEOUT,
         max_output: int = DEFAULT_MAX_OUTPUT,
         sudo: bool | None = None,
+        stdout_to: BinaryIO | None = None,
     ) -> CommandResult:
         """Run ``argv`` on the host (as root through ``sudo -n`` when the endpoint or ``sudo``
         says so), ended there after ``timeout`` seconds; stdout and stderr each kept up to
-        ``max_output`` bytes. Raises HostUnreachable when the connection fails or is lost."""
+        ``max_output`` bytes. With ``stdout_to`` stdout is written there as it arrives (a file
+        copied from the host), not kept; ``truncated`` says it was longer than ``max_output``.
+        Raises HostUnreachable when the connection fails or is lost, and the OSError of a
+        failed write to ``stdout_to``."""
         if self._dir is None:
             self.open()
         elif not self._master_listens():
@@ -180,7 +185,7 @@ class SshSession:
             client, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         assert proc.stdout is not None and proc.stderr is not None
-        out = BoundedReader(proc.stdout, max_output).start()
+        out = BoundedReader(proc.stdout, max_output, stdout_to).start()
         err = BoundedReader(proc.stderr, max_output).start()
         try:
             status = proc.wait(timeout + KILL_GRACE + LOCAL_SLACK)
@@ -196,6 +201,8 @@ class SshSession:
             proc.stdout.close()
             proc.stderr.close()
         elapsed = time.monotonic() - began
+        if out.sink_error is not None:
+            raise out.sink_error
         if status == SSH_FAILED:
             raise connection_error(
                 self.endpoint.name,

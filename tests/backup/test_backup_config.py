@@ -78,3 +78,55 @@ def test_a_wrong_reference_names_the_key_and_the_choices(
 def test_an_unknown_backup_key_suggests_the_field(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"backup\.stor: unknown key; did you mean 'store'\?"):
         load_environment(_write(tmp_path, CONFIG.replace("store:", "stor:")), "prod", environ={})
+
+
+ON_A_HOST = """\
+version: 1
+environments:
+  prod:
+    hosts:
+      cache1: {url: "ssh://ops@cache1.example.com", ssh: {known_hosts: /etc/ssh/known, sudo: true}}
+    services:
+      cache:
+        kind: redis
+        url: "redis://127.0.0.1:6379/0"
+        runtime: {systemd: {unit: redis-server.service, host: cache1}}
+      here: {kind: redis, url: "redis://127.0.0.1:6380/0"}
+    backup:
+      sources:
+        cache: {service: cache, max_rdb_size: 64MiB}
+        here: {service: here, rdb_file: dump.rdb}
+"""
+
+
+def test_a_redis_unit_on_a_host_has_its_rdb_copied_from_that_host(tmp_path: Path) -> None:
+    environment = load_environment(_write(tmp_path, ON_A_HOST), "prod", environ={}).environment
+    sources = {source.name: source for source in redis_sources(environment)}
+
+    remote = sources["cache"].remote
+    assert remote is not None
+    assert (remote.host_name, remote.host.url, remote.max_size) == (
+        "cache1",
+        "ssh://ops@cache1.example.com",
+        64 << 20,
+    )
+    assert sources["here"].remote is None and sources["here"].rdb_file == Path("dump.rdb")
+
+
+def test_an_rdb_file_on_a_host_must_be_absolute(tmp_path: Path) -> None:
+    text = ON_A_HOST.replace("max_rdb_size: 64MiB", "rdb_file: redis/dump.rdb")
+    with pytest.raises(ConfigError) as error:
+        load_environment(_write(tmp_path, text), "prod", environ={})
+
+    [line] = str(error.value).splitlines()
+    assert "opsproof.yaml:14:" in line and "backup.sources.cache.rdb_file" in line
+    assert "read on host 'cache1': write its absolute path there" in line
+
+
+def test_a_size_limit_that_is_not_a_size_says_how_to_write_one(tmp_path: Path) -> None:
+    text = ON_A_HOST.replace("64MiB", "big")
+    with pytest.raises(ConfigError) as error:
+        load_environment(_write(tmp_path, text), "prod", environ={})
+
+    assert "backup.sources.cache.max_rdb_size" in str(error.value)
+    assert "write a number of bytes or one with a unit" in str(error.value)
