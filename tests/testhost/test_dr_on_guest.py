@@ -96,7 +96,11 @@ def test_the_example_dr_run_backs_up_and_restores_the_guests_data(
     assert figures["keys"] >= KEYS + 4
     copied = f"guest:{GUEST_RDB} (over SSH, sha256 as on the host)"
     assert figures["rdb_copied_from"] == copied and figures["rdb_bytes"] > 0
-    assert checks["test_postgres_backup_taken[db]"]["verdict"] == "passed", reasons
+    dumped = checks["test_postgres_backup_taken[db]"]
+    assert dumped["verdict"] == "passed", reasons
+    pg_figures = {figure["name"]: figure["value"] for figure in dumped["figures"]}
+    assert pg_figures["server_version"] == server.split(" ")[0]
+    assert pg_figures["rows"] >= 1000
     restored = [
         "test_postgres_restores[db]",
         f"test_postgres_table_restored[db public.{TABLE}]",
