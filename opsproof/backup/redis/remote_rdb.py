@@ -30,14 +30,6 @@ class RemoteRdb:
 
 
 @dataclass(frozen=True)
-class CopiedRdb:
-    size: int
-    sha256: str
-    """Of the copy, equal to the host's file's."""
-    copy_s: float
-
-
-@dataclass(frozen=True)
 class _Copy:
     session: SshSession
     remote: RemoteRdb
@@ -74,10 +66,10 @@ class _Copy:
 
 def copy_remote_rdb(
     remote: RemoteRdb, path: Path, dest: Path, deadline: float, source: str, target: str
-) -> CopiedRdb:
-    """Copy ``path`` on ``remote``'s host into ``dest`` before the monotonic ``deadline``;
-    otherwise BackupError naming ``target`` (the server), the file and what to do, and no
-    ``dest``. ``source`` is the backup source's name."""
+) -> str:
+    """Copy ``path`` on ``remote``'s host into ``dest`` before the monotonic ``deadline``; the
+    copy's sha256, the host's file's. Otherwise BackupError naming ``target`` (the server), the
+    file and what to do, and no ``dest``. ``source`` is the backup source's name."""
     try:
         session = SESSIONS.session(remote.host)
         return _copied(_Copy(session, remote, path, deadline, source, target), dest)
@@ -87,8 +79,8 @@ def copy_remote_rdb(
         ) from None
 
 
-def _copied(copy: _Copy, dest: Path) -> CopiedRdb:
-    began, limit = time.monotonic(), copy.remote.max_size
+def _copied(copy: _Copy, dest: Path) -> str:
+    limit = copy.remote.max_size
     size_text = copy.on_host(["stat", "-L", "-c", "%s", "--", str(copy.path)])
     if not size_text.isdigit():
         raise BackupError(f"{copy.rdb}: stat answered {size_text[:40]!r}, not a size")
@@ -125,4 +117,4 @@ def _copied(copy: _Copy, dest: Path) -> CopiedRdb:
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    return CopiedRdb(dest.stat().st_size, here, time.monotonic() - began)
+    return here

@@ -151,8 +151,8 @@ def _back_up(
             _copy_here(source_rdb, rdb, target)
             origin = str(source_rdb)
         else:
-            copied = copy_remote_rdb(remote, source_rdb, rdb, deadline, name, target)
-            origin, digest = f"{remote.host_name}:{source_rdb}", copied.sha256
+            digest = copy_remote_rdb(remote, source_rdb, rdb, deadline, name, target)
+            origin = f"{remote.host_name}:{source_rdb}"
         copy_s = time.monotonic() - copying
         if int(str(_persistence(client)["rdb_saves"])) != saves_before + 1:
             rdb.unlink()
