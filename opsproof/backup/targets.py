@@ -10,6 +10,7 @@ import psycopg
 from opsproof.backup.drill.objectives import Targets
 from opsproof.backup.postgres.catalog import TABLES
 from opsproof.backup.postgres.database import Database
+from opsproof.backup.postgres.host_dump import HostDump
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.remote_rdb import RemoteRdb
 from opsproof.config.models import (
@@ -44,6 +45,8 @@ class RedisSource(SourceTarget):
 @dataclass(frozen=True)
 class PostgresSource(SourceTarget):
     database: Database
+    on_host: HostDump | None = None
+    """pg_dump: host — the host its dump is made on."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def redis_sources(env: Environment) -> list[RedisSource]:
         if isinstance(service, RedisService):
             endpoint = Endpoint(service.url, service.timeout)
             rto, rpo = source.rto or env.slo.rto, source.rpo or env.slo.rpo
-            remote = _remote_rdb(env, service, source.max_rdb_size)
+            remote = _remote_rdb(env, service, source.max_copy_size)
             found.append(RedisSource(name, name, rto, rpo, endpoint, source.rdb_file, remote))
     return found
 
@@ -115,7 +118,11 @@ def postgres_sources(env: Environment) -> list[PostgresSource]:
         if isinstance(service, PostgresService):
             database = Database(service.dsn, service.timeout)
             rto, rpo = source.rto or env.slo.rto, source.rpo or env.slo.rpo
-            found.append(PostgresSource(name, name, rto, rpo, database))
+            unit = service.runtime.systemd if service.runtime else None
+            on_host = None
+            if source.pg_dump == "host" and unit is not None and unit.host is not None:
+                on_host = HostDump(unit.host, env.hosts[unit.host], source.max_copy_size)
+            found.append(PostgresSource(name, name, rto, rpo, database, on_host))
     return found
 
 

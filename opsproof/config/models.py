@@ -987,11 +987,17 @@ class BackupSource(StrictModel):
         "unit on a host: the path there, copied over SSH); default: asked with CONFIG GET "
         "(the drill of a container: found through its mounts)",
     )
-    max_rdb_size: Bytes = Field(
+    max_copy_size: Bytes = Field(
         default=ByteSize(4 << 30),
         gt=0,
-        description="redis as a systemd unit on a host: a larger RDB is refused, not copied "
-        "over SSH",
+        description="a systemd unit on a host: the largest RDB (or, with pg_dump: host, dump) "
+        "copied from there over SSH; a larger one is refused",
+    )
+    pg_dump: Literal["here", "host"] = Field(
+        default="here",
+        description="postgres: here, this machine's pg_dump through the dsn; host: the "
+        "host's own pg_dump (the server's version), run over SSH as the data directory's "
+        "owner (needs ssh.sudo: true) on the unit's host",
     )
     rto: PositiveDuration | None = Field(
         default=None, description="recovery time objective; slo.rto"
@@ -1148,6 +1154,19 @@ def _unit_host(service: object) -> str | None:
     """The host under hosts: that runs ``service`` as a systemd unit, if any."""
     runtime = getattr(service, "runtime", None)
     return runtime.systemd.host if runtime is not None and runtime.systemd else None
+
+
+def _host_dump_problem(env: "Environment", service: object, host: str | None) -> str:
+    """Why ``pg_dump: host`` cannot run for ``service``; empty when it can."""
+    if not isinstance(service, PostgresService):
+        return "pg_dump is for a postgres service; leave it out here"
+    if host is None or not env.hosts[host].ssh.sudo:
+        return (
+            "pg_dump: host runs the host's pg_dump as the data directory's owner: give the "
+            "service runtime: {systemd: {unit, host}} and that host ssh.sudo: true, or write "
+            "pg_dump: here"
+        )
+    return ""
 
 
 class Environment(StrictModel):
@@ -1311,6 +1330,11 @@ class Environment(StrictModel):
                 )
                 at = ("backup", "sources", name, "rdb_file")
                 problems.append(_located(at, str(rdb), message))
+            if source.pg_dump == "host":
+                message = _host_dump_problem(self, self.services[source.service], host)
+                if message:
+                    at = ("backup", "sources", name, "pg_dump")
+                    problems.append(_located(at, source.pg_dump, message))
         for name, artifacts in self.backup.artifacts.items():
             if artifacts.source is not None and artifacts.source not in self.backup.sources:
                 choices = listing(self.backup.sources) or "none declared"

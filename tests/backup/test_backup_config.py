@@ -92,10 +92,15 @@ environments:
         url: "redis://127.0.0.1:6379/0"
         runtime: {systemd: {unit: redis-server.service, host: cache1}}
       here: {kind: redis, url: "redis://127.0.0.1:6380/0"}
+      db:
+        kind: postgres
+        dsn: "postgresql://app:pw@127.0.0.1:5432/app"
+        runtime: {systemd: {unit: postgresql@15-main.service, host: cache1}}
     backup:
       sources:
-        cache: {service: cache, max_rdb_size: 64MiB}
+        cache: {service: cache, max_copy_size: 64MiB}
         here: {service: here, rdb_file: dump.rdb}
+        db: {service: db, pg_dump: host}
 """
 
 
@@ -114,12 +119,12 @@ def test_a_redis_unit_on_a_host_has_its_rdb_copied_from_that_host(tmp_path: Path
 
 
 def test_an_rdb_file_on_a_host_must_be_absolute(tmp_path: Path) -> None:
-    text = ON_A_HOST.replace("max_rdb_size: 64MiB", "rdb_file: redis/dump.rdb")
+    text = ON_A_HOST.replace("max_copy_size: 64MiB", "rdb_file: redis/dump.rdb")
     with pytest.raises(ConfigError) as error:
         load_environment(_write(tmp_path, text), "prod", environ={})
 
     [line] = str(error.value).splitlines()
-    assert "opsproof.yaml:14:" in line and "backup.sources.cache.rdb_file" in line
+    assert "opsproof.yaml:18:" in line and "backup.sources.cache.rdb_file" in line
     assert "read on host 'cache1': write its absolute path there" in line
 
 
@@ -128,5 +133,32 @@ def test_a_size_limit_that_is_not_a_size_says_how_to_write_one(tmp_path: Path) -
     with pytest.raises(ConfigError) as error:
         load_environment(_write(tmp_path, text), "prod", environ={})
 
-    assert "backup.sources.cache.max_rdb_size" in str(error.value)
+    assert "backup.sources.cache.max_copy_size" in str(error.value)
     assert "write a number of bytes or one with a unit" in str(error.value)
+
+
+def test_a_dump_on_the_host_is_made_there(tmp_path: Path) -> None:
+    environment = load_environment(_write(tmp_path, ON_A_HOST), "prod", environ={}).environment
+
+    [db] = postgres_sources(environment)
+    assert db.on_host is not None
+    assert (db.on_host.host_name, db.on_host.max_size) == ("cache1", 4 << 30)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("sudo: true", "sudo: false"), "give the service runtime: {systemd: {unit, host}} and "
+         "that host ssh.sudo: true, or write pg_dump: here"),
+        (("here: {service: here, rdb_file: dump.rdb}", "here: {service: here, pg_dump: host}"),
+         "pg_dump is for a postgres service; leave it out here"),
+    ],
+)  # fmt: skip
+def test_a_dump_on_the_host_that_cannot_run_there_names_the_fix(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_environment(_write(tmp_path, ON_A_HOST.replace(*change)), "prod", environ={})
+
+    [line] = str(error.value).splitlines()
+    assert ".pg_dump: " in line and message in line

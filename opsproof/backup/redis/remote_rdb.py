@@ -26,7 +26,7 @@ class RemoteRdb:
     host_name: str
     host: HostSpec
     max_size: int
-    """A larger RDB is refused (``max_rdb_size``)."""
+    """A larger RDB is refused (``max_copy_size``)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _copied(copy: _Copy, dest: Path) -> str:
     if size > limit:
         raise BackupError(
             f"{copy.rdb} is {size} bytes, over the limit of {limit} for a copy over SSH; "
-            f"raise backup.sources.{copy.source}.max_rdb_size if the store has room for it"
+            f"raise backup.sources.{copy.source}.max_copy_size if the store has room for it"
         )
     try:
         with dest.open("wb") as out:
@@ -103,7 +103,7 @@ def _copied(copy: _Copy, dest: Path) -> str:
         if done.truncated:
             raise BackupError(
                 f"{copy.rdb} grew past the limit of {limit} bytes while it was copied; raise "
-                f"backup.sources.{copy.source}.max_rdb_size if the store has room for it"
+                f"backup.sources.{copy.source}.max_copy_size if the store has room for it"
             )
         here = sha256_file(dest)
         there = copy.on_host(["sha256sum", "--", str(copy.path)]).split(maxsplit=1)[:1]
