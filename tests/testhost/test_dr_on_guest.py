@@ -12,6 +12,9 @@ import psycopg
 import pytest
 import redis
 
+from opsproof.backup.postgres.database import Database
+from opsproof.backup.postgres.dump import back_up as back_up_postgres
+from opsproof.backup.postgres.host_dump import HostDump
 from opsproof.backup.redis.client import Endpoint
 from opsproof.backup.redis.remote_rdb import RemoteRdb, copy_remote_rdb
 from opsproof.backup.redis.snapshot import back_up
@@ -146,3 +149,18 @@ def test_a_copy_that_does_not_match_the_host_file_is_deleted(
     assert f"its RDB guest:{changing}: the copy does not match the file there" in str(torn.value)
     assert "cut short or replaced while it was copied, so it is deleted" in str(torn.value)
     assert not (tmp_path / "copy.rdb").exists()
+
+
+def test_a_dump_on_the_host_over_the_size_limit_is_refused_and_deleted(
+    guest: GuestState, guest_data: None, tmp_path: Path
+) -> None:
+    database = Database(guest.postgres_dsn, 10.0)
+    tiny = HostDump("guest", _host(guest, sudo=True), max_size=100)
+
+    with pytest.raises(BackupError) as refused:
+        back_up_postgres(database, "db", tmp_path, 120.0, tiny)
+
+    message = str(refused.value)
+    assert "pg_dump on host guest: the archive is larger than 100 bytes" in message
+    assert "raise the source's max_copy_size" in message
+    assert not list(tmp_path.glob("*.dump"))
