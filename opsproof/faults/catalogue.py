@@ -3,7 +3,10 @@
 from pathlib import Path
 
 from opsproof.config import models as cfg
+from opsproof.errors import SafetyError
+from opsproof.faults import cgroup_v2
 from opsproof.faults.base import Fault
+from opsproof.faults.cgroup_v2_faults import GroupCpuSaturation, GroupMemoryExhaustion
 from opsproof.faults.container_faults import docker_fault
 from opsproof.faults.disk import DiskFill
 from opsproof.faults.network import NetworkDisruption, endpoint
@@ -34,10 +37,20 @@ def build_fault(
     target = process_target(environment, spec.service, state_dir)
     if isinstance(spec, cfg.ProcessFaultSpec):
         return ProcessFault(spec.action, target)
+    v2 = target.host is not None or cgroup_v2.is_v2()
     if isinstance(spec, cfg.MemoryFaultSpec):
+        if v2:
+            return GroupMemoryExhaustion(spec, target, fault_id, lifetime)
         return MemoryExhaustion(spec, target, fault_id, lifetime)
     if isinstance(spec, cfg.CpuFaultSpec):
+        if v2:
+            return GroupCpuSaturation(spec, target, fault_id, lifetime)
         return CpuSaturation(spec, target, fault_id, lifetime)
+    if target.host is not None:
+        raise SafetyError(
+            f"services.{spec.service}: a {spec.action} fault acts on local processes only; "
+            "on a host under hosts: use kill, stop, restart, pause, memory or cpu"
+        )
     assert isinstance(spec, cfg.NetworkFaultSpec)
     dependency = endpoint(environment.services[spec.dependency])
     return NetworkDisruption(spec, target, dependency, fault_id, lifetime)

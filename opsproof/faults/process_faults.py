@@ -1,18 +1,17 @@
 """Faults on a service's processes: kill (SIGKILL), graceful stop, restart, pause (SIGSTOP)."""
 
-import psutil
-
 from opsproof.errors import SafetyError
 from opsproof.faults.inverse import InverseStep, ResumeService, StartService
 from opsproof.probes.result import Figure, Observation
+from opsproof.runtimes import process_runtime
 from opsproof.runtimes.base import apply_lifecycle_action
-from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
+from opsproof.runtimes.process import ProcessTarget
 
 
 class ProcessFault:
     def __init__(self, action: str, target: ProcessTarget) -> None:
         self.action = action
-        self.runtime = ProcessRuntime(target)
+        self.runtime = process_runtime(target)
         self._target = target
         self._before: list[int] = []
 
@@ -51,14 +50,7 @@ class ProcessFault:
             ok = bool(now) and not set(now) & set(self._before)
             seen = f"pids {self._before} -> {now}"
         else:
-            stopped = [pid for pid in now if _status(pid) == psutil.STATUS_STOPPED]
+            stopped = self.runtime.stopped(now)
             ok = bool(now) and len(stopped) == len(now)
             seen = f"{len(stopped)} of {len(now)} processes stopped"
         return Observation(ok, self.target, f"{self.description}: {seen}", figures)
-
-
-def _status(pid: int) -> str:
-    try:
-        return str(psutil.Process(pid).status())
-    except psutil.Error:
-        return "gone"
