@@ -47,6 +47,19 @@ SLICE = "system.slice"
 SCOPE_PREFIX = "opsproof-fault-"
 SCRIPT_TIMEOUT = 60.0
 CONTROLLERS = ("memory", "cpu")
+KILL_MARKED = r"""
+my $marker = shift;
+opendir my $d, "/proc" or die;
+for my $pid (grep { /^\d+$/ && $_ != $$ } readdir $d) {
+    open my $comm, "<", "/proc/$pid/comm" or next;
+    next unless (<$comm> // "") eq "perl\n";
+    open my $line, "<", "/proc/$pid/cmdline" or next;
+    local $/;
+    kill 9, $pid if index(<$line> // "", $marker) >= 0;
+}
+"""
+"""SIGKILL every perl process whose command line carries the marker (stressors, holders), in
+one pass over /proc (a shell loop forks twice per process: seconds on a small host)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,7 @@ def create_script(
         f"setsid -f systemd-run --quiet --scope --unit={shlex.quote(scope_name(fault_id))} "
         f"--slice={SLICE} -p Delegate=yes "
         f"--description='opsproof fault {fault_id}' -- {hold} </dev/null >/dev/null 2>&1",
-        'i=0; while [ ! -s "$S/cgroup.procs" ]; do i=$((i+1)); [ $i -lt 100 ] || '
+        'i=0; while ! grep -q . "$S/cgroup.procs" 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || '
         '{ echo "scope $S did not appear" >&2; exit 1; }; sleep 0.1; done',
         'mkdir -p "$S/holder" "$S/fault"',
         'for p in $(cat "$S/cgroup.procs"); do echo "$p" > "$S/holder/cgroup.procs"; done',
@@ -202,7 +215,7 @@ for p in $(cat "$S/fault/cgroup.procs" 2>/dev/null); do
   ours $p && kill -9 $p || echo $p > {fallback} || echo "PID $p could not leave $S" >&2
 done
 fi
-for d in /proc/[0-9]*; do p=${{d#/proc/}}; ours $p 2>/dev/null && kill -9 $p 2>/dev/null; done
+perl -e {shlex.quote(KILL_MARKED)} {m}
 if [ -d "$S" ]; then
   for p in $(cat "$S/fault/cgroup.procs" 2>/dev/null); do
     ours $p || {{ echo "PID $p is still in $S: the scope is left running" >&2; exit 1; }}
