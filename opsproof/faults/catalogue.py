@@ -36,7 +36,7 @@ def build_fault(
         return docker_fault(spec, container, fault_id, lifetime)
     target = process_target(environment, spec.service, state_dir)
     if isinstance(spec, cfg.ProcessFaultSpec):
-        return ProcessFault(spec.action, target)
+        return ProcessFault(spec.action, target, fault_id, lifetime)
     v2 = target.host is not None or cgroup_v2.is_v2()
     if isinstance(spec, cfg.MemoryFaultSpec):
         if v2:

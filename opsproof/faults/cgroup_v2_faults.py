@@ -2,7 +2,7 @@
 is v2): the service moved into a group of opsproof's own (``cgroup_v2``), limited there, a
 stressor beside it; proven from that group's memory.events oom_kill or cpu.stat nr_throttled.
 The undo is ledgered before anything changes and scheduled on the target before injection
-(``cgroup_v2_inverse``), as for systemd units. Each implements ``opsproof.faults.base.Fault``.
+(``host_process_inverse``), as for systemd units. Each implements ``opsproof.faults.base.Fault``.
 """
 
 import time
@@ -10,14 +10,14 @@ import time
 from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec
 from opsproof.errors import SafetyError
 from opsproof.faults import cgroup_v2
-from opsproof.faults.cgroup_v2_inverse import (
+from opsproof.faults.container_faults import stressor_marker
+from opsproof.faults.host_process_inverse import (
     CancelHostUndo,
     DissolveGroupV2,
     HostUndoStep,
     StartProcessesOnHost,
     arm_host_deadman,
 )
-from opsproof.faults.container_faults import stressor_marker
 from opsproof.faults.inverse import InverseStep, StartService
 from opsproof.faults.unit_faults import CPU_STRESSOR, EFFECT_WAIT, OVERRUN, STRESSOR
 from opsproof.probes.result import Figure, Observation

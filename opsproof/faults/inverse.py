@@ -13,9 +13,9 @@ import psutil
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsproof.faults import cgroups, nft
-from opsproof.faults.cgroup_v2_inverse import CancelHostUndo, HostInverseStep
 from opsproof.faults.container_inverse import DockerInverseStep
 from opsproof.faults.data_inverse import PutBackContainerData, PutBackData
+from opsproof.faults.host_process_inverse import CancelHostUndo, HostInverseStep
 from opsproof.faults.unit_inverse import CancelTargetUndo, UnitInverseStep
 from opsproof.runtimes import process_runtime
 from opsproof.runtimes.process import ProcessTarget

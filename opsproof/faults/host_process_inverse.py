@@ -1,10 +1,12 @@
-"""The undo of a cgroup v2 fault on processes, as ledger steps, and the same undo scheduled on
-the target before the fault (the dead-man of ``unit_inverse``, for processes).
+"""The undo of faults on processes of a host (and of cgroup v2 faults on this machine), as
+ledger steps that are shell scripts, and the same undo scheduled on the target before the fault
+(the dead-man of ``unit_inverse``, for processes).
 
 ``DissolveGroupV2`` runs ``cgroup_v2.dissolve_script`` where the processes run (here, or over
-SSH); ``StartProcessesOnHost`` starts a remote service again if the OOM killer took it. The
-dead-man (``systemd-run --on-active``) runs both scripts on the host if the runner dies or
-loses the host; ``CancelHostUndo``, the last step of a clean revert, disarms it.
+SSH); ``ResumeProcessesOnHost`` sends SIGCONT to a paused one; ``StartProcessesOnHost`` runs
+the declared start command if none is found (killed, stopped, or taken by the OOM killer). The
+dead-man (``systemd-run --on-active``) runs them on the host if the runner dies or loses the
+host; ``CancelHostUndo``, the last step of a clean revert, disarms it.
 """
 
 import math
@@ -58,6 +60,25 @@ class DissolveGroupV2(_HostStep):
         )
 
 
+def _found(target: ProcessTarget) -> str:
+    """A shell command printing ``pid state rss cpu`` per process of ``target`` found."""
+    spec = target.spec
+    how, what = ("pid_file", str(spec.pid_file)) if spec.pid_file else ("match", spec.match)
+    return shlex.join(["perl", "-e", FIND, how, what or ""])
+
+
+class ResumeProcessesOnHost(_HostStep):
+    """SIGCONT to every process found; none found is nothing to resume."""
+
+    op: Literal["host_process_resume"] = "host_process_resume"
+
+    def script(self) -> str:
+        return f"for p in $({_found(self.target)} | cut -d' ' -f1); do kill -s CONT $p; done; true"
+
+    def describe(self) -> str:
+        return f"SIGCONT process://{self.target.name} on {self.target.host_label}"
+
+
 class StartProcessesOnHost(_HostStep):
     """The declared start command, detached, unless a process is found (a remote service the
     OOM killer took); a no-op without a start command (feasibility refused that case)."""
@@ -68,8 +89,7 @@ class StartProcessesOnHost(_HostStep):
         spec = self.target.spec
         if not spec.start:
             return "true"
-        how, what = ("pid_file", str(spec.pid_file)) if spec.pid_file else ("match", spec.match)
-        found = shlex.join(["perl", "-e", FIND, how, what or ""])
+        found = _found(self.target)
         start = f"exec {shlex.join(spec.start)} </dev/null >/dev/null 2>&1"
         return (
             f'[ -n "$({found})" ] || setsid -f sh -c {shlex.quote(start)}; i=0; '
@@ -96,7 +116,7 @@ class CancelHostUndo(_HostStep):
         return f"cancel the undo scheduled on the host ({DEADMAN_PREFIX}{self.fault_id}.timer)"
 
 
-HostUndoStep = DissolveGroupV2 | StartProcessesOnHost
+HostUndoStep = DissolveGroupV2 | ResumeProcessesOnHost | StartProcessesOnHost
 HostInverseStep = HostUndoStep | CancelHostUndo
 """Members for the ledger's ``InverseStep`` union (discriminated by ``op``)."""
 
