@@ -4,7 +4,7 @@ in YAML as ``runtime: {process: {pid_file, host: vm, start}}``. Memory and CPU f
 cgroup v2 (the guest's only hierarchy) are proven from opsproof's group's own counters, and the
 process ends back in the very cgroup it came from with opsproof's scope gone; a kill is
 recovered by the declared start command; a runner SIGKILLed mid-fault is undone by the guest's
-own scheduled undo."""
+own scheduled undo; a pause is resumed and the undo scheduled on the guest cancelled."""
 
 import os
 import signal
@@ -173,6 +173,22 @@ def test_a_killed_process_is_started_again_by_its_start_command(
     assert result.restored_by == "revert"
     pid, _ = _where(root_session)
     assert pid and pid != side_redis[0]
+
+
+def test_a_paused_process_is_resumed_and_the_hosts_own_undo_cancelled(
+    guest: GuestState, root_session: SshSession, side_redis: tuple[int, str], tmp_path: Path
+) -> None:
+    plan = (
+        f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
+        "  - name: side paused\n    fault: {action: pause, service: side}\n    duration: 3s\n"
+    )
+    result = _run(guest, tmp_path, plan)
+
+    assert result.verdict == "passed", result.reason
+    assert "1 of 1 processes stopped" in result.reason
+    state = root_session.run(["sh", "-c", f"grep '^State' /proc/{side_redis[0]}/status"])
+    assert "stopped" not in state.text(), state.text()
+    assert _where(root_session) == side_redis  # and guest_left_as_found: no opsproof-undo-*
 
 
 def test_a_start_program_missing_on_the_host_is_refused_before_the_run(
