@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from opsproof.errors import StackError
 from opsproof.faults import cgroup_v2
-from opsproof.faults.unit_inverse import DEADMAN_PREFIX
+from opsproof.faults.unit_inverse import DEADMAN_PREFIX, for_systemd
 from opsproof.runtimes.process import ProcessTarget
 from opsproof.runtimes.remote_process import FIND
 from opsproof.support.text import one_line
@@ -93,7 +93,7 @@ class StartProcessesOnHost(_HostStep):
         start = f"exec {shlex.join(spec.start)} </dev/null >/dev/null 2>&1"
         return (
             f'[ -n "$({found})" ] || setsid -f sh -c {shlex.quote(start)}; i=0; '
-            f'until [ -n "$({found})" ] || [ $i -ge 300 ]; do i=$((i+1)); sleep 0.1; done; '
+            f'until [ -n "$({found})" ] || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done; '
             f'[ -n "$({found})" ]'
         )
 
@@ -126,7 +126,7 @@ def arm_host_deadman(
 ) -> None:
     """Schedule ``steps`` on the target ``seconds`` from now (``opsproof-undo-<id>``: a
     transient timer and oneshot service that unload themselves once done)."""
-    script = "\n".join(step.script() for step in steps)
+    script = for_systemd("\n".join(step.script() for step in steps))
     argv = [
         "systemd-run", f"--unit={DEADMAN_PREFIX}{fault_id}",
         f"--on-active={max(1, math.ceil(seconds))}s",

@@ -94,7 +94,7 @@ def test_memory_fault_oom_kills_in_opsproofs_group_and_puts_the_process_back(
         f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
         "  - name: side neighbour out of memory\n"
         "    fault: {action: memory, service: side, limit: 32MiB, victim: stressor}\n"
-        "    duration: 1s\n    deadline: 120s\n"
+        "    duration: 1s\n    deadline: 300s\n"
     )
     result = _run(guest, tmp_path, plan)
 
@@ -113,7 +113,7 @@ def test_memory_fault_on_the_service_is_recovered_by_its_start_command(
         f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
         "  - name: side out of memory\n"
         "    fault: {action: memory, service: side, limit: 32MiB, victim: service}\n"
-        "    duration: 1s\n    deadline: 120s\n"
+        "    duration: 1s\n    deadline: 300s\n"
     )
     result = _run(guest, tmp_path, plan)
 
@@ -132,7 +132,7 @@ def test_cpu_fault_throttles_in_opsproofs_group_and_puts_the_process_back(
         f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
         "  - name: side starved of CPU\n"
         "    fault: {action: cpu, service: side, cpus: 0.2, workers: 2}\n"
-        "    duration: 2s\n    deadline: 120s\n"
+        "    duration: 2s\n    deadline: 300s\n"
     )
     result = _run(guest, tmp_path, plan)
 
@@ -150,7 +150,7 @@ def test_a_quota_that_never_bites_is_not_passed_as_throttling(
         f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
         "  - name: side under a roomy quota\n"
         "    fault: {action: cpu, service: side, cpus: 64, workers: 1}\n"
-        "    duration: 1s\n    deadline: 120s\n"
+        "    duration: 1s\n    deadline: 300s\n"
     )
     result = _run(guest, tmp_path, plan)
 
