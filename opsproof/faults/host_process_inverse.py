@@ -19,7 +19,7 @@ from opsproof.errors import StackError
 from opsproof.faults import cgroup_v2
 from opsproof.faults.unit_inverse import DEADMAN_PREFIX, for_systemd
 from opsproof.runtimes.process import ProcessTarget
-from opsproof.runtimes.remote_process import FIND
+from opsproof.runtimes.remote_process import find_argv
 from opsproof.support.text import one_line
 
 STEP_TIMEOUT = 90.0
@@ -62,9 +62,7 @@ class DissolveGroupV2(_HostStep):
 
 def _found(target: ProcessTarget) -> str:
     """A shell command printing ``pid state rss cpu`` per process of ``target`` found."""
-    spec = target.spec
-    how, what = ("pid_file", str(spec.pid_file)) if spec.pid_file else ("match", spec.match)
-    return shlex.join(["perl", "-e", FIND, how, what or ""])
+    return shlex.join(find_argv(target))
 
 
 class ResumeProcessesOnHost(_HostStep):

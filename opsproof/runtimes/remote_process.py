@@ -28,7 +28,8 @@ STATUS_NAMES = {
 }  # fmt: skip
 """/proc's state letters in psutil's words, so reports read the same for either runtime."""
 FIND = r"""
-my ($how, $what) = @ARGV;
+my ($how, $hex) = @ARGV;
+my $what = pack "H*", $hex;
 my %ours; my $p = $$;
 while ($p > 1 && !$ours{$p}) {
     $ours{$p} = 1;
@@ -57,6 +58,8 @@ for my $pid (@pids) {
 }
 """
 """Prints ``pid state rss_bytes cpu_seconds`` for each live process found (zombies left out).
+The match text arrives hex-encoded, so no finder's command line (a concurrent one's, its
+``timeout``'s) contains it: only the processes sought do.
 No ``use POSIX`` (loading it takes seconds on a small host): RSS from VmRSS, CPU time in
 USER_HZ, which the kernel fixes at 100 for /proc."""
 
@@ -83,10 +86,8 @@ class RemoteProcessRuntime:
         return f"process://{self.host.url.removeprefix('ssh://')}/{self.target.name}"
 
     def _table(self) -> list[tuple[int, str, int, float]]:
-        spec = self.target.spec
-        how, what = ("pid_file", str(spec.pid_file)) if spec.pid_file else ("match", spec.match)
         # /proc and PID files are readable without sudo, which costs a second or more per call
-        done = self.run(["perl", "-e", FIND, how, what or ""], sudo=False)
+        done = self.run(find_argv(self.target), sudo=False)
         rows = []
         for line in done.text().splitlines():
             pid, state, rss, cpu = line.split()
@@ -202,3 +203,10 @@ def _resources(rows: list[tuple[int, str, int, float]]) -> Resources:
         sum(row[2] for row in rows),
         round(sum(row[3] for row in rows), 3),
     )
+
+
+def find_argv(target: ProcessTarget) -> list[str]:
+    """The finder's command line for ``target`` (its match text or PID file hex-encoded)."""
+    spec = target.spec
+    how, what = ("pid_file", str(spec.pid_file)) if spec.pid_file else ("match", spec.match)
+    return ["perl", "-e", FIND, how, (what or "").encode().hex()]
