@@ -32,7 +32,7 @@ START = [
     "redis-server", "--port", "6390", "--bind", "127.0.0.1", "--daemonize", "yes",
     "--pidfile", PID_FILE, "--save", "", "--appendonly", "no", "--dir", "/run",
 ]  # fmt: skip
-RECOVERY = "recovery: {within: 30s, consecutive: 2, interval: 100ms}\n"
+RECOVERY = "recovery: {within: 90s, consecutive: 2, interval: 100ms}\n"
 
 
 def _services(start: list[str] = START) -> str:
