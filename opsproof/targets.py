@@ -25,6 +25,7 @@ from opsproof.config.models import (
     PrometheusService,
     QueueSpec,
     RedisService,
+    RuntimeSpec,
     SmokeStep,
     TlsCheck,
 )
@@ -88,6 +89,13 @@ class UnitTarget(Target[Any]):
 
     unit: str
     remote: HostSpec | None
+
+
+@dataclass(frozen=True)
+class RuntimeTarget(Target[Any]):
+    """A service with a runtime (process, container or systemd unit): its runtime health."""
+
+    runtime: RuntimeSpec
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,22 @@ def _units(env: Environment) -> list[UnitTarget]:
     return targets
 
 
+def _runtimes(env: Environment) -> list[RuntimeTarget]:
+    targets = []
+    for name, service in env.services.items():
+        runtime: RuntimeSpec | None = getattr(service, "runtime", None)
+        if runtime is None:
+            continue
+        if runtime.docker is not None:
+            where = f"docker://{runtime.docker.container}"
+        elif runtime.systemd is not None:
+            where = f"{runtime.systemd.unit} {runtime.systemd.host or 'local'}"
+        else:
+            where = "process"
+        targets.append(RuntimeTarget(f"{name} {where}", name, service, runtime))
+    return targets
+
+
 def _process_health(env: Environment) -> list[Target[ProcessService]]:
     return [Target(n, n, s) for n, s in env.services_of(ProcessService).items() if s.health]
 
@@ -269,6 +293,7 @@ TARGET_FIXTURES: dict[str, Callable[[Environment], Sequence[Target[Any]]]] = {
     "process_service_target": _processes,
     "process_health_target": _process_health,
     "unit_target": _units,
+    "runtime_target": _runtimes,
     "postgres_target": _postgres,
     "replica_target": _replicas,
     "prometheus_target": _prometheus,

@@ -24,6 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from opsproof.config.durations import Duration, PositiveDuration
 from opsproof.config.limits import CountLimit, LatencyLimit, RateLimit
 from opsproof.config.problems import did_you_mean, excerpt, listing
+from opsproof.config.shares import CpuShare, LimitShare, Since
 from opsproof.config.values import (
     Bytes,
     ExpectedStatus,
@@ -127,12 +128,53 @@ class SystemdRuntimeSpec(StrictModel):
         return unit
 
 
+class RuntimeBudget(StrictModel):
+    """What a service may use, judged by the gate's runtime health item; a key left out is
+    recorded, not judged (unless the environment's runtime_health.budget sets it)."""
+
+    memory: Bytes | None = Field(
+        default=None,
+        description="most memory all its processes may use: RSS for a process, the cgroup's "
+        "charge less inactive file cache for a container (as docker stats), MemoryCurrent for a "
+        "unit; e.g. 500MiB",
+    )
+    cpu: CpuShare | None = Field(
+        default=None,
+        description="most CPU over the sampling window (runtime_health.cpu_window), in cores as "
+        "top shows it: 80% is 0.8 of one core, 1.5 is one and a half cores",
+    )
+    open_files: LimitShare | None = Field(
+        default=None,
+        description="most open file descriptors of any of its processes, as a share of that "
+        "process's soft limit (Max open files): 80% or 0.8 (default 90% when nothing sets it)",
+    )
+
+
+class RestartRule(StrictModel):
+    """Restarts the gate allows: none since a baseline."""
+
+    since: Since = Field(
+        default="previous",
+        description="previous: the restart count must not rise since the previous gate run "
+        "(the first run records the baseline and says so); a duration such as 24h: since the "
+        "last reading at least that old",
+    )
+
+
 class RuntimeSpec(StrictModel):
     """Where a service runs; faults, restores and restarts act through it."""
 
     process: ProcessRuntimeSpec | None = None
     docker: DockerRuntimeSpec | None = None
     systemd: SystemdRuntimeSpec | None = None
+    budget: RuntimeBudget | None = Field(
+        default=None,
+        description="memory, CPU and open files this service may use; each key overrides the "
+        "environment's runtime_health.budget",
+    )
+    restarts: RestartRule | None = Field(
+        default=None, description="overrides the environment's runtime_health.restarts"
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "RuntimeSpec":
@@ -829,6 +871,23 @@ class ApiContractSpec(StrictModel):
 HttpService.model_rebuild()
 
 
+class RuntimeHealth(StrictModel):
+    """Defaults of the gate's runtime health item for every service with a runtime: one line
+    says "each container under 500 MB"."""
+
+    budget: RuntimeBudget = Field(
+        default_factory=RuntimeBudget,
+        description="the budget of every service with a runtime; a service's runtime.budget "
+        "overrides it key by key",
+    )
+    restarts: RestartRule = Field(default_factory=RestartRule)
+    cpu_window: PositiveDuration = Field(
+        default=1.0,
+        le=10.0,
+        description="how long CPU is sampled, only for services with a cpu budget (at most 10s)",
+    )
+
+
 class Convergence(StrictModel):
     """Post-deploy convergence: retry failing checks until a deadline (goss --retry-timeout)."""
 
@@ -894,7 +953,10 @@ class DiskFaultSpec(StrictModel):
 
     action: Literal["disk_fill"]
     service: str = Field(description=_FAULT_SERVICE)
-    path: FilePath = Field(description="a directory the service writes to (its data directory)")
+    path: FilePath = Field(
+        description="a directory the service writes to (its data directory): on a unit's host "
+        "for a systemd service, inside the container (a volume or its writable layer) for docker"
+    )
     size: Bytes = Field(gt=0, description="bytes to allocate, e.g. 256MiB")
     keep_free: Bytes = Field(
         default=ByteSize(1 << 30), description="refuse when less than this would stay free"
@@ -913,6 +975,15 @@ class NetworkFaultSpec(StrictModel):
     )
     latency: PositiveDuration = Field(default=0.2, description="added one-way delay (mode latency)")
     loss: Number = Field(default=0.3, gt=0, le=1, description="share of packets dropped (loss)")
+    address: str | None = Field(
+        default=None,
+        description="the dependency's IP address as the service reaches it (a local process: "
+        "default its URL's; a unit on a host or a container: any address unless given)",
+    )
+    port: Port | None = Field(
+        default=None,
+        description="the dependency's TCP port as the service reaches it (default: its URL's)",
+    )
 
 
 FaultSpec = Annotated[
@@ -1337,6 +1408,10 @@ class Environment(StrictModel):
     )
     slo: SloTargets = Field(default_factory=SloTargets)
     convergence: Convergence = Field(default_factory=Convergence)
+    runtime_health: RuntimeHealth = Field(
+        default_factory=RuntimeHealth,
+        description="budgets and the restart rule for every service with a runtime",
+    )
     chaos: Permission = "forbidden"
     chaos_plan: ChaosPlanSpec | None = Field(
         default=None, description="chaos experiments; they run only with chaos: allowed"

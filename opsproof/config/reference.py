@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 from opsproof.config.durations import Duration, PositiveDuration
 from opsproof.config.limits import CountLimit, LatencyLimit, RateLimit
 from opsproof.config.models import ConfigFile
+from opsproof.config.shares import CpuShare, LimitShare, Since
 from opsproof.config.values import (
     Bytes,
     ExpectedStatus,
@@ -104,6 +105,9 @@ _NAMED = (
     _Named(RateLimit, "rate limit (`'<= 5%'`, `'< 0.01'`)"),
     _Named(LatencyLimit, "latency limit (`'< 500ms'`)"),
     _Named(CountLimit, "count limit (`'>= 20'`)"),
+    _Named(CpuShare, "CPU share (`80%` of a core, `1.5` cores)", _number),
+    _Named(LimitShare, "share of the limit (`80%`, `0.8`)", _number),
+    _Named(Since, "`previous` or duration", lambda value: str(value)),
 )
 
 _PLAIN: dict[Any, tuple[str, Render]] = {

@@ -9,7 +9,7 @@ as its user, and bound their own lifetime.
 
 import time
 
-from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, NetworkFaultSpec, ProcessFaultSpec
+from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, ProcessFaultSpec
 from opsproof.errors import SafetyError
 from opsproof.faults.container_inverse import (
     RestoreContainerLimits,
@@ -239,17 +239,12 @@ class ContainerCpuSaturation(_ContainerFault):
 
 
 def docker_fault(
-    spec: ProcessFaultSpec | MemoryFaultSpec | CpuFaultSpec | NetworkFaultSpec,
+    spec: ProcessFaultSpec | MemoryFaultSpec | CpuFaultSpec,
     target: DockerTarget,
     fault_id: str,
     lifetime: float,
 ) -> ContainerAction | ContainerMemoryExhaustion | ContainerCpuSaturation:
-    """The container version of a fault from the catalogue."""
-    if isinstance(spec, NetworkFaultSpec):
-        raise SafetyError(
-            f"services.{target.name}: network faults act on processes; a docker service "
-            "cannot take one yet (use kill, stop, restart, pause, memory or cpu)"
-        )
+    """The container version of a lifecycle, memory or CPU fault from the catalogue."""
     if isinstance(spec, ProcessFaultSpec):
         return ContainerAction(spec.action, target)
     if isinstance(spec, MemoryFaultSpec):

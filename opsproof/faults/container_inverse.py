@@ -13,6 +13,7 @@ from typing import Literal
 import psutil
 from pydantic import BaseModel, ConfigDict
 
+from opsproof.faults import netns
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget, Limits
 
 START_TIMEOUT = 60.0
@@ -95,7 +96,26 @@ class StopContainerStressors(_Step):
         return f"kill the stressors ({self.marker}) in {self.target.container}"
 
 
+class DeleteNamespaceTable(_Step):
+    """Delete the fault's nftables table in the container's network namespace (a namespace
+    that is gone took the table with it)."""
+
+    op: Literal["netns_table"] = "netns_table"
+    target: DockerTarget
+    pid: int
+    namespace: str
+    table: str
+
+    def apply(self) -> None:
+        netns.delete(self.pid, self.namespace, self.table)
+
+    def describe(self) -> str:
+        where = f"{self.namespace} ({self.target.container})"
+        return f"delete nftables table inet {self.table} in {where}"
+
+
 DockerInverseStep = (
     StartContainer | UnpauseContainer | RestoreContainerLimits | StopContainerStressors
-)
+    | DeleteNamespaceTable
+)  # fmt: skip
 """Members for the ledger's ``InverseStep`` union (discriminated by ``op``)."""

@@ -23,6 +23,9 @@ LEDGER_DIR = "chaos"
 LEDGER_FILE = "ledger.jsonl"
 LOCK_TIMEOUT = 60.0
 
+FaultId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+"""Names the fault's lock file: a ledger line cannot point it elsewhere."""
+
 RevertedBy = Literal["run", "watchdog", "next run", "opsproof revert", "kept"]
 """Who closed an entry; ``kept``: a DR drill that passed keeps its restore, nothing undone."""
 
@@ -31,7 +34,7 @@ class Injection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     record: Literal["inject"] = "inject"
-    id: str
+    id: FaultId
     experiment: str
     fault: str
     target: str
@@ -61,7 +64,7 @@ class Reversal(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     record: Literal["revert"] = "revert"
-    id: str
+    id: FaultId
     by: RevertedBy
     at: AwareDatetime
     problems: list[str] = Field(default_factory=list)
@@ -128,7 +131,14 @@ class Ledger:
         self.append(Reversal(id=fault_id, by=by, at=datetime.now(UTC), problems=problems))
 
     @contextmanager
-    def locked(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        """Serialise reverts between the run, the watchdog and ``opsproof revert``."""
-        with exclusive(self.path.with_suffix(".lock"), timeout):
+    def reverting(self, fault_id: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Serialise the reverts of one fault between the run, the watchdog and ``opsproof
+        revert``. The lock is the fault's own, not the ledger's: a slow undo (a remote host
+        behind a slow link, retried by the watchdog) must not hold up the undo of another fault.
+        Its file goes once the fault is closed cleanly; a process that still waited on it finds
+        the fault closed and does nothing."""
+        lock = self.path.with_name(f"{self.path.stem}.{fault_id}.lock")
+        with exclusive(lock, timeout):
             yield
+            if fault_id not in {entry.id for entry in self.open_faults()}:
+                lock.unlink(missing_ok=True)

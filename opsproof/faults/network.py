@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import psutil
 
@@ -38,6 +38,22 @@ _DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "postgresql": 5432, "postgres":
 
 def endpoint(service: Service) -> tuple[str, int]:
     """The dependency's IP address and TCP port, from its URL or DSN."""
+    parts = _url(service)
+    port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    address = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)[0][4][0]
+    return str(address), port
+
+
+def dependency_port(spec: NetworkFaultSpec, service: Service) -> int:
+    """The port a network fault matches: ``port:`` as the service reaches the dependency, else
+    the dependency URL's (resolving nothing)."""
+    if spec.port is not None:
+        return spec.port
+    parts = _url(service)
+    return parts.port or _DEFAULT_PORTS[parts.scheme]
+
+
+def _url(service: Service) -> SplitResult:
     if isinstance(service, RedisService | HttpService):
         url = service.url
     elif isinstance(service, PostgresService):
@@ -46,10 +62,7 @@ def endpoint(service: Service) -> tuple[str, int]:
         raise SafetyError(
             f"a network fault needs a redis, postgres or http dependency, not {service.kind}"
         )
-    parts = urlsplit(url)
-    port = parts.port or _DEFAULT_PORTS[parts.scheme]
-    address = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)[0][4][0]
-    return str(address), port
+    return urlsplit(url)
 
 
 class NetworkDisruption:
@@ -128,13 +141,12 @@ class NetworkDisruption:
     def _ruleset(self) -> str:
         ip = "ip6" if ipaddress.ip_address(self.address).version == 6 else "ip"
         match = f"meta cgroup {self.classid} {ip} daddr {self.address} tcp dport {self.port}"
-        verdict = {
-            "blackhole": "counter drop",
-            "reset": "counter reject with tcp reset",
-            "loss": f"numgen random mod 1000 < {round(self.spec.loss * 1000)} counter drop",
-            # connections made before the redirect are reset, so the service reconnects
-            "latency": "ct status != dnat counter reject with tcp reset",
-        }[self.spec.mode]
+        # latency: connections made before the redirect are reset, so the service reconnects
+        verdict = (
+            "ct status != dnat counter reject with tcp reset"
+            if self.spec.mode == "latency"
+            else nft.verdict(self.spec.mode, self.spec.loss)
+        )
         chains = [
             f"chain out {{ type filter hook output priority 0; policy accept; {match} {verdict}; }}"
         ]

@@ -23,6 +23,31 @@ def _nft(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
     )
 
 
+VERDICTS = ("blackhole", "reset", "loss")
+"""The modes a rule alone can do (latency needs a proxy or netem)."""
+
+
+def verdict(mode: str, loss: float) -> str:
+    """The rule's counted verdict for a partition mode (blackhole, reset or loss)."""
+    return {
+        "blackhole": "counter drop",
+        "reset": "counter reject with tcp reset",
+        "loss": f"numgen random mod 1000 < {round(loss * 1000)} counter drop",
+    }[mode]
+
+
+def output_table(table: str, rule: str) -> str:
+    """A table of one output-hook chain holding ``rule`` (the rule sees the packets this
+    namespace's processes send, before routing)."""
+    chain = f"type filter hook output priority 0; policy accept; {rule};"
+    return f"table {FAMILY} {table} {{\n  chain out {{ {chain} }}\n}}\n"
+
+
+def table_name(fault_id: str) -> str:
+    """The fault's own table: ``opsproof-<id>``, nothing else's rules in it."""
+    return f"opsproof-{fault_id}"
+
+
 def load(ruleset: str) -> None:
     """Apply a ruleset atomically (``nft -f -``); raise with nft's own message if it fails."""
     done = _nft("-f", "-", stdin=ruleset)
@@ -40,10 +65,14 @@ def delete(table: str) -> None:
 def packets(table: str) -> int:
     """Packets counted by every counter in the table (0 when it does not exist)."""
     done = _nft("-j", "list", "table", FAMILY, table)
-    if done.returncode != 0:
-        return 0
+    return counted(done.stdout) if done.returncode == 0 else 0
+
+
+def counted(listing: str) -> int:
+    """Packets counted by every counter of ``nft -j list table``'s output (this machine's,
+    a container's network namespace or another host's)."""
     total = 0
-    for item in json.loads(done.stdout).get("nftables", []):
+    for item in json.loads(listing).get("nftables", []):
         for expr in item.get("rule", {}).get("expr", []):
             if "counter" in expr:
                 total += int(expr["counter"]["packets"])

@@ -26,7 +26,7 @@ class Reverted:
 
 def revert_fault(ledger: Ledger, injection: Injection, by: RevertedBy) -> list[str]:
     """Undo one fault unless someone already did; record the outcome. The problems, worded."""
-    with ledger.locked():
+    with ledger.reverting(injection.id):
         if injection.id not in {entry.id for entry in ledger.open_faults()}:
             return []
         problems = revert(injection.inverse)

@@ -64,7 +64,7 @@ alarm $seconds;
 """``workers`` busy loops (alarms are not inherited across fork: each sets its own)."""
 
 
-class _UnitFault:
+class UnitFault:
     def __init__(self, target: SystemdTarget, fault_id: str, lifetime: float) -> None:
         self.runtime = SystemdRuntime.of(target)
         self._target = target
@@ -106,7 +106,7 @@ _VERBS = {
 }
 
 
-class UnitAction(_UnitFault):
+class UnitAction(UnitFault):
     """Kill, stop, restart or freeze a unit through systemd itself."""
 
     def __init__(self, action: str, target: SystemdTarget, fault_id: str, lifetime: float) -> None:
@@ -229,7 +229,7 @@ def _seconds(value: str) -> float:
     return total
 
 
-class UnitMemoryExhaustion(_UnitFault):
+class UnitMemoryExhaustion(UnitFault):
     """Lower the unit's MemoryMax= (``set-property --runtime``) and overrun it from a stressor
     placed in the unit's own cgroup: the kernel's OOM killer acts there, and systemd's
     OOMPolicy= and Restart= do what they would in production. Proven from memory.events
@@ -325,7 +325,7 @@ class UnitMemoryExhaustion(_UnitFault):
         )
 
 
-class UnitCpuSaturation(_UnitFault):
+class UnitCpuSaturation(UnitFault):
     """A CPU quota on the unit (``set-property --runtime CPUQuota=``) and busy loops inside its
     cgroup that want more: proven from cpu.stat nr_throttled, the quota put back exactly."""
 

@@ -134,7 +134,40 @@ class CancelTargetUndo(_UnitStep):
         return f"cancel the undo scheduled on the host ({DEADMAN_PREFIX}{self.fault_id}.timer)"
 
 
-UnitUndoStep = StartUnit | ThawUnit | StopUnitStressors | RestoreUnitProperty
+class DeleteHostTable(_UnitStep):
+    """Delete the fault's own nftables table on the host; a table already gone is done."""
+
+    op: Literal["unit_nft_table"] = "unit_nft_table"
+    table: str
+
+    def script(self) -> str:
+        table = shlex.quote(self.table)
+        return (
+            f"nft delete table inet {table} 2>/dev/null; "
+            f"! nft list table inet {table} >/dev/null 2>&1"
+        )
+
+    def describe(self) -> str:
+        return f"delete nftables table inet {self.table} on {self.target.host.url}"
+
+
+class RemoveHostFile(_UnitStep):
+    """Remove the file a disk fill allocated on the host (gone already: done)."""
+
+    op: Literal["unit_fill_file"] = "unit_fill_file"
+    path: str
+
+    def script(self) -> str:
+        return f"rm -f -- {shlex.quote(self.path)}"
+
+    def describe(self) -> str:
+        return f"remove {self.path} on {self.target.host.url}"
+
+
+UnitUndoStep = (
+    StartUnit | ThawUnit | StopUnitStressors | RestoreUnitProperty | DeleteHostTable
+    | RemoveHostFile
+)  # fmt: skip
 """The steps a dead-man runs on the target."""
 UnitInverseStep = UnitUndoStep | CancelTargetUndo
 """Members for the ledger's ``InverseStep`` union (discriminated by ``op``)."""

@@ -7,9 +7,9 @@ or when a worker could not start the VUs its share needs.
 
 from dataclasses import dataclass
 
+from opsproof.load.cpu_use import CPU_SATURATED
 from opsproof.load.result import LoadResult, ScenarioResult
 
-CPU_SATURATED = 90.0
 SUSTAINED_S = 3
 SHORTFALL = 0.10
 
@@ -40,11 +40,8 @@ def _cpu(scenario: ScenarioResult) -> list[str]:
         (f"worker {w.index}", w.cpu) for w in scenario.workers
     ]
     reasons = []
-    for name, samples in processes:
-        run = longest = 0
-        for sample in samples:
-            run = run + 1 if sample >= CPU_SATURATED else 0
-            longest = max(longest, run)
+    for name, use in processes:
+        longest = use.longest_saturated_s
         if longest >= SUSTAINED_S:
             reasons.append(
                 f"{scenario.scenario}: generator CPU saturated ({name} at ≥{CPU_SATURATED:.0f}% "

@@ -5,14 +5,18 @@ them into a ``LoadResult``: one MetricSet for thresholds, one timeline for the c
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from opsproof.load.breakdown import Breakdown
+from opsproof.load.cpu_use import CpuUse
 from opsproof.load.stats import MetricSet, Trend, Wire
 
 RESULT_PREFIX = "result-"
 PROGRESS_PREFIX = "progress-"
+TIMELINE_PREFIX = "timeline-"
+"""``timeline-<scenario>.jsonl``: the master appends each closed second, keeping none in memory."""
 STOP_PREFIX = "stop-"
 """A file ``stop-<scenario>`` in the output directory asks its master to stop the workers."""
 
@@ -43,6 +47,13 @@ class Second(BaseModel):
     span of seconds, such as a phase of a chaos experiment."""
 
 
+def read_timeline(path: Path) -> list[Second]:
+    """A master's ``timeline-<scenario>.jsonl``, oldest second first."""
+    if not path.exists():
+        return []
+    return [Second.model_validate_json(line) for line in path.read_text().splitlines() if line]
+
+
 class WorkerSummary(BaseModel):
     """One worker's own account of its share."""
 
@@ -56,7 +67,7 @@ class WorkerSummary(BaseModel):
     started: int = 0
     dropped: int = 0
     requests: int = 0
-    cpu: list[float] = []
+    cpu: CpuUse = CpuUse()
     max_start_lag_ms: float = 0.0
     capped: bool = False
     task_errors: int = 0
@@ -76,7 +87,7 @@ class ScenarioResult(BaseModel):
     """Requests by name (``Breakdown``'s wire form)."""
     timeline: list[Second] = []
     workers: list[WorkerSummary] = []
-    master_cpu: list[float] = []
+    master_cpu: CpuUse = CpuUse()
     aborted: str | None = None
     """The abortOnFail threshold that stopped the run, or the caller's stop, and when."""
     error: str | None = None

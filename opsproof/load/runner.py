@@ -29,9 +29,11 @@ from opsproof.load.result import (
     PROGRESS_PREFIX,
     RESULT_PREFIX,
     STOP_PREFIX,
+    TIMELINE_PREFIX,
     LoadResult,
     ScenarioResult,
     merge_results,
+    read_timeline,
 )
 from opsproof.load.schedules import max_vus, span
 from opsproof.load.script import ScriptSources, compile_script, script_problems
@@ -69,7 +71,8 @@ class _Scenario:
     plan: LoadPlan
     master: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
-    progress_read: int = 0
+    progress_shown: float | None = None
+    """``t`` of the last progress line forwarded."""
 
 
 def run_profile(
@@ -225,16 +228,15 @@ def _wait(running: list[_Scenario], settings: RunSettings, deadline: float) -> l
 
 
 def _forward(scenario: _Scenario, settings: RunSettings) -> None:
-    path = settings.out_dir / f"{PROGRESS_PREFIX}{scenario.plan.scenario_name}.jsonl"
+    """The master replaces its one-line progress file each second (a file of every second
+    would grow with the run); polled five times as often, no line is missed."""
+    path = settings.out_dir / f"{PROGRESS_PREFIX}{scenario.plan.scenario_name}.json"
     if settings.progress is None or not path.exists():
         return
-    with path.open("rb") as lines:
-        lines.seek(scenario.progress_read)
-        chunk = lines.read()
-    complete = chunk[: chunk.rfind(b"\n") + 1]
-    scenario.progress_read += len(complete)
-    for line in complete.splitlines():
-        settings.progress(Progress.model_validate_json(line))
+    line = Progress.model_validate_json(path.read_bytes())
+    if line.t != scenario.progress_shown:
+        scenario.progress_shown = line.t
+        settings.progress(line)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -260,4 +262,6 @@ def _read(scenario: _Scenario, out_dir: Path) -> ScenarioResult | str:
         log = out_dir / f"locust-{name}-master.log"
         tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
         return f"scenario {name}: the Locust master wrote no result ({' | '.join(tail)})"
-    return ScenarioResult.model_validate_json(path.read_text())
+    result = ScenarioResult.model_validate_json(path.read_text())
+    timeline = read_timeline(out_dir / f"{TIMELINE_PREFIX}{name}.jsonl")
+    return result.model_copy(update={"timeline": timeline})

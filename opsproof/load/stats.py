@@ -6,6 +6,7 @@ A ``MetricSet`` holds k6's four metric types, keyed by selector text (``http_req
 ``http_req_duration{name:/api/render}``); it travels between processes as plain JSON.
 """
 
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,11 +20,25 @@ LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # one hour: beyond any request timeout
 SIGNIFICANT_DIGITS = 3
 
+MAX_PENDING = 1024
+"""Distinct values counted before they go into the histogram: a trend recorded for hours and
+read only at the end (a worker's per-name durations) stays the histogram's size."""
+
 Wire = dict[str, object]
 
 
 def new_histogram() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+    return _acyclic(HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS))
+
+
+def _acyclic(histogram: HdrHistogram) -> HdrHistogram:
+    """An HDR histogram and its encoder refer to each other: a cycle, freed only when the
+    garbage collector gets to it. Thousands are made and dropped per minute (each second's
+    trends, on both sides of the wire), each with a 184 KiB counts array, so a long run's RSS
+    would climb by the garbage between full collections; a weak back-reference breaks the cycle
+    and frees each as soon as it is dropped."""
+    histogram.encoder.histogram = weakref.proxy(histogram)
+    return histogram
 
 
 class Trend:
@@ -50,9 +65,13 @@ class Trend:
 
     def record(self, micros: int) -> None:
         self._pending[micros] += 1
+        if len(self._pending) > MAX_PENDING:
+            self._settle()
 
     def record_all(self, micros: Iterable[int]) -> None:
         self._pending.update(micros)
+        if len(self._pending) > MAX_PENDING:
+            self._settle()
 
     @property
     def histogram(self) -> HdrHistogram:
@@ -148,7 +167,7 @@ class Trend:
     @classmethod
     def from_wire(cls, wire: Wire) -> "Trend":
         return cls(
-            HdrHistogram.decode(str(wire["hdr"]).encode("ascii")),
+            _acyclic(HdrHistogram.decode(str(wire["hdr"]).encode("ascii"))),
             int(str(wire["count"])),
             int(str(wire["total_us"])),
             int(str(wire["min_us"])),

@@ -148,7 +148,7 @@ def run_figures(run: LoadRun) -> dict[str, Figure]:
         "dropped_iterations": Figure(int(metrics.counters.get("dropped_iterations", [0, 0])[0])),
         "vus_max": Figure(int(metrics.gauges.get("vus_max", [0, 0])[0])),
         "generator_cpu_max": Figure(
-            max((c for s in result.scenarios for w in s.workers for c in w.cpu), default=0.0), "%"
+            max((w.cpu.peak for s in result.scenarios for w in s.workers), default=0.0), "%"
         ),
         "chart": Figure(CHART_FILE),
     }

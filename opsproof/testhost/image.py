@@ -29,6 +29,7 @@ SUITE = "bookworm"
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "udev", "iproute2", "procps", "openssh-server", "sudo",
     "linux-image-cloud-amd64", "initramfs-tools", "redis-server", "postgresql", "coreutils",
+    "nftables",
 )  # fmt: skip
 GUEST_USER = "opsproof"
 DISK_SIZE = "4G"

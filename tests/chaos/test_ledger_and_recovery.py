@@ -13,7 +13,7 @@ import pytest
 from opsproof.faults.inverse import RemoveFile
 from opsproof.faults.ledger import Injection, Ledger
 from opsproof.faults.recovery import measure_recovery
-from opsproof.faults.rollback import revert_leftovers
+from opsproof.faults.rollback import revert_fault, revert_leftovers
 from opsproof.faults.signals import deferred_signals
 from opsproof.probes.result import Observation
 
@@ -46,6 +46,24 @@ def test_faults_of_a_live_run_are_left_to_it(tmp_path: Path) -> None:
     ledger.append(injection("live", tmp_path / "f", me.pid, me.create_time()))
     assert revert_leftovers(ledger, "next run", live_owners=False) == []
     assert len(revert_leftovers(ledger, "opsproof revert", live_owners=True)) == 1
+
+
+def test_a_slow_revert_holds_up_only_its_own_fault(tmp_path: Path) -> None:
+    """The watchdog retrying a remote undo over a slow link held one lock for the whole ledger,
+    so the run's undo of another fault waited 60 s and failed (found on an emulated guest)."""
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    slow, quick = tmp_path / "slow", tmp_path / "quick"
+    for path in (slow, quick):
+        path.write_bytes(b"x")
+        ledger.append(injection(path.name, path))
+    with ledger.reverting("slow"):  # another process busy undoing the slow fault
+        began = time.monotonic()
+        assert revert_fault(ledger, injection("quick", quick), "run") == []
+        assert time.monotonic() - began < 5 and not quick.exists()
+        with pytest.raises(TimeoutError), ledger.reverting("slow", timeout=0.2):
+            pass  # the slow fault's own reverts still wait for each other
+    assert [entry.id for entry in ledger.open_faults()] == ["slow"]
+    assert sorted(p.name for p in tmp_path.glob("*.lock")) == ["ledger.slow.lock"]
 
 
 class Flaky:

@@ -1,7 +1,7 @@
 """No fault without a way back, for containers: a kill of a container the engine does not know,
 or of one started with ``--rm`` (deleted once it stops, so it could never be started again), and
-a network fault on a container are refused before anything runs, dry run included; a container
-the engine can start again is planned."""
+a latency fault in a container are refused before anything runs, dry run included; a container
+the engine can start again, and a partition in its network namespace, are planned."""
 
 import subprocess
 import sys
@@ -83,14 +83,25 @@ def test_a_kill_of_a_container_started_with_rm_is_refused(
     assert removed_when_stopped.status == "running"
 
 
-def test_a_network_fault_on_a_container_is_refused(sleeper: Container, tmp_path: Path) -> None:
-    fault = "{action: network, service: cache, dependency: web, mode: blackhole}"
+def test_a_latency_fault_on_a_container_is_refused(sleeper: Container, tmp_path: Path) -> None:
+    fault = "{action: network, service: cache, dependency: web, mode: latency}"
     done = dry_run(tmp_path, sleeper.name, fault)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert (
-        "environments.lab.chaos_plan.experiments[0].fault.action: services.cache runs in a "
-        "container, and network faults act on local processes only" in done.stderr
+        "environments.lab.chaos_plan.experiments[0].fault.mode: services.cache runs in a "
+        "container, and latency is not done in its network namespace; use mode: blackhole, "
+        "reset, loss" in done.stderr
     )
+
+
+def test_a_partition_in_a_container_namespace_is_planned(
+    sleeper: Container, tmp_path: Path
+) -> None:
+    fault = "{action: network, service: cache, dependency: web, mode: blackhole, port: 6379}"
+    done = dry_run(tmp_path, sleeper.name, fault)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "undo: delete nftables table inet opsproof-" in done.stdout
+    assert "in the container's network namespace" in done.stdout
 
 
 def test_a_kill_of_a_container_the_engine_can_start_again_is_planned(

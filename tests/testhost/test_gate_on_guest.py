@@ -20,7 +20,10 @@ def _exported(script: str) -> dict[str, str]:
 
 
 def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: Path) -> None:
-    environ = {**os.environ, **_exported(shell_variables(guest))}
+    # a state directory of its own: the runtime health baseline is this run's first reading,
+    # whatever other tests did to the guest's units before
+    state = {"OPSPROOF_STATE_DIR": str(tmp_path / "state")}
+    environ = {**os.environ, **_exported(shell_variables(guest)), **state}
     done = subprocess.run(
         [sys.executable, "-m", "opsproof.cli", "run", "gate", "--env", "testhost",
          "--config", str(EXAMPLE), "--reports-dir", str(tmp_path)],
@@ -31,3 +34,8 @@ def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: 
     [summary] = tmp_path.glob("*-gate-testhost/summary.md")
     text = summary.read_text()
     assert guest.ssh_url in text
+    for unit in ("redis-server.service", "postgresql@15-main.service"):
+        [item] = [
+            line for line in text.splitlines() if "test_runtime_health[" in line and unit in line
+        ]
+        assert item.startswith("| ✅"), item

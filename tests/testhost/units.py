@@ -26,7 +26,9 @@ SNAPSHOT = (
     f"CPUQuotaPerSecUSec -- {' '.join(WATCHED_UNITS)}; echo --; "
     "wc -l < /sys/fs/cgroup/system.slice/redis-server.service/cgroup.procs; echo --; "
     "ls -d /sys/fs/cgroup/system.slice/opsproof-* 2>/dev/null; "
-    "pgrep -c -f 'opsproof-faul[t]='; true"
+    "pgrep -c -f 'opsproof-faul[t]='; echo --; "
+    "sudo -n nft list tables; "
+    "sudo -n find /var/lib/redis /var/lib/postgresql /tmp -name '.opsproof-fill-*'"
 )
 """What a test may change on the guest, read in one round trip: units and their files (an empty
 drop-in directory is no setting), the shared services' state and limits (PIDs and restart
@@ -74,15 +76,16 @@ load 5 missed the outage and the experiment found no restart to credit to system
 
 
 @contextmanager
-def unit_of_our_own(root: SshSession, name: str, restart: str) -> Iterator[str]:
-    """A tiny service written over SSH (a shell loop that writes a heartbeat file), started;
+def unit_of_our_own(root: SshSession, name: str, restart: str, command: str = "") -> Iterator[str]:
+    """A tiny service written over SSH (a shell loop that writes a heartbeat file, or
+    ``command``: a shell script without ``'`` or ``%``), started;
     stopped and removed afterwards, one round trip each. No daemon-reload (it costs tens of
     seconds under emulation): systemd loads a unit file new in a unit directory when the unit
     is first asked for, and forgets a stopped unit whose file is gone."""
     unit = f"{name}.service"
     body = (
         f"[Unit]\nDescription=opsproof test unit {name}\n[Service]\n"
-        f"ExecStart=/bin/sh -c 'while :; do date +%%s > /run/{name}.beat; sleep 1; done'\n"
+        f"ExecStart=/bin/sh -c '{command or _heartbeat(name)}'\n"
         f"Restart={restart}\nRestartSec={RESTART_SEC}\n"
     )
     path = f"{UNIT_DIR}/{unit}"
@@ -96,6 +99,10 @@ def unit_of_our_own(root: SshSession, name: str, restart: str) -> Iterator[str]:
         root.run(
             ["sh", "-c", f"systemctl stop {unit}; rm -f {path}; systemctl reset-failed {unit}"]
         )
+
+
+def _heartbeat(name: str) -> str:
+    return f"while :; do date +%%s > /run/{name}.beat; sleep 1; done"
 
 
 def _quoted(text: str) -> str:

@@ -75,9 +75,13 @@ def describe_config(config_file: Path, environment: str) -> SystemDescription:
 
 
 def _where_it_runs(service: ProcessService) -> str:
-    """``docker://worker``, ``process://component/worker``, ``process://pidfile/run/w.pid``."""
+    """``docker://worker``, ``systemd://db1/worker.service``, ``process://component/worker``,
+    ``process://pidfile/run/w.pid``."""
     if service.runtime.docker is not None:
         return f"docker://{service.runtime.docker.container}"
+    if service.runtime.systemd is not None:
+        unit = service.runtime.systemd
+        return f"systemd://{unit.host or 'localhost'}/{unit.unit}"
     spec = service.runtime.process
     assert spec is not None
     if spec.component:

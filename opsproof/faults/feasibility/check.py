@@ -104,7 +104,7 @@ def _way_back(
     if runtime is not None and runtime.systemd is not None:
         hosts = environment.hosts
         return unit_problems(fault.service, runtime.systemd, fault, experiment.name, at, hosts)
-    if isinstance(fault, cfg.DiskFaultSpec):
+    if isinstance(fault, cfg.DiskFaultSpec) and (runtime is None or runtime.docker is None):
         needed_for = f"{label} fills it (its undo removes the file it allocates)"
         return machine.writable_dir((*at, "path"), fault.path, needed_for)
     if runtime is None:

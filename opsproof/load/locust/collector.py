@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from opsproof.load.breakdown import Breakdown
+from opsproof.load.cpu_use import CpuUse
 from opsproof.load.locust.columns import Columns, IterationKeys, RequestSample
 from opsproof.load.stats import MetricSet, Wire
 from opsproof.load.thresholds import Selector, parse_selector
@@ -46,7 +47,7 @@ class Collector:
         """Arrival-rate executors also record latency from the intended start."""
         self.t0 = time.monotonic()
         self.requests = 0
-        self.cpu_samples: list[float] = []
+        self.cpu_use = CpuUse()
         self.breakdown = Breakdown()
         """Every request by name, for the whole run: sent once, with the final report."""
         self._buckets: dict[int, Bucket] = {}
@@ -128,7 +129,7 @@ class Collector:
         bucket = self.bucket()
         bucket.vus = vus
         bucket.cpu = self._process.cpu_percent(None)
-        self.cpu_samples.append(bucket.cpu)
+        self.cpu_use.add(bucket.cpu)
 
     def drain(self, final: bool) -> tuple[list[Wire], int]:
         """Closed seconds (all with ``final``) as wire data, and the first second still open."""

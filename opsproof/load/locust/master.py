@@ -4,7 +4,6 @@ progress each second and the scenario's result at the end, then quit."""
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,31 +14,24 @@ from locust.rpc import Message
 from locust.runners import MasterRunner
 
 from opsproof.load.breakdown import Breakdown
+from opsproof.load.cpu_use import CpuUse
+from opsproof.load.locust.seconds import SecondsLog
 from opsproof.load.plan import PLAN_ARGUMENT, PLAN_ENV, LoadPlan
 from opsproof.load.progress import Progress
 from opsproof.load.result import (
     PROGRESS_PREFIX,
     RESULT_PREFIX,
     STOP_PREFIX,
+    TIMELINE_PREFIX,
     ScenarioResult,
-    Second,
     WorkerSummary,
 )
-from opsproof.load.stats import MetricSet, Trend, Wire
+from opsproof.load.stats import MetricSet, Wire
 from opsproof.load.thresholds import parse_expression, parse_selector
 
 START_DELAY_S = 0.2
 """Lead time of the start message, so every worker begins at the same instant."""
 TICK_S = 1.0
-
-
-@dataclass
-class _OpenSecond:
-    metrics: MetricSet = field(default_factory=MetricSet)
-    started: int = 0
-    dropped: int = 0
-    vus: int = 0
-    cpu: float = 0.0
 
 
 class MasterCoordinator:
@@ -52,12 +44,11 @@ class MasterCoordinator:
         self.out = Path(self.plan.out_dir)
         self.totals = MetricSet()
         self.breakdown = Breakdown()
-        self.timeline: list[Second] = []
-        self.open: dict[int, _OpenSecond] = {}
+        self.seconds = SecondsLog(self.out / f"{TIMELINE_PREFIX}{self.plan.scenario_name}.jsonl")
         self.upto: dict[int, int] = {}
         self.finals: dict[int, WorkerSummary] = {}
         self.latest_vus: dict[int, int] = {}
-        self.master_cpu: list[float] = []
+        self.master_cpu = CpuUse()
         self.started_at: float | None = None
         self.aborted: str | None = None
         self.done = False
@@ -126,22 +117,16 @@ class MasterCoordinator:
     def _absorb(self, index: int, wire: Wire) -> None:
         metrics = MetricSet.from_wire(wire["metrics"])  # type: ignore[arg-type]
         self.totals.merge(metrics)
-        second = self.open.setdefault(int(str(wire["t"])), _OpenSecond())
-        second.metrics.merge(metrics)
-        second.started += int(str(wire["started"]))
-        second.dropped += int(str(wire["dropped"]))
-        second.vus += int(str(wire["vus"]))
-        second.cpu = max(second.cpu, float(str(wire["cpu"])))
+        self.seconds.absorb(wire, metrics)
         self.latest_vus[index] = int(str(wire["vus"]))
 
     def _close_seconds(self, before: int) -> None:
-        for t in sorted(s for s in self.open if s < before):
-            self.timeline.append(_second(t, self.open.pop(t)))
+        self.seconds.close_before(before)
 
     def _tick(self) -> None:
         while not self.done:
             gevent.sleep(TICK_S)
-            self.master_cpu.append(self._process.cpu_percent(None))
+            self.master_cpu.add(self._process.cpu_percent(None))
             elapsed = self._elapsed()
             self._progress(elapsed)
             self._check_stop(elapsed)
@@ -164,14 +149,15 @@ class MasterCoordinator:
             scenario=self.plan.scenario_name,
             t=round(elapsed, 1),
             vus=sum(self.latest_vus.values()),
-            rps=self.timeline[-1].requests if self.timeline else 0,
+            rps=self.seconds.last.requests if self.seconds.last else 0,
             requests=requests,
             errors=failed / total if total else 0.0,
             p95=duration.percentile_ms(95) if duration and duration.count else None,
             dropped=int(totals.counters.get("dropped_iterations", [0, 0])[0]),
         )
-        with (self.out / f"{PROGRESS_PREFIX}{self.plan.scenario_name}.jsonl").open("a") as out:
-            out.write(line.model_dump_json() + "\n")
+        _replace(
+            self.out / f"{PROGRESS_PREFIX}{self.plan.scenario_name}.json", line.model_dump_json()
+        )
 
     def _check_stop(self, elapsed: float) -> None:
         """The caller asked the run to end (a chaos experiment done with its background load):
@@ -217,7 +203,6 @@ class MasterCoordinator:
             duration_s=self._elapsed(),
             metrics=totals.to_wire(),
             breakdown=self.breakdown.to_wire(),
-            timeline=self.timeline,
             workers=sorted(self.finals.values(), key=lambda w: w.index),
             master_cpu=self.master_cpu,
             aborted=self.aborted,
@@ -225,38 +210,19 @@ class MasterCoordinator:
         )
 
     def _last_vus(self) -> int:
-        return self.timeline[-1].vus if self.timeline else 0
+        return self.seconds.last.vus if self.seconds.last else 0
 
     def _max_vus(self) -> int:
-        return max((s.vus for s in self.timeline), default=0)
+        return self.seconds.max_vus
 
     def _write(self, result: ScenarioResult) -> None:
-        path = self.out / f"{RESULT_PREFIX}{self.plan.scenario_name}.json"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(result.model_dump_json())
-        temporary.replace(path)
+        _replace(
+            self.out / f"{RESULT_PREFIX}{self.plan.scenario_name}.json", result.model_dump_json()
+        )
 
 
-def _second(t: int, second: _OpenSecond) -> Second:
-    def percentile(key: str, percent: float) -> float | None:
-        trend: Trend | None = second.metrics.trends.get(key)
-        return trend.percentile_ms(percent) if trend and trend.count else None
-
-    counters, rates = second.metrics.counters, second.metrics.rates
-    durations = second.metrics.trends.get("http_req_duration")
-    return Second(
-        t=t,
-        requests=int(counters.get("http_reqs", [0, 0])[0]),
-        failures=rates.get("http_req_failed", [0, 0])[0],
-        iterations=int(counters.get("iterations", [0, 0])[0]),
-        started=second.started,
-        dropped=second.dropped,
-        vus=second.vus,
-        p50=percentile("http_req_duration", 50),
-        p90=percentile("http_req_duration", 90),
-        p95=percentile("http_req_duration", 95),
-        p99=percentile("http_req_duration", 99),
-        p99_corrected=percentile("http_req_duration_corrected", 99),
-        cpu=second.cpu,
-        durations=durations.to_wire() if durations and durations.count else None,
-    )
+def _replace(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: its reader polls it while the run goes on."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)

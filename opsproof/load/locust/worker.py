@@ -201,7 +201,7 @@ class WorkerAgent:
             "started": gate.started,
             "dropped": arrivals.dropped if arrivals else 0,
             "requests": collector.requests,
-            "cpu": collector.cpu_samples,
+            "cpu": collector.cpu_use.model_dump(),
             "max_start_lag_ms": round(self._max_lag * 1000, 3),
             "task_errors": self._task_errors,
             "first_error": self._first_error,
