@@ -27,8 +27,9 @@ STATUS_NAMES = {
     "Z": "zombie", "X": "dead", "I": "idle", "W": "waking", "P": "parked",
 }  # fmt: skip
 """/proc's state letters in psutil's words, so reports read the same for either runtime."""
-FIND = r"""
-my ($how, $hex) = @ARGV;
+FINDER = r"""
+sub found {
+my ($how, $hex) = @_;
 my $what = pack "H*", $hex;
 my %ours; my $p = $$;
 while ($p > 1 && !$ours{$p}) {
@@ -38,7 +39,7 @@ while ($p > 1 && !$ours{$p}) {
 }
 my @pids;
 if ($how eq "pid_file") {
-    open my $f, "<", $what or exit 0;
+    open my $f, "<", $what or return ();
     @pids = ((<$f> // "") =~ /^\s*(\d+)/);
 } else {
     opendir my $d, "/proc" or die "no /proc";
@@ -48,7 +49,17 @@ if ($how eq "pid_file") {
         push @pids, $pid if length $cmd && index($cmd, $what) >= 0;
     }
 }
-for my $pid (@pids) {
+return @pids;
+}
+"""
+"""A Perl sub, ``found(how, hex)``: the PIDs of the PID file or of the processes whose command
+line holds the match text, the finder's own ancestors left out. The match text arrives
+hex-encoded, so no finder's command line (a concurrent one's, its ``timeout``'s) contains it:
+only the processes sought do."""
+FIND = (
+    FINDER
+    + r"""
+for my $pid (found(@ARGV)) {
     open my $s, "<", "/proc/$pid/stat" or next;
     my @f = split / /, ((<$s> // "") =~ /\) (.*)/)[0] // "";
     next if !@f || $f[0] eq "Z";
@@ -57,9 +68,8 @@ for my $pid (@pids) {
     printf "%d %s %d %.3f\n", $pid, $f[0], ($rss // 0) * 1024, ($f[11] + $f[12]) / 100;
 }
 """
+)
 """Prints ``pid state rss_bytes cpu_seconds`` for each live process found (zombies left out).
-The match text arrives hex-encoded, so no finder's command line (a concurrent one's, its
-``timeout``'s) contains it: only the processes sought do.
 No ``use POSIX`` (loading it takes seconds on a small host): RSS from VmRSS, CPU time in
 USER_HZ, which the kernel fixes at 100 for /proc."""
 
@@ -206,7 +216,13 @@ def _resources(rows: list[tuple[int, str, int, float]]) -> Resources:
 
 
 def find_argv(target: ProcessTarget) -> list[str]:
-    """The finder's command line for ``target`` (its match text or PID file hex-encoded)."""
+    """The finder's command line for ``target``."""
+    return ["perl", "-e", FIND, *found_args(target)]
+
+
+def found_args(target: ProcessTarget) -> list[str]:
+    """``found``'s arguments for ``target``: how to look, and the match text or PID file
+    hex-encoded."""
     spec = target.spec
     how, what = ("pid_file", str(spec.pid_file)) if spec.pid_file else ("match", spec.match)
-    return ["perl", "-e", FIND, how, (what or "").encode().hex()]
+    return [how, (what or "").encode().hex()]
