@@ -183,10 +183,14 @@ class UnitDiskFill(UnitFault):
             f"stat -c '%b %B' -- {file} 2>/dev/null || echo '0 0'; "
             f"df -B1 --output=avail -- {path} | tail -n 1"
         )
-        done = self.runtime.session.run(["sh", "-c", script], timeout=NFT_TIMEOUT, sudo=True)
-        lines = done.text().split("\n")
-        blocks, block_size = (int(word) for word in lines[0].split())
-        allocated, free_now = blocks * block_size, int(lines[1].strip() or 0)
+        try:
+            done = self.runtime.session.run(["sh", "-c", script], timeout=NFT_TIMEOUT, sudo=True)
+            lines = done.text().split("\n")
+            blocks, block_size = (int(word) for word in lines[0].split())
+            allocated, free_now = blocks * block_size, int(lines[1].strip() or 0)
+        except (HostError, ValueError, IndexError) as error:  # unread is unproven, never a crash
+            why = one_line(str(error)) or type(error).__name__
+            return Observation(False, self.target, f"the fill on the host was not read: {why}")
         figures = {
             "allocated_bytes": Figure(allocated, "B", f">= {int(self.spec.size)}"),
             "free_bytes_before": Figure(self._free_before, "B"),

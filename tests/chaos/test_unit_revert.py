@@ -3,7 +3,8 @@ step before it worked, so a host that could not be reached still undoes the faul
 
 from pathlib import Path
 
-from opsproof.config.models import HostSpec, SshOptionsSpec
+from opsproof.config.models import DiskFaultSpec, HostSpec, SshOptionsSpec
+from opsproof.faults.host_faults import UnitDiskFill
 from opsproof.faults.inverse import InverseStep, revert
 from opsproof.faults.unit_inverse import CancelTargetUndo, StartUnit
 from opsproof.runtimes.systemd import SystemdTarget
@@ -27,3 +28,21 @@ def test_the_scheduled_undo_is_kept_when_a_step_before_it_failed(tmp_path: Path)
 
     [problem] = problems  # the start's; the cancellation was not even tried
     assert problem.startswith("start systemd://ops@127.0.0.1:") and "unreachable" in problem
+
+
+def test_a_disk_fill_on_a_host_lost_mid_fault_is_unproven_not_a_crash(tmp_path: Path) -> None:
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+    lost = HostSpec(
+        url=f"ssh://ops@127.0.0.1:{free_ports(1)[0]}",  # the host gone after injection
+        ssh=SshOptionsSpec(known_hosts=known_hosts, connect_timeout=2),
+    )
+    target = SystemdTarget(name="db", unit="postgresql.service", host=lost)
+    spec = DiskFaultSpec.model_validate(
+        {"action": "disk_fill", "service": "db", "path": "/var/lib/postgresql", "size": "64MiB"}
+    )
+
+    seen = UnitDiskFill(spec, target, "abc123", 60.0).effect()
+
+    assert not seen.ok and seen.reason.startswith("the fill on the host was not read: ")
+    assert "unreachable" in seen.reason
