@@ -6,6 +6,7 @@ plan without touching anything.
 
 from typing import Protocol, runtime_checkable
 
+from opsproof.errors import OpsproofError
 from opsproof.faults.inverse import InverseStep
 from opsproof.probes.result import Observation
 
@@ -35,6 +36,15 @@ class Fault(Protocol):
     def effect(self) -> Observation:
         """Whether the fault is observably in place (ok), with figures: proof it took."""
         ...
+
+
+def observed_effect(fault: Fault) -> Observation:
+    """The fault's effect; one that could not be read (its host lost mid-fault, a counter gone)
+    is unproven, so the experiment is judged on it instead of ending in a traceback."""
+    try:
+        return fault.effect()
+    except OpsproofError as error:
+        return Observation(False, fault.target, f"the fault's effect was not read: {error}")
 
 
 @runtime_checkable

@@ -25,7 +25,7 @@ from opsproof.config.models import ChaosExperimentSpec, Environment, HttpService
 from opsproof.errors import RevertFailed
 from opsproof.faults import dependants
 from opsproof.faults.background import BackgroundLoad
-from opsproof.faults.base import Fault, Supervised
+from opsproof.faults.base import Fault, Supervised, observed_effect
 from opsproof.faults.catalogue import build_fault
 from opsproof.faults.judgement import Observed, judge, outage_allowance
 from opsproof.faults.ledger import Ledger
@@ -203,12 +203,12 @@ def _inject_and_recover(
             result.injected_at = result.started_at + timedelta(seconds=active.injected_at - origin)
             if alerts:
                 alerts.start(active.injected_at, result.injected_at)
-            effects = [fault.effect()]
+            effects = [observed_effect(fault)]
             since, duration = active.injected_at, experiment.duration
             _observe(run, watches, clients, since, duration, target.interval)
             if alerts:
                 alerts.wait_detected()  # the fault stays until its alerts arrive or are overdue
-            effects.append(fault.effect())
+            effects.append(observed_effect(fault))
             # the supervisor's own way back (systemd's Restart=) is awaited before the revert
             supervision = fault.supervision() if isinstance(fault, Supervised) else None
             restarted = _restarted(restarts, restarts_before)
