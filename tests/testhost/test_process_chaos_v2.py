@@ -17,14 +17,21 @@ from pathlib import Path
 import psutil
 import pytest
 
+from opsproof.config.loader import load_environment
+from opsproof.config.models import RuntimeHealth, RuntimeSpec
 from opsproof.faults.cgroup_v2 import SCOPE_PREFIX
 from opsproof.faults.experiment import run_experiment
 from opsproof.faults.feasibility import plan_problems
 from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.faults.result import Result
+from opsproof.health.baseline import Baselines
+from opsproof.health.check import RuntimeHealthCheck
+from opsproof.health.policy import policy_for
 from opsproof.runner import RunRequest, pytest_command
+from opsproof.support.waiting import poll_until
 from opsproof.testhost.machine import GuestState
 from opsproof.transport.ssh import SshSession
+from opsproof.workers import runtime_of
 from tests.testhost.units import chaos_run, config_text, experiment
 
 PID_FILE = "/run/opsproof-side-redis.pid"
@@ -261,3 +268,37 @@ def _kill_watchdog(ledger: Ledger) -> None:
         cmdline = proc.info["cmdline"] or []
         if "opsproof.faults.watchdog" in cmdline and str(ledger.path) in cmdline:
             proc.kill()
+
+
+def test_the_gates_runtime_health_reads_the_hand_started_redis_on_its_host(
+    guest: GuestState, root_session: SshSession, side_redis: tuple[int, str], tmp_path: Path
+) -> None:
+    """The same reading the gate makes (``runtime_of``, then the item's check), over SSH: the
+    Redis found by its PID file, its figures from the guest's /proc, a restart by hand a new
+    identity that fails the next reading."""
+    config = tmp_path / "opsproof.yaml"
+    config.write_text(config_text(guest, _services(), "experiments: []\n"))
+    environment = load_environment(config, "guest").environment
+    spec = environment.services["side"].runtime
+
+    def check() -> RuntimeHealthCheck:
+        runtime = runtime_of("side", spec, tmp_path, environment.hosts)
+        budget = RuntimeSpec.model_validate({**spec.model_dump(), "budget": {"cpu": "50%"}})
+        return RuntimeHealthCheck(
+            runtime, policy_for(RuntimeHealth(), budget), Baselines(tmp_path, "guest", "side")
+        )
+
+    first = check()
+    seen = first.observe()
+    assert seen.ok, seen.reason
+    assert first.last is not None and f"PID {side_redis[0]} started" in first.last.identity
+    assert 0 < seen.figures["memory"].value < 64 and seen.figures["open_files"].value > 0
+    assert "cpu" in seen.figures and "oom_kills" not in seen.figures
+    first.record()
+
+    restart = f"kill $(cat {PID_FILE}); sleep 1; {' '.join(START)}"
+    assert root_session.run(["sh", "-c", restart]).ok
+    assert poll_until(lambda: _where(root_session)[0] not in (0, side_redis[0]), 30.0)
+
+    again = check().observe()
+    assert not again.ok and "started anew" in again.reason, again.reason
