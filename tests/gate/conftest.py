@@ -1,6 +1,7 @@
 """Run the real gate suite in a subprocess, exactly as a user would, and read its evidence."""
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -63,10 +64,15 @@ def stack_state_dir(reference_stack: StackState) -> Path:
 
 @pytest.fixture
 def gate(stack_state_dir: Path, tmp_path: Path) -> Callable[..., GateRun]:
-    """``gate(*pytest_args, config=..., env=...)`` runs the gate against the session's stack."""
+    """``gate(*pytest_args, config=..., env=...)`` runs the gate against the session's stack.
+
+    Other tests restart the session stack's components on purpose (outages, chaos), which the
+    runtime health items rightly count as restarts since the previous gate run; each gate here
+    judges the stack as it is now, from a first reading (restarts between runs: tests/health)."""
     counter = iter(range(1000))
 
     def run(*args: str, config: Path = SHIPPED_CONFIG, env: str = "reference") -> GateRun:
+        shutil.rmtree(stack_state_dir / "runtime-health", ignore_errors=True)
         reports = tmp_path / f"reports-{next(counter)}"
         return run_gate(stack_state_dir, reports, *args, config=config, env=env)
 

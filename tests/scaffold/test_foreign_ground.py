@@ -1,6 +1,7 @@
 """A deployment opsproof did not start, declared only through ``opsproof init --from``: a small
 app's compose file, its Redis and web server started by hand on the loopback. The generated
-config, with the ports exported, passes the gate, and fails it once the web server is gone."""
+config, with the ports exported, fails the gate only on the containers it guessed (the programs
+run by hand), passes once they are declared as processes, and fails once the web server is gone."""
 
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import yaml
 
 from opsproof.support.ports import free_ports
 from tests.scaffold.commands import generate, opsproof
@@ -70,6 +72,13 @@ def test_the_generated_config_gates_a_deployment_opsproof_did_not_start(
 
     checked = opsproof("config", "check", "--config", str(config), "--env", "lab", env=ports)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    guessed = opsproof(*run, env=ports)  # the containers the compose file names are not there
+    assert guessed.returncode == 1
+    failed = [line for line in guessed.stdout.splitlines() if line.startswith("FAILED ")]
+    assert len(failed) == 2 and all("test_runtime_health[" in line for line in failed), failed
+    assert "no such container; check runtime.docker.container of services.app" in guessed.stdout
+
+    _run_by_hand(config, by_hand)  # the fix the reason asks for, in config only
     gate = opsproof(*run, env=ports)
     assert gate.returncode == 0, gate.stdout + gate.stderr
     junit = ElementTree.parse(next((tmp_path / "runs").glob("*-gate-lab/junit.xml")))
@@ -86,3 +95,13 @@ def test_the_generated_config_gates_a_deployment_opsproof_did_not_start(
     assert failed.returncode == 1
     health = f"http://127.0.0.1:{ports['APP_PORT']}/health"
     assert f"FAILED checks/test_health.py::test_liveness[GET {health}]" in failed.stdout
+
+
+def _run_by_hand(config: Path, by_hand: dict[str, str]) -> None:
+    """Declare the programs as the processes they are here instead of the guessed containers."""
+    document = yaml.safe_load(config.read_text())
+    services = document["environments"]["lab"]["services"]
+    matches = {"app": f"http.server {by_hand['APP_PORT']}", "redis": f":{by_hand['REDIS_PORT']}"}
+    for name, match in matches.items():
+        services[name]["runtime"] = {"process": {"match": match}}
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
