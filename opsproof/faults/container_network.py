@@ -59,9 +59,7 @@ class ContainerNetworkPartition:
 
     @property
     def description(self) -> str:
-        what = {"reset": "TCP resets", "blackhole": "partition (packets dropped)"}.get(
-            self.spec.mode, f"{self.spec.loss:.0%} packet loss"
-        )
+        what = nft.in_words(self.spec.mode, self.spec.loss)
         return (
             f"{what} from {self.target} to {self.spec.dependency} {self._to} inside the "
             f"container's network namespace (nftables table inet {self.table})"

@@ -53,9 +53,7 @@ class UnitNetworkPartition(UnitFault):
 
     @property
     def description(self) -> str:
-        what = {"reset": "TCP resets", "blackhole": "partition (packets dropped)"}.get(
-            self.spec.mode, f"{self.spec.loss:.0%} packet loss"
-        )
+        what = nft.in_words(self.spec.mode, self.spec.loss)
         return (
             f"{what} from {self.target} to {self.spec.dependency} {self._to} "
             f"(nftables table inet {self.table} on the host, matching the unit's cgroup)"

@@ -36,6 +36,12 @@ def verdict(mode: str, loss: float) -> str:
     }[mode]
 
 
+def in_words(mode: str, loss: float) -> str:
+    """What a rule of ``verdict`` does to the traffic, for the plan and the evidence."""
+    named = {"reset": "TCP resets", "blackhole": "partition (packets dropped)"}
+    return named.get(mode, f"{loss:.0%} packet loss")
+
+
 def output_table(table: str, rule: str) -> str:
     """A table of one output-hook chain holding ``rule`` (the rule sees the packets this
     namespace's processes send, before routing)."""
