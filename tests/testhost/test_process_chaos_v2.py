@@ -277,7 +277,7 @@ def test_the_gates_runtime_health_reads_the_hand_started_redis_on_its_host(
     Redis found by its PID file, its figures from the guest's /proc, a restart by hand a new
     identity that fails the next reading."""
     config = tmp_path / "opsproof.yaml"
-    config.write_text(config_text(guest, _services(), "experiments: []\n"))
+    config.write_text(config_text(guest, _services(), "may_hit: [side]\nexperiments: []\n"))
     environment = load_environment(config, "guest").environment
     spec = environment.services["side"].runtime
 
