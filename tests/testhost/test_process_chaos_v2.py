@@ -40,6 +40,9 @@ START = [
     "--pidfile", PID_FILE, "--save", "", "--appendonly", "no", "--dir", "/run",
 ]  # fmt: skip
 RECOVERY = "recovery: {within: 90s, consecutive: 2, interval: 100ms}\n"
+INJECTED = 300
+"""Seconds from a chaos run's start to its fault in place: a pytest start, the plan's checks and
+the steady state, each SSH read taking seconds on an emulated guest beside a busy runner."""
 
 
 def _services(start: list[str] = START) -> str:
@@ -235,7 +238,7 @@ def test_the_guest_undoes_the_cpu_fault_itself_after_the_runner_is_killed(
         began = time.monotonic()
         while not (ledger.open_faults() and SCOPE_PREFIX in _where(root_session)[1]):
             assert run.poll() is None, run.communicate()[0]
-            assert time.monotonic() - began < 150, "the side Redis never entered the scope"
+            assert time.monotonic() - began < INJECTED, "the side Redis never entered the scope"
             time.sleep(1)
         _kill_watchdog(ledger)
         os.killpg(run.pid, signal.SIGKILL)
@@ -244,7 +247,7 @@ def test_the_guest_undoes_the_cpu_fault_itself_after_the_runner_is_killed(
         assert injection, "nobody should be left to revert it from here"
         left = max(0.0, injection.deadline - time.time())
         while _where(root_session) != side_redis:
-            assert time.monotonic() - began < 150 + left + 60, "the guest did not undo it"
+            assert time.monotonic() - began < INJECTED + left + 60, "the guest did not undo it"
             time.sleep(2)
     finally:
         if run.poll() is None:
@@ -252,7 +255,7 @@ def test_the_guest_undoes_the_cpu_fault_itself_after_the_runner_is_killed(
             run.communicate(timeout=30)
     assert time.time() >= injection.deadline - 2, "undone before the guest's timer fired"
     while _scopes(root_session):
-        assert time.monotonic() - began < 150 + left + 90, "the scope was left"
+        assert time.monotonic() - began < INJECTED + left + 90, "the scope was left"
         time.sleep(1)
     by_hand = subprocess.run(
         [sys.executable, "-m", "opsproof.cli", "revert", "--state-dir", str(tmp_path)],
