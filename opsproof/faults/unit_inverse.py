@@ -173,13 +173,21 @@ UnitInverseStep = UnitUndoStep | CancelTargetUndo
 """Members for the ledger's ``InverseStep`` union (discriminated by ``op``)."""
 
 
+def for_systemd(script: str) -> str:
+    """``script`` as an ExecStart= argument: systemd substitutes ``$NAME`` (a word of its own)
+    and ``${NAME}`` from the unit's environment and turns ``$$`` into ``$``, even in a transient
+    unit's command, so every ``$`` is doubled (``kill -9 $pid`` would lose its PID, Perl's
+    ``$$`` its meaning)."""
+    return script.replace("$", "$$")
+
+
 def arm_deadman(
     runtime: SystemdRuntime, fault_id: str, seconds: float, steps: list[UnitUndoStep]
 ) -> str:
     """Schedule ``steps`` on the target ``seconds`` from now as a transient timer and oneshot
     service (``opsproof-undo-<id>``) that unload themselves once done; its name."""
     name = f"{DEADMAN_PREFIX}{fault_id}"
-    script = "\n".join(step.script() for step in steps)
+    script = for_systemd("\n".join(step.script() for step in steps))
     argv = [
         "systemd-run", f"--unit={name}", f"--on-active={max(1, math.ceil(seconds))}s",
         "--timer-property=AccuracySec=1s", "--timer-property=RemainAfterElapse=no",
