@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict
 
 from opsproof.errors import StackError
 from opsproof.runtimes.systemd import SystemdRuntime, SystemdTarget
-from opsproof.support.text import one_line
 
 STEP_TIMEOUT = 90.0
 """Seconds one step may take on the host: a start waits for the unit's own readiness."""
@@ -37,7 +36,7 @@ class _UnitStep(BaseModel):
         runtime = SystemdRuntime.of(self.target)
         done = runtime.session.run(["sh", "-c", self.script()], timeout=STEP_TIMEOUT, sudo=True)
         if not done.ok:
-            why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+            why = done.why()
             raise StackError(f"{self.target.id}: {why}")
 
 
@@ -197,7 +196,7 @@ def arm_deadman(
     ]  # fmt: skip
     done = runtime.session.run(argv, timeout=STEP_TIMEOUT, sudo=True)
     if not done.ok:
-        why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+        why = done.why()
         raise StackError(
             f"{runtime.id}: could not schedule the fault's undo on the host ({why}); "
             "nothing was injected"

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
 from opsproof.runtimes.process import SIGNAL_TIMEOUT, ProcessTarget
-from opsproof.support.text import one_line
 from opsproof.support.waiting import poll_until
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult, SshSession
@@ -202,7 +201,7 @@ class RemoteProcessRuntime:
         """``argv`` on the host; a failure raises StackError naming the process and command."""
         done = self.session.run(argv, timeout=timeout, sudo=sudo)
         if check and not done.ok:
-            why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+            why = done.why()
             raise StackError(f"{self.id}: {shlex.join(argv[:3])} failed: {why}")
         return done
 
