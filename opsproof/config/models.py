@@ -65,7 +65,8 @@ MaxBody = Annotated[
 
 
 class ProcessRuntimeSpec(StrictModel):
-    """A service running as a local process: how to find it and how to start it again."""
+    """A service running as processes, on this machine or on a host under hosts:: how to find
+    them and how to start them again."""
 
     component: str | None = Field(
         default=None, description="name of a reference-stack component (api, worker, redis, ...)"
@@ -75,11 +76,21 @@ class ProcessRuntimeSpec(StrictModel):
         default=None, description="substring of the command line that finds it"
     )
     start: list[str] | None = Field(default=None, description="command that starts it again")
+    host: str | None = Field(
+        default=None,
+        description="a name under hosts: where the process runs; found, signalled and started "
+        "again over SSH there (pid_file and start are paths on that host)",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_find(self) -> "ProcessRuntimeSpec":
         if not (self.component or self.pid_file or self.match):
             raise ValueError("name a component, a pid_file or a match so the process can be found")
+        if self.component and self.host:
+            raise ValueError(
+                "a reference-stack component runs on this machine; drop host, or find the "
+                "process there by pid_file or match"
+            )
         return self
 
 
@@ -1238,15 +1249,18 @@ class Environment(StrictModel):
 
     @model_validator(mode="after")
     def _host_references_exist(self) -> "Environment":
-        """A host service's ``host`` and a systemd runtime's ``host`` name declared hosts."""
+        """A host service's ``host`` and a systemd or process runtime's ``host`` name declared
+        hosts."""
         named: list[tuple[tuple[str | int, ...], str]] = []
         for name, service in self.services.items():
             if isinstance(service, HostService) and service.host is not None:
                 named.append((("services", name, "host", "host"), service.host))  # tag, field
             runtime = getattr(service, "runtime", None)
-            if runtime is not None and runtime.systemd and runtime.systemd.host is not None:
-                at = ("services", name, service.kind, "runtime", "systemd", "host")
-                named.append((at, runtime.systemd.host))
+            for way in ("systemd", "process"):
+                spec = getattr(runtime, way, None) if runtime is not None else None
+                if spec is not None and spec.host is not None:
+                    at = ("services", name, service.kind, "runtime", way, "host")
+                    named.append((at, spec.host))
         declared = listing(sorted(self.hosts)) or "none declared"
         problems = [
             _located(at, host, f"{excerpt(host)} is not declared under hosts: (hosts: {declared})")

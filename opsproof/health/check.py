@@ -12,12 +12,14 @@ from opsproof.health.own_faults import OwnFaults, own_faults_since
 from opsproof.health.policy import HealthPolicy
 from opsproof.health.process_reader import read_process_health
 from opsproof.health.reading import HealthReading
+from opsproof.health.remote_process_reader import read_remote_process_health
 from opsproof.health.systemd_reader import read_unit_health
 from opsproof.probes.result import Observation
 from opsproof.probes.timing import timed
 from opsproof.runtimes.base import Runtime
 from opsproof.runtimes.docker import DockerRuntime
 from opsproof.runtimes.process import ProcessRuntime
+from opsproof.runtimes.remote_process import RemoteProcessRuntime
 from opsproof.runtimes.systemd import SystemdRuntime
 
 
@@ -27,6 +29,8 @@ def read_health(runtime: Runtime, cpu_window: float | None) -> HealthReading:
         return read_container_health(runtime, cpu_window)
     if isinstance(runtime, SystemdRuntime):
         return read_unit_health(runtime, cpu_window)
+    if isinstance(runtime, RemoteProcessRuntime):
+        return read_remote_process_health(runtime, cpu_window)
     assert isinstance(runtime, ProcessRuntime)
     return read_process_health(runtime, cpu_window)
 

@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from opsproof.errors import HostUnreachable
 from opsproof.support.programs import find_program
+from opsproof.support.text import one_line
 from opsproof.transport.capture import BoundedReader
 from opsproof.transport.endpoint import SshEndpoint
 from opsproof.transport.reasons import connection_error
@@ -63,6 +64,10 @@ class CommandResult:
 
     def text(self) -> str:
         return self.stdout.decode("utf-8", "replace")
+
+    def why(self) -> str:
+        """Why it failed, for a reason: its stderr's first words, else its exit status."""
+        return one_line(self.stderr.decode("utf-8", "replace")) or f"exit {self.exit_status}"
 
 
 class SshSession:
