@@ -39,7 +39,7 @@ class RedisSource(SourceTarget):
     endpoint: Endpoint
     rdb_file: Path | None
     remote: RemoteRdb | None
-    """The host its RDB is copied from: its runtime's, a systemd unit on a host."""
+    """The host its RDB is copied from: its runtime's (a systemd unit or a process there)."""
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,12 @@ def redis_sources(env: Environment) -> list[RedisSource]:
 
 
 def _remote_rdb(env: Environment, service: RedisService, max_size: int) -> RemoteRdb | None:
-    """Where the RDB is copied from when the server runs on a host under hosts:."""
-    unit = service.runtime.systemd if service.runtime else None
-    if unit is None or unit.host is None:
+    """Where the RDB is copied from when the server runs on a host under hosts: (a systemd
+    unit or a process there)."""
+    host = service.runtime.host if service.runtime else None
+    if host is None:
         return None
-    return RemoteRdb(unit.host, env.hosts[unit.host], max_size)
+    return RemoteRdb(host, env.hosts[host], max_size)
 
 
 def postgres_sources(env: Environment) -> list[PostgresSource]:
@@ -118,10 +119,10 @@ def postgres_sources(env: Environment) -> list[PostgresSource]:
         if isinstance(service, PostgresService):
             database = Database(service.dsn, service.timeout)
             rto, rpo = source.rto or env.slo.rto, source.rpo or env.slo.rpo
-            unit = service.runtime.systemd if service.runtime else None
+            host = service.runtime.host if service.runtime else None
             on_host = None
-            if source.pg_dump == "host" and unit is not None and unit.host is not None:
-                on_host = HostDump(unit.host, env.hosts[unit.host], source.max_copy_size)
+            if source.pg_dump == "host" and host is not None:
+                on_host = HostDump(host, env.hosts[host], source.max_copy_size)
             found.append(PostgresSource(name, name, rto, rpo, database, on_host))
     return found
 

@@ -172,6 +172,12 @@ class RuntimeSpec(StrictModel):
         default=None, description="overrides the environment's runtime_health.restarts"
     )
 
+    @property
+    def host(self) -> str | None:
+        """The name under hosts: of the machine it runs on (a unit's or a process's host)."""
+        on = self.systemd or self.process
+        return on.host if on is not None else None
+
     @model_validator(mode="after")
     def _exactly_one(self) -> "RuntimeSpec":
         if [self.process, self.docker, self.systemd].count(None) != 2:
@@ -994,21 +1000,21 @@ class BackupSource(StrictModel):
     service: str = Field(description="a redis or postgres service declared under services")
     rdb_file: FilePath | None = Field(
         default=None,
-        description="redis: the RDB file the server writes, readable from here (a systemd "
-        "unit on a host: the path there, copied over SSH); default: asked with CONFIG GET "
+        description="redis: the RDB file the server writes, readable from here (a runtime "
+        "on a host: the path there, copied over SSH); default: asked with CONFIG GET "
         "(the drill of a container: found through its mounts)",
     )
     max_copy_size: Bytes = Field(
         default=ByteSize(4 << 30),
         gt=0,
-        description="a systemd unit on a host: the largest RDB (or, with pg_dump: host, dump) "
-        "copied from there over SSH; a larger one is refused",
+        description="a service whose runtime is on a host: the largest RDB (or, with "
+        "pg_dump: host, dump) copied from there over SSH; a larger one is refused",
     )
     pg_dump: Literal["here", "host"] = Field(
         default="here",
         description="postgres: here, this machine's pg_dump through the dsn; host: the "
         "host's own pg_dump (the server's version), run over SSH as the data directory's "
-        "owner (needs ssh.sudo: true) on the unit's host",
+        "owner (needs ssh.sudo: true) on the host of the service's runtime",
     )
     rto: PositiveDuration | None = Field(
         default=None, description="recovery time objective; slo.rto"
@@ -1161,10 +1167,10 @@ class MonitoringConfig(StrictModel):
     )
 
 
-def _unit_host(service: object) -> str | None:
-    """The host under hosts: that runs ``service`` as a systemd unit, if any."""
+def _runtime_host(service: object) -> str | None:
+    """The host under hosts: that runs ``service`` (a systemd unit or processes there)."""
     runtime = getattr(service, "runtime", None)
-    return runtime.systemd.host if runtime is not None and runtime.systemd else None
+    return runtime.host if isinstance(runtime, RuntimeSpec) else None
 
 
 def _host_dump_problem(env: "Environment", service: object, host: str | None) -> str:
@@ -1174,8 +1180,8 @@ def _host_dump_problem(env: "Environment", service: object, host: str | None) ->
     if host is None or not env.hosts[host].ssh.sudo:
         return (
             "pg_dump: host runs the host's pg_dump as the data directory's owner: give the "
-            "service runtime: {systemd: {unit, host}} and that host ssh.sudo: true, or write "
-            "pg_dump: here"
+            "service a runtime on a host (systemd: {unit, host} or process: {match, host}) "
+            "and that host ssh.sudo: true, or write pg_dump: here"
         )
     return ""
 
@@ -1336,7 +1342,7 @@ class Environment(StrictModel):
                     _located(("backup", "sources", name, "service"), source.service, message)
                 )
                 continue
-            host, rdb = _unit_host(self.services[source.service]), source.rdb_file
+            host, rdb = _runtime_host(self.services[source.service]), source.rdb_file
             if host is not None and rdb is not None and not rdb.is_absolute():
                 message = (
                     f"the RDB is read on host {host!r}: write its absolute path there, e.g. "

@@ -148,8 +148,8 @@ def test_a_dump_on_the_host_is_made_there(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("sudo: true", "sudo: false"), "give the service runtime: {systemd: {unit, host}} and "
-         "that host ssh.sudo: true, or write pg_dump: here"),
+        (("sudo: true", "sudo: false"), "give the service a runtime on a host (systemd: {unit, "
+         "host} or process: {match, host}) and that host ssh.sudo: true, or write pg_dump: here"),
         (("here: {service: here, rdb_file: dump.rdb}", "here: {service: here, pg_dump: host}"),
          "pg_dump is for a postgres service; leave it out here"),
     ],
@@ -162,3 +162,14 @@ def test_a_dump_on_the_host_that_cannot_run_there_names_the_fix(
 
     [line] = str(error.value).splitlines()
     assert ".pg_dump: " in line and message in line
+
+
+def test_a_redis_process_on_a_host_has_its_rdb_copied_from_that_host(tmp_path: Path) -> None:
+    text = ON_A_HOST.replace(
+        "runtime: {systemd: {unit: redis-server.service, host: cache1}}",
+        "runtime: {process: {match: redis-server, host: cache1}}",
+    )
+    environment = load_environment(_write(tmp_path, text), "prod", environ={}).environment
+
+    remote = {source.name: source.remote for source in redis_sources(environment)}["cache"]
+    assert remote is not None and remote.host_name == "cache1"

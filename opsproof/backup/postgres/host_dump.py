@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psycopg
 
-from opsproof.backup.tools import last_lines
 from opsproof.config.models import HostSpec
 from opsproof.errors import BackupError, HostError
 from opsproof.transport.pool import SESSIONS
@@ -30,7 +29,7 @@ PLACE = (
 
 @dataclass(frozen=True)
 class HostDump:
-    """Where the server runs: the host of its systemd unit."""
+    """Where the server runs: its runtime's host."""
 
     host_name: str
     host: HostSpec
@@ -103,5 +102,4 @@ def _judge(done: CommandResult, where: str) -> None:
     if done.timed_out:
         raise BackupError(f"{where}: not done within the backup's deadline (backup.timeout)")
     if not done.ok:
-        why = last_lines(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
-        raise BackupError(f"{where} failed: {why}")
+        raise BackupError(f"{where} failed: {done.why()}")

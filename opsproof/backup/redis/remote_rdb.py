@@ -21,7 +21,7 @@ MIN_COMMAND_TIMEOUT = 1.0
 
 @dataclass(frozen=True)
 class RemoteRdb:
-    """Where a Redis keeps its RDB when it is not this machine: the host of its systemd unit."""
+    """Where a Redis keeps its RDB when it is not this machine: its runtime's host."""
 
     host_name: str
     host: HostSpec
@@ -56,11 +56,9 @@ class _Copy:
         if done.timed_out:
             raise BackupError(f"{self.rdb}: not read within the backup's deadline (backup.timeout)")
         if not done.ok:
-            why = done.stderr.decode("utf-8", "replace").strip().splitlines()
             raise BackupError(
-                f"{self.rdb}: cannot be read there "
-                f"({why[-1] if why else f'exit status {done.exit_status}'}); the login needs "
-                f"read access to it, or ssh.sudo: true on host {self.remote.host_name}"
+                f"{self.rdb}: cannot be read there ({done.why()}); the login needs read access "
+                f"to it, or ssh.sudo: true on host {self.remote.host_name}"
             )
 
 

@@ -110,8 +110,8 @@ def _copy_here(source_rdb: Path, rdb: Path, target: str) -> None:
     except OSError as exc:
         raise BackupError(
             f"{target}: cannot copy its RDB {source_rdb} ({exc.strerror}); run opsproof "
-            "where the server's RDB file is readable, set rdb_file, or declare the server's "
-            "runtime as a systemd unit on its host (runtime: {systemd: {unit, host}})"
+            "where the server's RDB file is readable, set rdb_file, or declare the host it "
+            "runs on (runtime: {systemd: {unit, host}} or {process: {match, host}})"
         ) from None
 
 
