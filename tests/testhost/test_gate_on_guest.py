@@ -5,9 +5,6 @@ revert: passed, with the partition's figures in the report)."""
 
 import json
 import os
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 from opsproof.cli_testhost import shell_variables
@@ -16,33 +13,11 @@ from opsproof.faults.experiment import ChaosRun, run_experiment
 from opsproof.faults.ledger import Ledger, ledger_path
 from opsproof.testhost.machine import GuestState
 from opsproof.transport.ssh import SshSession
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "testhost.yaml"
-
-
-def _exported(script: str) -> dict[str, str]:
-    return dict(
-        shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in script.splitlines()
-    )
-
-
-def _run_example(
-    kind: str, guest: GuestState, tmp_path: Path, *pytest_args: str, config: Path = EXAMPLE
-) -> subprocess.CompletedProcess[str]:
-    """``opsproof run KIND`` of the example, from ``tmp_path``, with a state directory of its
-    own there (the runtime health baseline is this run's first reading, whatever other tests
-    did to the guest's units before; the chaos ledger is this run's only)."""
-    state = {"OPSPROOF_STATE_DIR": str(tmp_path / "state")}
-    environ = {**os.environ, **_exported(shell_variables(guest)), **state}
-    return subprocess.run(
-        [sys.executable, "-m", "opsproof.cli", "run", kind, "--env", "testhost",
-         "--config", str(config), "--reports-dir", str(tmp_path), *pytest_args],
-        capture_output=True, text=True, timeout=600, env=environ, check=False, cwd=tmp_path,
-    )  # fmt: skip
+from tests.testhost.example import EXAMPLE, exported, run_example
 
 
 def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: Path) -> None:
-    done = _run_example("gate", guest, tmp_path)
+    done = run_example("gate", guest, tmp_path)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     [summary] = tmp_path.glob("*-gate-testhost/summary.md")
@@ -58,7 +33,7 @@ def test_the_example_gate_passes_against_the_guest(guest: GuestState, tmp_path: 
 def test_the_example_partition_of_the_app_from_redis_is_reported_and_recovered(
     guest: GuestState, root_session: SshSession, tmp_path: Path
 ) -> None:
-    done = _run_example("chaos", guest, tmp_path, "--", "-k", "partition")
+    done = run_example("chaos", guest, tmp_path, "-k", "partition")
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     [run_dir] = tmp_path.glob("*-chaos-testhost")
@@ -88,7 +63,7 @@ def test_the_example_partition_aimed_at_a_port_the_app_never_uses_is_inconclusiv
     # Run in this process (the CLI's start and its plan check cost a minute on the guest).
     config = tmp_path / "testhost.yaml"
     config.write_text(EXAMPLE.read_text().replace("port: 6379}", "port: 6380}"))
-    environ = {**os.environ, **_exported(shell_variables(guest))}
+    environ = {**os.environ, **exported(shell_variables(guest))}
     environment = load_environment(config, "testhost", environ=environ).environment
     assert environment.chaos_plan is not None
     [partition] = [e for e in environment.chaos_plan.experiments if "partition" in e.name]
