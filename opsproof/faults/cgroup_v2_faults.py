@@ -70,9 +70,12 @@ class _GroupFault:
             steps.append(remote_start if self._target.host else StartService(target=self._target))
         return [*steps, CancelHostUndo(target=self._target, fault_id=self.fault_id)]
 
-    def _enter(self, settings: dict[str, str], stressor: list[str]) -> None:
-        """Dead-man first, then the group, the service's processes, the stressor."""
+    def arm(self) -> None:
+        """The undo scheduled on the target first (``faults.base.Armed``)."""
         arm_host_deadman(self.shell, self.fault_id, self.lifetime, self._deadman)
+
+    def _enter(self, settings: dict[str, str], stressor: list[str]) -> None:
+        """The group, the service's processes, the stressor (the dead-man is armed before)."""
         hold = int(self.lifetime) + HOLD_BEYOND
         groups = list(dict.fromkeys(self._origins.values()))
         create = cgroup_v2.create_script(self.fault_id, hold, settings, groups, self.marker)

@@ -61,10 +61,13 @@ class ProcessFault:
             return [ResumeService(target=self._target), StartService(target=self._target)]
         return [StartService(target=self._target)]
 
-    def inject(self) -> None:
+    def arm(self) -> None:
+        """On a host, the undo scheduled there (``faults.base.Armed``); nothing here."""
         if self._on_host:
             shell = cgroup_v2.shell_for(self._target.host)
             arm_host_deadman(shell, self.fault_id, self.lifetime, self._on_host)
+
+    def inject(self) -> None:
         apply_lifecycle_action(self.runtime, self.action)
 
     def effect(self) -> Observation:
