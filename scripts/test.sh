@@ -16,6 +16,16 @@ unset PYTHONDONTWRITEBYTECODE
 # Three workers: most tests wait on servers and subprocesses, not CPU (47 min serial → well under
 # 30 on 2 cores). tests/groups.py keeps the tests of one shared deployment (the guest, the session's
 # reference and docker stacks, the wheel's virtualenv) on one worker in serial order, and starts
-# the guest's group first: the longest chain. --no-loadscope-reorder keeps that order.
-exec .venv/bin/python -m pytest tests -n 3 --dist loadscope --no-loadscope-reorder \
-  --durations=0 --durations-min=3 "$@"  # every test over 3 s: where CI time goes
+# the guest's group first: the longest chain. --no-loadscope-reorder keeps that order. Tests marked
+# alone measure rates and latency under load they make: they run afterwards, with no neighbour.
+parallel=0
+.venv/bin/python -m pytest tests -n 3 --dist loadscope --no-loadscope-reorder -m "not alone" \
+  --durations=0 --durations-min=3 "$@" || parallel=$?  # every test over 3 s: where CI time goes
+alone=0
+.venv/bin/python -m pytest tests -m alone --durations=0 --durations-min=3 "$@" || alone=$?
+# The first failure's status; 5 (no test ran) only when neither run executed a test.
+for status in "$parallel" "$alone"; do
+  if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
+done
+if [ "$parallel" -eq 5 ] && [ "$alone" -eq 5 ]; then exit 5; fi
+exit 0
