@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from opsproof.config.models import FlowSpec, FlowStepSpec, HttpService
+from opsproof.config.flows import FlowSpec, FlowStepSpec
+from opsproof.config.models import HttpService
 from opsproof.journeys.flow import FlowContext, run_flow
 from opsproof.journeys.step import StepContext, run_step
 from opsproof.journeys.variables import Variables

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from opsproof.config.loader import LoadedEnvironment
 from opsproof.config.models import ProcessService
 from opsproof.probes.command import health_command
 from opsproof.targets import Target
@@ -16,10 +17,14 @@ pytestmark = pytest.mark.control("SOC2:CC7.2", "ISO27001:A.8.16")
 
 
 def test_process_alive(
-    process_service_target: Target[ProcessService], stack_state_dir: Path, verify: Verifier
+    process_service_target: Target[ProcessService],
+    stack_state_dir: Path,
+    ops_environment: LoadedEnvironment,
+    verify: Verifier,
 ) -> None:
     service = process_service_target.service
-    runtime = runtime_of(process_service_target.name, service.runtime, stack_state_dir)
+    hosts = ops_environment.environment.hosts
+    runtime = runtime_of(process_service_target.name, service.runtime, stack_state_dir, hosts)
     verify(lambda: process_alive(runtime))
 
 

@@ -37,6 +37,7 @@ def test_runtime_health(
         runtime,
         policy_for(env.runtime_health, runtime_target.runtime),
         Baselines(stack_state_dir, ops_environment.name, name),
+        ledger_dir=stack_state_dir,  # a restart by opsproof's own chaos run is named, not a crash
     )
     try:
         verify(check.observe)

@@ -6,6 +6,7 @@ import pytest
 from opsproof.backup.postgres.amcheck import amcheck
 from opsproof.backup.postgres.compare import lines_restored, table_restored, tables_restored
 from opsproof.backup.postgres.integrity import dump_readable
+from opsproof.backup.postgres.versions import tool_version
 from opsproof.backup.redis.integrity import checksum_matches
 from opsproof.backup.session import DrSession
 from opsproof.backup.targets import PostgresSource, TableTarget, postgres_sources
@@ -26,11 +27,15 @@ def test_postgres_backup_taken(
     """A dump is taken from an exported snapshot, fingerprinted inside that same snapshot."""
     backup = dr_session.postgres_backup(postgres_source).get()
     fingerprint = backup.fingerprint
+    tool, host = tool_version(), postgres_source.on_host
+    here = f"pg_dump {'.'.join(map(str, tool)) if tool else '(version unknown)'} here"
     figures = {
         "tables": Figure(len(fingerprint.tables)),
         "rows": Figure(fingerprint.rows),
         "dump_bytes": Figure(backup.dump.stat().st_size, "bytes"),
         "backup_s": Figure(round(backup.duration_s, 3), "s"),
+        "server_version": Figure(fingerprint.server_version.split(" ")[0]),
+        "dumped_by": Figure(f"the pg_dump of host {host.host_name}" if host else here),
     }
     reason = (
         f"{backup.dump}: {len(fingerprint.tables)} tables, {fingerprint.rows} rows, snapshot "

@@ -21,18 +21,23 @@ pytestmark = [
 def test_redis_backup_taken(
     redis_source: RedisSource, dr_session: DrSession, verify: Verifier
 ) -> None:
-    """A backup is taken with writes paused around its fingerprint and BGSAVE."""
+    """A backup is taken with writes paused around its fingerprint and BGSAVE; an RDB on the
+    server's host is copied over SSH and matches the file there."""
     backup = dr_session.redis_backup(redis_source).get()
     fingerprint = backup.fingerprint
+    copied = "over SSH, sha256 as on the host" if redis_source.remote else "here"
     figures = {
         "keys": Figure(fingerprint.total_keys),
         "fingerprint_method": Figure(fingerprint.method),
         "writes_paused_ms": Figure(round(backup.pause_ms, 1), "ms"),
+        "rdb_copied_from": Figure(f"{backup.origin} ({copied})"),
+        "rdb_bytes": Figure(backup.rdb.stat().st_size, "bytes"),
+        "copy_s": Figure(round(backup.copy_s, 3), "s"),
         "backup_s": Figure(round(backup.duration_s, 3), "s"),
     }
     reason = (
         f"{backup.rdb}: {fingerprint.total_keys} keys, fingerprinted by {fingerprint.method} "
-        f"with writes paused {backup.pause_ms:.0f} ms"
+        f"with writes paused {backup.pause_ms:.0f} ms; {backup.origin} copied {copied}"
     )
     verify(lambda: Observation(True, redis_source.endpoint.target, reason, figures))
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from opsproof.config.flows import FlowSpec
 from opsproof.config.models import (
     DiskCheck,
     Environment,
-    FlowSpec,
     HostService,
     HostSpec,
     HttpCheck,

@@ -64,7 +64,12 @@ class DrSession:
             "redis",
             source.name,
             lambda: back_up_redis(
-                source.endpoint, source.name, self.store, self.timeout, source.rdb_file
+                source.endpoint,
+                source.name,
+                self.store,
+                self.timeout,
+                source.rdb_file,
+                source.remote,
             ),
         )
 
@@ -72,7 +77,9 @@ class DrSession:
         return self._once(
             "postgres",
             source.name,
-            lambda: back_up_postgres(source.database, source.name, self.store, self.timeout),
+            lambda: back_up_postgres(
+                source.database, source.name, self.store, self.timeout, source.on_host
+            ),
         )
 
     def postgres_restore(self, source: PostgresSource) -> Attempt[RestoredCopy]:

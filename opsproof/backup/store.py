@@ -52,9 +52,10 @@ def sidecar(path: Path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
-def write_checksum(path: Path) -> str:
-    """Hash ``path`` and write its ``.sha256`` beside it; the hex digest."""
-    digest = sha256_file(path)
+def write_checksum(path: Path, digest: str | None = None) -> str:
+    """Write ``path``'s ``.sha256`` beside it (hashed now unless its ``digest`` is known); the
+    hex digest."""
+    digest = digest or sha256_file(path)
     _write_durably(sidecar(path, SHA256_SUFFIX), f"{digest}  {path.name}\n")
     return digest
 

@@ -10,7 +10,9 @@ import psycopg
 from opsproof.backup.drill.objectives import Targets
 from opsproof.backup.postgres.catalog import TABLES
 from opsproof.backup.postgres.database import Database
+from opsproof.backup.postgres.host_dump import HostDump
 from opsproof.backup.redis.client import Endpoint
+from opsproof.backup.redis.remote_rdb import RemoteRdb
 from opsproof.config.models import (
     BackupArtifacts,
     BackupConfig,
@@ -36,11 +38,15 @@ class SourceTarget:
 class RedisSource(SourceTarget):
     endpoint: Endpoint
     rdb_file: Path | None
+    remote: RemoteRdb | None
+    """The host its RDB is copied from: its runtime's (a systemd unit or a process there)."""
 
 
 @dataclass(frozen=True)
 class PostgresSource(SourceTarget):
     database: Database
+    on_host: HostDump | None = None
+    """pg_dump: host — the host its dump is made on."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,18 @@ def redis_sources(env: Environment) -> list[RedisSource]:
         if isinstance(service, RedisService):
             endpoint = Endpoint(service.url, service.timeout)
             rto, rpo = source.rto or env.slo.rto, source.rpo or env.slo.rpo
-            found.append(RedisSource(name, name, rto, rpo, endpoint, source.rdb_file))
+            remote = _remote_rdb(env, service, source.max_copy_size)
+            found.append(RedisSource(name, name, rto, rpo, endpoint, source.rdb_file, remote))
     return found
+
+
+def _remote_rdb(env: Environment, service: RedisService, max_size: int) -> RemoteRdb | None:
+    """Where the RDB is copied from when the server runs on a host under hosts: (a systemd
+    unit or a process there)."""
+    host = service.runtime.host if service.runtime else None
+    if host is None:
+        return None
+    return RemoteRdb(host, env.hosts[host], max_size)
 
 
 def postgres_sources(env: Environment) -> list[PostgresSource]:
@@ -103,7 +119,11 @@ def postgres_sources(env: Environment) -> list[PostgresSource]:
         if isinstance(service, PostgresService):
             database = Database(service.dsn, service.timeout)
             rto, rpo = source.rto or env.slo.rto, source.rpo or env.slo.rpo
-            found.append(PostgresSource(name, name, rto, rpo, database))
+            host = service.runtime.host if service.runtime else None
+            on_host = None
+            if source.pg_dump == "host" and host is not None:
+                on_host = HostDump(host, env.hosts[host], source.max_copy_size)
+            found.append(PostgresSource(name, name, rto, rpo, database, on_host))
     return found
 
 

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar, get_args
 
 from pydantic import (
-    BaseModel,
     ByteSize,
-    ConfigDict,
     Field,
     JsonValue,
     ValidationError,
@@ -22,19 +20,24 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from opsproof.config.durations import Duration, PositiveDuration
+from opsproof.config.flows import (
+    VARIABLE_NAME,
+    FlowExpectSpec,
+    FlowRequestSpec,
+    FlowSpec,
+    FlowStepSpec,
+    Signature,
+)
 from opsproof.config.limits import CountLimit, LatencyLimit, RateLimit
 from opsproof.config.problems import did_you_mean, excerpt, listing
 from opsproof.config.shares import CpuShare, LimitShare, Since
+from opsproof.config.strict import StrictModel
 from opsproof.config.values import (
     Bytes,
-    ExpectedStatus,
     FilePath,
-    FlowPath,
     Headers,
-    HeaderValue,
     Hostname,
     HttpStatus,
-    JsonPath,
     Number,
     Port,
     RequestPath,
@@ -46,13 +49,6 @@ from opsproof.config.values import (
     redis_url,
     ssh_url,
 )
-
-
-class StrictModel(BaseModel):
-    """Base of every config model: unknown keys are rejected, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
 
 DEFAULT_MAX_BODY = 4 << 20
 """The largest response body (after decompression) a probe reads unless ``max_body`` says."""
@@ -69,7 +65,8 @@ MaxBody = Annotated[
 
 
 class ProcessRuntimeSpec(StrictModel):
-    """A service running as a local process: how to find it and how to start it again."""
+    """A service running as processes, on this machine or on a host under hosts:: how to find
+    them and how to start them again."""
 
     component: str | None = Field(
         default=None, description="name of a reference-stack component (api, worker, redis, ...)"
@@ -79,11 +76,21 @@ class ProcessRuntimeSpec(StrictModel):
         default=None, description="substring of the command line that finds it"
     )
     start: list[str] | None = Field(default=None, description="command that starts it again")
+    host: str | None = Field(
+        default=None,
+        description="a name under hosts: where the process runs; found, signalled and started "
+        "again over SSH there (pid_file and start are paths on that host)",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_find(self) -> "ProcessRuntimeSpec":
         if not (self.component or self.pid_file or self.match):
             raise ValueError("name a component, a pid_file or a match so the process can be found")
+        if self.component and self.host:
+            raise ValueError(
+                "a reference-stack component runs on this machine; drop host, or find the "
+                "process there by pid_file or match"
+            )
         return self
 
 
@@ -164,6 +171,12 @@ class RuntimeSpec(StrictModel):
     restarts: RestartRule | None = Field(
         default=None, description="overrides the environment's runtime_health.restarts"
     )
+
+    @property
+    def host(self) -> str | None:
+        """The name under hosts: of the machine it runs on (a unit's or a process's host)."""
+        on = self.systemd or self.process
+        return on.host if on is not None else None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "RuntimeSpec":
@@ -461,9 +474,6 @@ class SmokeRequest(StrictModel):
     body: str | None = Field(default=None, description="a body sent as text")
 
 
-Signature = Literal["png", "jpeg", "gif", "pdf", "gzip", "zip"]
-
-
 class SmokeExpect(StrictModel):
     """What the answer must be; every expectation is judged and each failed one named."""
 
@@ -488,235 +498,6 @@ class SmokeStep(StrictModel):
     service: str = Field(description="the http service asked")
     request: SmokeRequest
     expect: SmokeExpect = Field(default_factory=SmokeExpect)
-
-
-VARIABLE_NAME = r"[A-Za-z_]\w*"
-"""What a captured variable may be called: it is written ``${name}`` in later steps."""
-_STEP_VALUE = r"(?P<step>.+)\.(?P<side>sent|received)"
-
-
-class FilePartSpec(StrictModel):
-    """One file of a multipart upload, read from disk when the step runs."""
-
-    path: FilePath = Field(description="the file sent; relative to this config file's directory")
-    content_type: HeaderValue = Field(
-        default="application/octet-stream", description="the part's Content-Type"
-    )
-    filename: HeaderValue | None = Field(
-        default=None, description="the name sent; default: the file's"
-    )
-
-
-class FlowRequestSpec(StrictModel):
-    """A flow step's request: a smoke request, plus uploads and its own deadline."""
-
-    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    path: FlowPath = Field(description="appended to the service's url; may use ${variables}")
-    headers: Headers = Field(
-        default_factory=dict, description="sent with the service's headers; may use ${variables}"
-    )
-    json_body: JsonValue = Field(default=None, alias="json", description="a body sent as JSON")
-    body: str | None = Field(default=None, description="a body sent as text")
-    body_file: FilePath | None = Field(
-        default=None, description="a file sent as the raw body (relative to this file's directory)"
-    )
-    files: dict[str, FilePartSpec] = Field(
-        default_factory=dict, description="multipart form field: the file sent in it"
-    )
-    form: dict[str, str] = Field(
-        default_factory=dict, description="multipart (with files) or urlencoded form fields"
-    )
-    timeout: PositiveDuration | None = Field(
-        default=None,
-        description="one deadline from connect to the body's last byte; default: the "
-        "service's timeout (3s unless it says)",
-    )
-
-    @model_validator(mode="after")
-    def _one_body(self) -> "FlowRequestSpec":
-        bodies = [
-            key
-            for key, given in (
-                ("json", self.json_body is not None),
-                ("body", self.body is not None),
-                ("body_file", self.body_file is not None),
-                ("files/form", bool(self.files or self.form)),
-            )
-            if given
-        ]
-        if len(bodies) > 1:
-            raise ValueError(f"one body per request: keep one of {', '.join(bodies)}")
-        return self
-
-
-class SizeSpec(StrictModel):
-    """Bounds on the answer's body size, fixed or relative to an earlier step's bytes."""
-
-    min: Bytes | None = Field(default=None, description="at least this many bytes (e.g. 1KiB)")
-    max: Bytes | None = Field(default=None, description="at most this many bytes (e.g. 5MiB)")
-    smaller_than: str | None = Field(
-        default=None,
-        description="STEP.sent or STEP.received: fewer bytes than an earlier step sent "
-        "(its upload) or received",
-    )
-    larger_than: str | None = Field(
-        default=None, description="STEP.sent or STEP.received: more bytes"
-    )
-
-    @field_validator("smaller_than", "larger_than")
-    @classmethod
-    def _step_value(cls, relation: str | None) -> str | None:
-        if relation is not None and not re.fullmatch(_STEP_VALUE, relation):
-            raise ValueError(
-                "write STEP.sent (the bytes an earlier step uploaded) or STEP.received (the "
-                "bytes it downloaded), e.g. upload.sent"
-            )
-        return relation
-
-
-class FlowExpectSpec(StrictModel):
-    """What a flow step's answer must be; every expectation is judged and each failed one
-    named. Values may use ${variables} captured by earlier steps."""
-
-    status: ExpectedStatus = Field(
-        default=(200,), description="a status (200), a list ([200, 201]) or a class (2xx)"
-    )
-    content_type: str | None = Field(default=None, description="media type, parameters ignored")
-    json_fields: dict[JsonPath, JsonValue] = Field(
-        default_factory=dict,
-        alias="json",
-        description="dotted paths (or JSONPath, $.a[0]) and their expected values",
-    )
-    json_absent: list[JsonPath] = Field(
-        default_factory=list, description="dotted paths (or JSONPath) that must not be there"
-    )
-    signature: Signature | None = Field(
-        default=None, description="binary format the body must have"
-    )
-    body_contains: str | None = Field(default=None, description="text the body must contain")
-    body_excludes: list[str] = Field(
-        default_factory=list, description="texts the body must not contain (a stack trace, ...)"
-    )
-    size: SizeSpec | None = Field(default=None, description="bounds on the body's size")
-    max_latency: PositiveDuration | None = Field(
-        default=None, description="latency budget for this request (each poll's)"
-    )
-
-
-class CaptureSpec(StrictModel):
-    """Where a variable's value comes from: a JSON field, a header, or a regex on the body."""
-
-    json_path: JsonPath | None = Field(
-        default=None,
-        alias="json",
-        description="dotted path (items.0.id) or JSONPath ($.items[0].id)",
-    )
-    header: str | None = Field(default=None, description="a response header's name")
-    regex: str | None = Field(
-        default=None, description="on the body's text: its first group, or the whole match"
-    )
-    secret: bool = Field(
-        default=False,
-        description="mask the value in every report (names like token or key are masked anyway)",
-    )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "CaptureSpec":
-        given = [k for k in ("json_path", "header", "regex") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("capture from exactly one of json: PATH, header: NAME, regex: PATTERN")
-        return self
-
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"not a regular expression: {exc}") from None
-        return pattern
-
-
-class PollSpec(StrictModel):
-    """Repeat the request until a condition holds: a JSON field reaching a terminal state, or
-    (without ``json``) the whole ``expect``. The time to completion is a figure."""
-
-    json_path: JsonPath | None = Field(
-        default=None, alias="json", description="the field watched (dotted path or JSONPath)"
-    )
-    until: list[JsonValue] = Field(
-        default_factory=list, description="terminal values that end polling (then expect judges)"
-    )
-    fail_on: list[JsonValue] = Field(
-        default_factory=list, description="values that fail the step at once"
-    )
-    interval: PositiveDuration = Field(default=0.5, description="pause between requests")
-    timeout: PositiveDuration = Field(default=30.0, description="give up after this long")
-
-    @model_validator(mode="after")
-    def _states_with_a_field(self) -> "PollSpec":
-        if self.json_path is None and (self.until or self.fail_on):
-            raise ValueError("until and fail_on name values of a field: add json: PATH")
-        if self.json_path is not None and not self.until:
-            raise ValueError("name the terminal values of the field: until: [done, ...]")
-        return self
-
-
-class FlowStepSpec(StrictModel):
-    """One request of a flow and what its answer must be; its own line in the evidence."""
-
-    name: str = Field(description="unique in the flow; named in every failure")
-    service: str | None = Field(default=None, description="an http service; default: the flow's")
-    request: FlowRequestSpec
-    expect: FlowExpectSpec = Field(default_factory=FlowExpectSpec)
-    capture: dict[str, CaptureSpec] = Field(
-        default_factory=dict, description="variable name: where its value comes from"
-    )
-    poll: PollSpec | None = Field(default=None, description="repeat until a condition holds")
-    save: str | None = Field(
-        default=None,
-        description="a file name: the body is saved as flows/FLOW/NAME under the run directory",
-    )
-
-    @field_validator("save")
-    @classmethod
-    def _file_name(cls, name: str | None) -> str | None:
-        if name is not None and (not re.fullmatch(r"[\w.-]+", name) or name.strip(".") == ""):
-            raise ValueError(
-                "a file name without directories (letters, digits, _ . -), e.g. result.png"
-            )
-        return name
-
-    @field_validator("capture")
-    @classmethod
-    def _variable_names(cls, capture: dict[str, CaptureSpec]) -> dict[str, CaptureSpec]:
-        for name in capture:
-            if not re.fullmatch(VARIABLE_NAME, name):
-                raise ValueError(
-                    f"{excerpt(name)} cannot be a variable name: use letters, digits and _"
-                )
-        return capture
-
-
-class FlowSpec(StrictModel):
-    """A user journey: ordered steps, each able to use what earlier ones captured."""
-
-    name: str = Field(description="the test id; unique in the environment")
-    service: str = Field(description="the http service its steps ask unless a step names one")
-    headers: Headers = Field(
-        default_factory=dict,
-        description="sent with every step (a step's own win); one using a ${variable} no step "
-        "has captured yet is left out until one has (the login before its token)",
-    )
-    steps: list[FlowStepSpec] = Field(description="at least one step, run in order")
-
-    @field_validator("steps")
-    @classmethod
-    def _some_steps(cls, steps: list[FlowStepSpec]) -> list[FlowStepSpec]:
-        if not steps:
-            raise ValueError("a flow needs at least one step: - {name: ..., request: {path: /}}")
-        return steps
 
 
 HttpMethod = Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
@@ -1219,8 +1000,21 @@ class BackupSource(StrictModel):
     service: str = Field(description="a redis or postgres service declared under services")
     rdb_file: FilePath | None = Field(
         default=None,
-        description="redis: the RDB file the server writes, readable from here; "
-        "default: asked with CONFIG GET (the drill of a container: found through its mounts)",
+        description="redis: the RDB file the server writes, readable from here (a runtime "
+        "on a host: the path there, copied over SSH); default: asked with CONFIG GET "
+        "(the drill of a container: found through its mounts)",
+    )
+    max_copy_size: Bytes = Field(
+        default=ByteSize(4 << 30),
+        gt=0,
+        description="a service whose runtime is on a host: the largest RDB (or, with "
+        "pg_dump: host, dump) copied from there over SSH; a larger one is refused",
+    )
+    pg_dump: Literal["here", "host"] = Field(
+        default="here",
+        description="postgres: here, this machine's pg_dump through the dsn; host: the "
+        "host's own pg_dump (the server's version), run over SSH as the data directory's "
+        "owner (needs ssh.sudo: true) on the host of the service's runtime",
     )
     rto: PositiveDuration | None = Field(
         default=None, description="recovery time objective; slo.rto"
@@ -1373,6 +1167,25 @@ class MonitoringConfig(StrictModel):
     )
 
 
+def _runtime_host(service: object) -> str | None:
+    """The host under hosts: that runs ``service`` (a systemd unit or processes there)."""
+    runtime = getattr(service, "runtime", None)
+    return runtime.host if isinstance(runtime, RuntimeSpec) else None
+
+
+def _host_dump_problem(env: "Environment", service: object, host: str | None) -> str:
+    """Why ``pg_dump: host`` cannot run for ``service``; empty when it can."""
+    if not isinstance(service, PostgresService):
+        return "pg_dump is for a postgres service; leave it out here"
+    if host is None or not env.hosts[host].ssh.sudo:
+        return (
+            "pg_dump: host runs the host's pg_dump as the data directory's owner: give the "
+            "service a runtime on a host (systemd: {unit, host} or process: {match, host}) "
+            "and that host ssh.sudo: true, or write pg_dump: here"
+        )
+    return ""
+
+
 class Environment(StrictModel):
     """One deployment (staging, production, reference) and everything the suites verify on it."""
 
@@ -1442,15 +1255,18 @@ class Environment(StrictModel):
 
     @model_validator(mode="after")
     def _host_references_exist(self) -> "Environment":
-        """A host service's ``host`` and a systemd runtime's ``host`` name declared hosts."""
+        """A host service's ``host`` and a systemd or process runtime's ``host`` name declared
+        hosts."""
         named: list[tuple[tuple[str | int, ...], str]] = []
         for name, service in self.services.items():
             if isinstance(service, HostService) and service.host is not None:
                 named.append((("services", name, "host", "host"), service.host))  # tag, field
             runtime = getattr(service, "runtime", None)
-            if runtime is not None and runtime.systemd and runtime.systemd.host is not None:
-                at = ("services", name, service.kind, "runtime", "systemd", "host")
-                named.append((at, runtime.systemd.host))
+            for way in ("systemd", "process"):
+                spec = getattr(runtime, way, None) if runtime is not None else None
+                if spec is not None and spec.host is not None:
+                    at = ("services", name, service.kind, "runtime", way, "host")
+                    named.append((at, spec.host))
         declared = listing(sorted(self.hosts)) or "none declared"
         problems = [
             _located(at, host, f"{excerpt(host)} is not declared under hosts: (hosts: {declared})")
@@ -1525,6 +1341,20 @@ class Environment(StrictModel):
                 problems.append(
                     _located(("backup", "sources", name, "service"), source.service, message)
                 )
+                continue
+            host, rdb = _runtime_host(self.services[source.service]), source.rdb_file
+            if host is not None and rdb is not None and not rdb.is_absolute():
+                message = (
+                    f"the RDB is read on host {host!r}: write its absolute path there, e.g. "
+                    "/var/lib/redis/dump.rdb"
+                )
+                at = ("backup", "sources", name, "rdb_file")
+                problems.append(_located(at, str(rdb), message))
+            if source.pg_dump == "host":
+                message = _host_dump_problem(self, self.services[source.service], host)
+                if message:
+                    at = ("backup", "sources", name, "pg_dump")
+                    problems.append(_located(at, source.pg_dump, message))
         for name, artifacts in self.backup.artifacts.items():
             if artifacts.source is not None and artifacts.source not in self.backup.sources:
                 choices = listing(self.backup.sources) or "none declared"

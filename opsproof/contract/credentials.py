@@ -4,7 +4,8 @@ once before the probe, in a flow's vocabulary (request, expect, capture) and eng
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from opsproof.config.models import ApiAuthSpec, FlowSpec, HttpService
+from opsproof.config.flows import FlowSpec
+from opsproof.config.models import ApiAuthSpec, HttpService
 from opsproof.journeys.flow import FlowContext, run_flow_capturing
 
 

@@ -5,13 +5,8 @@ targets."""
 from dataclasses import dataclass
 from pathlib import Path
 
-from opsproof.config.models import (
-    BackupConfig,
-    Environment,
-    FlowSpec,
-    PostgresService,
-    RedisService,
-)
+from opsproof.config.flows import FlowSpec
+from opsproof.config.models import BackupConfig, Environment, PostgresService, RedisService
 from opsproof.errors import SafetyError
 from opsproof.runtimes import ProcessRuntime, ProcessTarget, Runtime
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget

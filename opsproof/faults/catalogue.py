@@ -3,7 +3,10 @@
 from pathlib import Path
 
 from opsproof.config import models as cfg
+from opsproof.errors import SafetyError
+from opsproof.faults import cgroup_v2
 from opsproof.faults.base import Fault
+from opsproof.faults.cgroup_v2_faults import GroupCpuSaturation, GroupMemoryExhaustion
 from opsproof.faults.container_disk import ContainerDiskFill
 from opsproof.faults.container_faults import docker_fault
 from opsproof.faults.container_network import ContainerNetworkPartition
@@ -46,11 +49,21 @@ def build_fault(
         return DiskFill(spec, fault_id)
     target = process_target(environment, spec.service, state_dir)
     if isinstance(spec, cfg.ProcessFaultSpec):
-        return ProcessFault(spec.action, target)
+        return ProcessFault(spec.action, target, fault_id, lifetime)
+    v2 = target.host is not None or cgroup_v2.is_v2()
     if isinstance(spec, cfg.MemoryFaultSpec):
+        if v2:
+            return GroupMemoryExhaustion(spec, target, fault_id, lifetime)
         return MemoryExhaustion(spec, target, fault_id, lifetime)
     if isinstance(spec, cfg.CpuFaultSpec):
+        if v2:
+            return GroupCpuSaturation(spec, target, fault_id, lifetime)
         return CpuSaturation(spec, target, fault_id, lifetime)
+    if target.host is not None:
+        raise SafetyError(
+            f"services.{spec.service}: a {spec.action} fault acts on local processes only; "
+            "on a host under hosts: use kill, stop, restart, pause, memory or cpu"
+        )
     assert isinstance(spec, cfg.NetworkFaultSpec)
     address, port = endpoint(environment.services[spec.dependency])
     dependency = (spec.address or address, spec.port or port)

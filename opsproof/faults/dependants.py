@@ -27,7 +27,7 @@ from opsproof.faults.steady import SteadyState, steady_state
 from opsproof.faults.transaction import injected
 from opsproof.faults.unit_inverse import StartUnit
 from opsproof.probes.result import Figure, Observation
-from opsproof.runtimes import ProcessRuntime, Runtime
+from opsproof.runtimes import ProcessRuntime, RemoteProcessRuntime, Runtime
 from opsproof.runtimes.docker import DockerRuntime
 from opsproof.runtimes.systemd import SystemdRuntime
 from opsproof.support.waiting import poll
@@ -202,7 +202,7 @@ class _Restart:
             return [StartContainer(target=self.runtime.target)]
         if isinstance(self.runtime, SystemdRuntime) and self.runtime.target is not None:
             return [StartUnit(target=self.runtime.target)]
-        assert isinstance(self.runtime, ProcessRuntime)
+        assert isinstance(self.runtime, ProcessRuntime | RemoteProcessRuntime)
         return [StartService(target=self.runtime.target)]
 
     def inject(self) -> None:

@@ -92,7 +92,7 @@ class UnitNetworkPartition(UnitFault):
             ["sh", "-c", script, "sh", self.ruleset()], timeout=NFT_TIMEOUT, sudo=True
         )
         if not done.ok:
-            why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+            why = done.why()
             raise StackError(f"{self.target}: nft refused the fault's rules: {why}")
 
     def packets(self) -> int:
@@ -172,7 +172,7 @@ class UnitDiskFill(UnitFault):
         )
         done = self.runtime.session.run(["sh", "-c", script], timeout=FILL_TIMEOUT, sudo=True)
         if not done.ok:
-            why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+            why = done.why()
             raise StackError(f"{self.target}: the disk fill was not made: {why}")
 
     def effect(self) -> Observation:

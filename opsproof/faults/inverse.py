@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsproof.faults import cgroups, nft
 from opsproof.faults.container_inverse import DockerInverseStep
 from opsproof.faults.data_inverse import PutBackContainerData, PutBackData
+from opsproof.faults.host_process_inverse import CancelHostUndo, HostInverseStep
 from opsproof.faults.unit_inverse import CancelTargetUndo, UnitInverseStep
-from opsproof.runtimes.process import ProcessRuntime, ProcessTarget
+from opsproof.runtimes import process_runtime
+from opsproof.runtimes.process import ProcessTarget
 
 START_TIMEOUT = 30.0
 DISSOLVE_TIMEOUT = 10.0
@@ -33,7 +35,7 @@ class StartService(_Step):
     target: ProcessTarget
 
     def apply(self) -> None:
-        ProcessRuntime(self.target).start(START_TIMEOUT)
+        process_runtime(self.target).start(START_TIMEOUT)
 
     def describe(self) -> str:
         return f"start process://{self.target.name} if it is down"
@@ -44,7 +46,7 @@ class ResumeService(_Step):
     target: ProcessTarget
 
     def apply(self) -> None:
-        ProcessRuntime(self.target).resume()
+        process_runtime(self.target).resume()
 
     def describe(self) -> str:
         return f"SIGCONT process://{self.target.name}"
@@ -171,7 +173,8 @@ InverseStep = Annotated[
     | PutBackData
     | PutBackContainerData
     | DockerInverseStep
-    | UnitInverseStep,
+    | UnitInverseStep
+    | HostInverseStep,
     Field(discriminator="op"),
 ]
 
@@ -181,7 +184,7 @@ def revert(steps: list[InverseStep]) -> list[str]:
     The undo scheduled on a target is cancelled only when everything before it was undone."""
     problems: list[str] = []
     for step in steps:
-        if problems and isinstance(step, CancelTargetUndo):
+        if problems and isinstance(step, CancelTargetUndo | CancelHostUndo):
             continue  # the target undoes the fault by itself when its timer fires
         try:
             step.apply()

@@ -10,12 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from opsproof.config.models import (
-    ChaosExperimentSpec,
-    FlowSpec,
-    MemoryFaultSpec,
-    RecoveryTargetSpec,
-)
+from opsproof.config.flows import FlowSpec
+from opsproof.config.models import ChaosExperimentSpec, MemoryFaultSpec, RecoveryTargetSpec
 from opsproof.config.values import status_text
 from opsproof.faults.outage import Outage, first_outage, steady_states
 from opsproof.faults.recovery import Recovery, Sample, recovery_from

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict
 
 from opsproof.errors import StackError
 from opsproof.runtimes.systemd import SystemdRuntime, SystemdTarget
-from opsproof.support.text import one_line
 
 STEP_TIMEOUT = 90.0
 """Seconds one step may take on the host: a start waits for the unit's own readiness."""
@@ -37,7 +36,7 @@ class _UnitStep(BaseModel):
         runtime = SystemdRuntime.of(self.target)
         done = runtime.session.run(["sh", "-c", self.script()], timeout=STEP_TIMEOUT, sudo=True)
         if not done.ok:
-            why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+            why = done.why()
             raise StackError(f"{self.target.id}: {why}")
 
 
@@ -173,13 +172,21 @@ UnitInverseStep = UnitUndoStep | CancelTargetUndo
 """Members for the ledger's ``InverseStep`` union (discriminated by ``op``)."""
 
 
+def for_systemd(script: str) -> str:
+    """``script`` as an ExecStart= argument: systemd substitutes ``$NAME`` (a word of its own)
+    and ``${NAME}`` from the unit's environment and turns ``$$`` into ``$``, even in a transient
+    unit's command, so every ``$`` is doubled (``kill -9 $pid`` would lose its PID, Perl's
+    ``$$`` its meaning)."""
+    return script.replace("$", "$$")
+
+
 def arm_deadman(
     runtime: SystemdRuntime, fault_id: str, seconds: float, steps: list[UnitUndoStep]
 ) -> str:
     """Schedule ``steps`` on the target ``seconds`` from now as a transient timer and oneshot
     service (``opsproof-undo-<id>``) that unload themselves once done; its name."""
     name = f"{DEADMAN_PREFIX}{fault_id}"
-    script = "\n".join(step.script() for step in steps)
+    script = for_systemd("\n".join(step.script() for step in steps))
     argv = [
         "systemd-run", f"--unit={name}", f"--on-active={max(1, math.ceil(seconds))}s",
         "--timer-property=AccuracySec=1s", "--timer-property=RemainAfterElapse=no",
@@ -189,7 +196,7 @@ def arm_deadman(
     ]  # fmt: skip
     done = runtime.session.run(argv, timeout=STEP_TIMEOUT, sudo=True)
     if not done.ok:
-        why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+        why = done.why()
         raise StackError(
             f"{runtime.id}: could not schedule the fault's undo on the host ({why}); "
             "nothing was injected"

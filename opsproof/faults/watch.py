@@ -10,13 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from opsproof.config.models import (
-    ExpectationSpec,
-    FlowExpectSpec,
-    FlowSpec,
-    FlowStepSpec,
-    inline_flow,
-)
+from opsproof.config.flows import FlowExpectSpec, FlowSpec, FlowStepSpec
+from opsproof.config.models import ExpectationSpec, inline_flow
 from opsproof.config.values import status_text
 from opsproof.probes.result import Observation
 

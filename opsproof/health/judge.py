@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pydantic import ByteSize
 
 from opsproof.health.baseline import Record
+from opsproof.health.own_faults import OwnFaults
 from opsproof.health.policy import HealthPolicy
 from opsproof.health.reading import HealthReading
 from opsproof.probes.result import Figure, Observation
@@ -15,7 +16,14 @@ from opsproof.probes.result import Figure, Observation
 MIB = 1 << 20
 
 
-def judge(reading: HealthReading, policy: HealthPolicy, baseline: Record | None) -> Observation:
+def judge(
+    reading: HealthReading,
+    policy: HealthPolicy,
+    baseline: Record | None,
+    own: OwnFaults,
+) -> Observation:
+    """``own``: opsproof's faults on this runtime since the baseline; each may explain one
+    restart, named in the item, never silently."""
     rid = reading.runtime_id
     figures = {"running": Figure(reading.running, target="true")}
     if reading.restarts is not None:
@@ -25,7 +33,7 @@ def judge(reading: HealthReading, policy: HealthPolicy, baseline: Record | None)
     failures = [reading.trouble] if reading.trouble else []
     failures += [f"cannot read {name}: {why}" for name, why in reading.unread.items()]
     notes = [f"{name} not applicable: {why}" for name, why in reading.absent.items()]
-    failures += _restarts(reading, policy, baseline, figures, notes)
+    failures += _restarts(reading, policy, baseline, own, figures, notes)
     failures += _oom(reading, figures)
     failures += _memory(reading, policy, figures)
     failures += _cpu(reading, policy, figures)
@@ -41,6 +49,7 @@ def _restarts(
     reading: HealthReading,
     policy: HealthPolicy,
     baseline: Record | None,
+    own: OwnFaults,
     figures: dict[str, Figure],
     notes: list[str],
 ) -> list[str]:
@@ -54,26 +63,46 @@ def _restarts(
         return []
     when = datetime.fromtimestamp(baseline.at, UTC).isoformat(timespec="seconds")
     figures["baseline_at"] = Figure(when)
+    if own:
+        figures["own_faults_since_baseline"] = Figure(len(own))
     if reading.restarts is not None and baseline.restarts is not None:
         same = reading.counter_epoch == baseline.epoch and reading.restarts >= baseline.restarts
         rose = reading.restarts - baseline.restarts if same else reading.restarts
-        figures["restarts_since_baseline"] = Figure(rose, target="= 0")
+        figures["restarts_since_baseline"] = Figure(rose, target=_allowed(own))
+        if rose and rose > len(own):
+            return [f"restarted {rose} time(s) since {when} (baseline: {rule}){_beyond(own)}"]
         if rose:
-            return [f"restarted {rose} time(s) since {when} (baseline: {rule})"]
-        if reading.identity != baseline.identity:
+            notes.append(_explained(f"restarted {rose} time(s) since {when}", own))
+        elif reading.identity != baseline.identity:
             notes.append(
                 f"started anew since {when} without its restart counter rising (by hand or a "
                 "redeploy): not counted"
             )
         return []
     started_anew = reading.identity != baseline.identity
-    figures["restarts_since_baseline"] = Figure(int(started_anew), target="= 0")
-    if started_anew:
+    figures["restarts_since_baseline"] = Figure(int(started_anew), target=_allowed(own))
+    if started_anew and not own:
         return [
             f"started anew since {when} (baseline: {rule}): was {baseline.identity}, "
             f"now {reading.identity}"
         ]
+    if started_anew:
+        notes.append(_explained(f"started anew since {when}", own))
     return []
+
+
+def _allowed(own: OwnFaults) -> str:
+    return f"<= {len(own)} (opsproof's own faults)" if own else "= 0"
+
+
+def _explained(what: str, own: OwnFaults) -> str:
+    return f"{what}, by opsproof's own fault(s) on it: {own.named()}; not counted as a crash"
+
+
+def _beyond(own: OwnFaults) -> str:
+    if not own:
+        return ""
+    return f", more than the {len(own)} opsproof's own fault(s) on it explain: {own.named()}"
 
 
 def _oom(reading: HealthReading, figures: dict[str, Figure]) -> list[str]:

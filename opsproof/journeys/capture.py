@@ -4,7 +4,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from opsproof.config.models import CaptureSpec
+from opsproof.config.flows import CaptureSpec
 from opsproof.journeys.fields import MISSING, field, parsed_json
 from opsproof.probes.exchange import Answer
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from opsproof.config.models import FlowExpectSpec, SizeSpec
+from opsproof.config.flows import FlowExpectSpec, SizeSpec
 from opsproof.config.values import status_matches, status_text
 from opsproof.journeys.fields import MISSING, field, parsed_json
 from opsproof.journeys.variables import Variables

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from opsproof.config.models import FlowSpec, HttpService
+from opsproof.config.flows import FlowSpec
+from opsproof.config.models import HttpService
 from opsproof.journeys.expect import Exchanged
 from opsproof.journeys.step import StepContext, run_step
 from opsproof.journeys.variables import Variables

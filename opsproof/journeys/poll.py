@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opsproof.config.models import PollSpec
+from opsproof.config.flows import PollSpec
 from opsproof.journeys.fields import MISSING, field, parsed_json
 from opsproof.probes.exchange import Answer, quoted, same
 

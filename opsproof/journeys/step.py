@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 from pydantic import JsonValue
 
-from opsproof.config.models import FlowRequestSpec, FlowStepSpec, HttpService
+from opsproof.config.flows import FlowRequestSpec, FlowStepSpec
+from opsproof.config.models import HttpService
 from opsproof.config.values import status_matches, status_text
 from opsproof.errors import FetchError
 from opsproof.journeys import expect

@@ -10,7 +10,7 @@ import re
 
 from pydantic import JsonValue
 
-from opsproof.config.models import VARIABLE_NAME
+from opsproof.config.flows import VARIABLE_NAME
 from opsproof.support.redact import Redactor, looks_secret
 
 _REFERENCE = re.compile(r"\$\{(" + VARIABLE_NAME + r")\}")

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from opsproof.config.models import FlowExpectSpec, FlowRequestSpec
+from opsproof.config.flows import FlowExpectSpec, FlowRequestSpec
 from opsproof.errors import ThresholdSyntaxError
 from opsproof.load.durations import parse_k6_duration
 from opsproof.load.thresholds import check_applies, check_selector, parse_expression, parse_selector

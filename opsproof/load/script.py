@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from opsproof.config.models import (
+from opsproof.config.flows import (
     CaptureSpec,
     FlowExpectSpec,
     FlowRequestSpec,

@@ -19,6 +19,7 @@ from opsproof.load.baseline import (
 )
 from opsproof.load.chart import render, series
 from opsproof.load.health import Health, assess
+from opsproof.load.name_rows import name_rows
 from opsproof.load.profile import Profile
 from opsproof.load.result import LoadResult
 from opsproof.load.runner import RunSettings, run_profile
@@ -125,7 +126,7 @@ def load_record(run: LoadRun, baseline: StoredRun | None = None) -> LoadRecord:
         time_scale=run.profile.time_scale,
         duration_s=max(0.0, round(result.duration_s, 3)),
         series=series(result.timeline, run.profile) + overlay,
-        names=result.breakdown.rows(),
+        names=name_rows(result.breakdown),
         errors=result.errors,
         baseline=compared,
     )
@@ -181,7 +182,7 @@ def _summary(profile: Profile, result: LoadResult, shape: Shape) -> dict[str, ob
         "aborted": result.aborted,
         "metrics": result.metrics.to_wire(),
         "timeline": [second.model_dump() for second in result.timeline],
-        "breakdown": [asdict(row) for row in result.breakdown.rows()],
+        "breakdown": [asdict(row) for row in name_rows(result.breakdown)],
         "names": result.breakdown.to_wire(),
         "scenarios": [
             s.model_dump(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from opsproof.evidence.verdict import Judgement
 from opsproof.load.health import Health
 from opsproof.load.metrics import BUILTIN, REQUEST_TAGS
+from opsproof.load.name_rows import why_failed
 from opsproof.load.profile import Threshold
 from opsproof.load.result import LoadResult
 
@@ -61,7 +62,7 @@ def judge(threshold: Threshold, result: LoadResult, health: Health) -> Threshold
     why = ""
     if threshold.selector.metric in REQUEST_METRICS:
         tagged = dict(threshold.selector.tags).get("name")
-        failures = result.breakdown.why_failed(tagged)
+        failures = why_failed(result.breakdown, tagged)
         why = f"; {failures}" if failures else ""
     return ThresholdVerdict(
         "failed",

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from pydantic import JsonValue
 
-from opsproof.config.models import Signature
+from opsproof.config.flows import Signature
 from opsproof.support.text import one_line
 
 # Six fixed prefixes; a file-type detection dependency would be heavier than the table.

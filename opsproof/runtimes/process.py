@@ -1,5 +1,6 @@
 """The process runtime: a service running as local processes, found by reference-stack
-component, PID file or command-line match (psutil does the finding and signalling)."""
+component, PID file or command-line match (psutil does the finding and signalling). Processes
+on a declared host are ``remote_process.py``'s; ``runtimes.process_runtime`` picks."""
 
 import os
 import signal
@@ -11,7 +12,7 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel, ConfigDict
 
-from opsproof.config.models import ProcessRuntimeSpec
+from opsproof.config.models import HostSpec, ProcessRuntimeSpec
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
 from opsproof.runtimes.launched import StackState
@@ -32,6 +33,12 @@ class ProcessTarget(BaseModel):
     spec: ProcessRuntimeSpec
     state_dir: Path
     """The reference stack's state directory (for ``component`` services)."""
+    host: HostSpec | None = None
+    """The declared host it runs on (``spec.host`` resolved), reached over SSH; None: here."""
+
+    @property
+    def host_label(self) -> str:
+        return self.host.url if self.host is not None else "this machine"
 
 
 class ProcessRuntime:
@@ -113,6 +120,10 @@ class ProcessRuntime:
         self._signal(signal.SIGCONT)
         self._wait_status(stopped=False)
 
+    def stopped(self, pids: list[int]) -> list[int]:
+        """Those of ``pids`` that are stopped (SIGSTOP) now."""
+        return [pid for pid in pids if _status_of(pid) == psutil.STATUS_STOPPED]
+
     def _wait_status(self, *, stopped: bool) -> None:
         """Signals land asynchronously: return once every process shows the new state."""
 
@@ -148,6 +159,13 @@ def _wait_gone(runtime: ProcessRuntime, timeout: float) -> bool:
 def _status(proc: psutil.Process) -> str:
     try:
         return str(proc.status())
+    except psutil.Error:
+        return "gone"
+
+
+def _status_of(pid: int) -> str:
+    try:
+        return _status(psutil.Process(pid))
     except psutil.Error:
         return "gone"
 

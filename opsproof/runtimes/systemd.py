@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict
 from opsproof.config.models import Environment, HostSpec
 from opsproof.errors import SafetyError, StackError
 from opsproof.runtimes.base import Resources
-from opsproof.support.text import one_line
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult, SshSession
 from opsproof.transport.systemctl import UnitState, read_unit, show
@@ -225,6 +224,6 @@ class SystemdRuntime:
     ) -> CommandResult:
         done = self.session.run(argv, timeout=timeout, sudo=sudo)
         if check and not done.ok:
-            why = one_line(done.stderr.decode("utf-8", "replace")) or f"exit {done.exit_status}"
+            why = done.why()
             raise StackError(f"{self.id}: {shlex.join(argv)} failed: {why}")
         return done

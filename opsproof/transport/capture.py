@@ -1,9 +1,10 @@
-"""A subprocess's output read up to a bound: a chatty remote command cannot fill memory."""
+"""A subprocess's output read up to a bound: a chatty remote command cannot fill memory (nor,
+written to a file, the disk)."""
 
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, BinaryIO
 
 CHUNK = 64 << 10
 
@@ -11,12 +12,17 @@ CHUNK = 64 << 10
 @dataclass
 class BoundedReader:
     """Drains ``stream`` on a thread, keeping the first ``limit`` bytes and counting the rest,
-    so the writer never blocks on a full pipe."""
+    so the writer never blocks on a full pipe. With a ``sink`` the kept bytes are written to it
+    instead of held in memory."""
 
     stream: IO[bytes]
     limit: int
+    sink: BinaryIO | None = None
     kept: bytearray = field(default_factory=bytearray)
+    taken: int = 0
     total: int = 0
+    sink_error: OSError | None = None
+    """Why the sink refused a write (a full disk); the stream is drained to its end anyway."""
     _thread: threading.Thread | None = None
 
     def start(self) -> "BoundedReader":
@@ -27,12 +33,20 @@ class BoundedReader:
     def _drain(self) -> None:
         while chunk := os.read(self.stream.fileno(), CHUNK):
             self.total += len(chunk)
-            room = self.limit - len(self.kept)
-            if room > 0:
-                self.kept += chunk[:room]
+            piece = chunk[: max(0, self.limit - self.taken)]
+            if not piece:
+                continue
+            self.taken += len(piece)
+            if self.sink is None:
+                self.kept += piece
+            elif self.sink_error is None:
+                try:
+                    self.sink.write(piece)
+                except OSError as exc:
+                    self.sink_error = exc
 
     def finish(self, timeout: float) -> bytes:
-        """The kept bytes, once the stream ended (or ``timeout`` passed)."""
+        """The kept bytes (none with a sink), once the stream ended (or ``timeout`` passed)."""
         if self._thread is not None:
             self._thread.join(timeout)
         return bytes(self.kept)

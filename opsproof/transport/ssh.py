@@ -22,9 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from opsproof.errors import HostUnreachable
 from opsproof.support.programs import find_program
+from opsproof.support.text import one_line
 from opsproof.transport.capture import BoundedReader
 from opsproof.transport.endpoint import SshEndpoint
 from opsproof.transport.reasons import connection_error
@@ -62,6 +64,10 @@ class CommandResult:
 
     def text(self) -> str:
         return self.stdout.decode("utf-8", "replace")
+
+    def why(self) -> str:
+        """Why it failed, for a reason: its stderr's first words, else its exit status."""
+        return one_line(self.stderr.decode("utf-8", "replace")) or f"exit {self.exit_status}"
 
 
 class SshSession:
@@ -154,10 +160,14 @@ class SshSession:
         timeout: float = DEFAULT_TIMEOUT,
         max_output: int = DEFAULT_MAX_OUTPUT,
         sudo: bool | None = None,
+        stdout_to: BinaryIO | None = None,
     ) -> CommandResult:
         """Run ``argv`` on the host (as root through ``sudo -n`` when the endpoint or ``sudo``
         says so), ended there after ``timeout`` seconds; stdout and stderr each kept up to
-        ``max_output`` bytes. Raises HostUnreachable when the connection fails or is lost."""
+        ``max_output`` bytes. With ``stdout_to`` stdout is written there as it arrives (a file
+        copied from the host), not kept; ``truncated`` says it was longer than ``max_output``.
+        Raises HostUnreachable when the connection fails or is lost, and the OSError of a
+        failed write to ``stdout_to``."""
         if self._dir is None:
             self.open()
         elif not self._master_listens():
@@ -180,7 +190,7 @@ class SshSession:
             client, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         assert proc.stdout is not None and proc.stderr is not None
-        out = BoundedReader(proc.stdout, max_output).start()
+        out = BoundedReader(proc.stdout, max_output, stdout_to).start()
         err = BoundedReader(proc.stderr, max_output).start()
         try:
             status = proc.wait(timeout + KILL_GRACE + LOCAL_SLACK)
@@ -196,6 +206,8 @@ class SshSession:
             proc.stdout.close()
             proc.stderr.close()
         elapsed = time.monotonic() - began
+        if out.sink_error is not None:
+            raise out.sink_error
         if status == SSH_FAILED:
             raise connection_error(
                 self.endpoint.name,

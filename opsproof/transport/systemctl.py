@@ -9,7 +9,6 @@ state, which times a restart without the SSH round trips in it.
 
 from dataclasses import dataclass
 
-from opsproof.support.text import one_line
 from opsproof.transport.ssh import SshSession
 
 PROPERTIES = (
@@ -67,7 +66,7 @@ def show(
         sudo=sudo,
     )
     if not shown.ok:
-        why = one_line(shown.stderr.decode("utf-8", "replace")) or f"exit {shown.exit_status}"
+        why = shown.why()
         raise ValueError(f"systemctl show {unit} failed: {why}")
     values = dict(line.partition("=")[::2] for line in shown.text().splitlines() if "=" in line)
     missing = [name for name in properties if name not in values]

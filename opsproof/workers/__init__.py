@@ -10,7 +10,7 @@ from opsproof.errors import SafetyError
 from opsproof.probes.command import health_command
 from opsproof.probes.result import Observation
 from opsproof.probes.systemd import declared_unit_running
-from opsproof.runtimes import ProcessRuntime, ProcessTarget, Runtime
+from opsproof.runtimes import ProcessTarget, Runtime, process_runtime
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
 from opsproof.runtimes.systemd import SystemdRuntime, SystemdTarget, local_systemd_refusal
 from opsproof.workers.alive import process_alive
@@ -31,7 +31,9 @@ def runtime_of(
         host = (hosts or {})[unit.host]
         return SystemdRuntime.of(SystemdTarget(name=name, unit=unit.unit, host=host))
     assert spec.process is not None
-    return ProcessRuntime(ProcessTarget(name=name, spec=spec.process, state_dir=state_dir))
+    process = spec.process
+    on = (hosts or {})[process.host] if process.host is not None else None
+    return process_runtime(ProcessTarget(name=name, spec=process, state_dir=state_dir, host=on))
 
 
 def process_probes(
@@ -50,7 +52,7 @@ def process_probes(
         refusal = Observation(False, unit.unit, f"{unit.unit}: {local_systemd_refusal()}")
         probes.append(lambda: refusal)
     else:
-        probes.append(partial(process_alive, runtime_of(name, service.runtime, state_dir)))
+        probes.append(partial(process_alive, runtime_of(name, service.runtime, state_dir, hosts)))
     if service.health is not None:
         probes.append(partial(health_command, name, service.health))
     return probes

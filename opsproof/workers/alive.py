@@ -10,7 +10,7 @@ from docker.errors import DockerException
 from opsproof.errors import OpsproofError
 from opsproof.probes.result import Figure, Observation
 from opsproof.probes.timing import timed
-from opsproof.runtimes import Runtime
+from opsproof.runtimes import RemoteProcessRuntime, Runtime
 from opsproof.support.text import one_line
 
 STOPPED = str(psutil.STATUS_STOPPED)
@@ -22,13 +22,17 @@ def process_alive(runtime: Runtime) -> Observation:
     figures. A runtime that cannot be asked (no engine, unreadable PID file) fails with why."""
     target = runtime.id
     try:
-        pids = runtime.find()
-        used = runtime.resources()
+        if isinstance(runtime, RemoteProcessRuntime):
+            named, used = runtime.observe()  # PIDs of another host: psutil here cannot see them
+        else:
+            named = {pid: _state(pid) for pid in runtime.find()}
+            used = runtime.resources()
+        pids = list(named)
     except (OpsproofError, OSError, DockerException, requests.RequestException) as exc:
         why = one_line(str(exc), 300)
         said = why if why.startswith(target) else f"{target}: could not be looked up: {why}"
         return Observation(False, target, said)
-    states = Counter(_state(pid) for pid in pids)
+    states = Counter(named.values())
     states.pop("gone", None)
     figures = {
         "processes": Figure(sum(states.values()), target=">= 1"),

@@ -106,3 +106,31 @@ def test_a_unit_name_without_its_type_and_two_runtimes_are_refused(cfg: "ConfigF
     assert "write it in full, e.g. redis-server.service" in bare.message
     assert two.key == "environments.staging.services.cache.runtime"
     assert "exactly one runtime" in two.message and "systemd: {...}" in two.message
+
+
+def test_a_process_on_a_declared_host_keeps_its_pid_file_there(cfg: "ConfigFiles") -> None:
+    """The PID file is the host's: it need not exist here (this one does not)."""
+    pid_file = "/run/nowhere-here/side.pid"
+    assert not Path(pid_file).exists()
+    text = _with_unit(cfg, f"{{process: {{pid_file: {pid_file}, host: db1, start: [x]}}}}")
+    env = load_environment(cfg.write(text), "staging", environ=cfg.environ).environment
+
+    runtime = env.services["cache"].runtime  # type: ignore[union-attr]
+    assert runtime is not None and runtime.process is not None
+    assert (str(runtime.process.pid_file), runtime.process.host) == (pid_file, "db1")
+
+
+def test_a_process_on_an_undeclared_host_is_one_located_line(cfg: "ConfigFiles") -> None:
+    text = _with_unit(cfg, "{process: {match: redis-server, host: db9}}")
+    [problem] = cfg.problems(text)
+
+    assert problem.key == "environments.staging.services.cache.runtime.process.host"
+    assert problem.line == cfg.line_of(text, "host: db9")
+    assert problem.message == "'db9' is not declared under hosts: (hosts: db1)"
+
+
+def test_a_reference_stack_component_on_a_host_is_refused(cfg: "ConfigFiles") -> None:
+    [problem] = cfg.problems(_with_unit(cfg, "{process: {component: redis, host: db1}}"))
+
+    assert problem.key == "environments.staging.services.cache.runtime.process"
+    assert "a reference-stack component runs on this machine" in problem.message

@@ -13,9 +13,15 @@ import pytest
 
 from opsproof.config.models import RuntimeHealth, RuntimeSpec
 from opsproof.faults import cgroups
-from opsproof.health.baseline import Baselines
+from opsproof.faults.ledger import Ledger, ledger_path
+from opsproof.faults.process_faults import ProcessFault
+from opsproof.faults.transaction import injected
+from opsproof.health.baseline import Baselines, Record
 from opsproof.health.check import RuntimeHealthCheck
+from opsproof.health.judge import judge
+from opsproof.health.own_faults import own_faults_since
 from opsproof.health.policy import policy_for
+from opsproof.health.reading import HealthReading
 from opsproof.runtimes import ProcessRuntime, ProcessTarget
 from opsproof.support.waiting import poll_until
 
@@ -67,10 +73,23 @@ def start(tmp_path: Path) -> Iterator[Start]:
         process.wait(10)
 
 
-def check(runtime: ProcessRuntime, spec: RuntimeSpec, state: Path) -> RuntimeHealthCheck:
+def check(
+    runtime: ProcessRuntime, spec: RuntimeSpec, state: Path, ledger_dir: Path | None = None
+) -> RuntimeHealthCheck:
     return RuntimeHealthCheck(
-        runtime, policy_for(RuntimeHealth(), spec), Baselines(state, "test", "svc")
+        runtime, policy_for(RuntimeHealth(), spec), Baselines(state, "test", "svc"), ledger_dir
     )
+
+
+def _restartable(tmp_path: Path) -> tuple[ProcessRuntime, RuntimeSpec, ProcessTarget]:
+    pid_file = tmp_path / "svc.pid"
+    sleeper = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+    spec = RuntimeSpec.model_validate(
+        {"process": {"pid_file": pid_file, "start": [sys.executable, "-c", sleeper, str(pid_file)]}}
+    )
+    assert spec.process is not None
+    target = ProcessTarget(name="svc", spec=spec.process, state_dir=tmp_path)
+    return ProcessRuntime(target), spec, target
 
 
 def test_a_healthy_process_passes_and_its_first_reading_is_the_baseline(
@@ -92,13 +111,7 @@ def test_a_healthy_process_passes_and_its_first_reading_is_the_baseline(
 
 
 def test_a_process_started_anew_since_the_previous_run_fails(tmp_path: Path) -> None:
-    pid_file = tmp_path / "svc.pid"
-    sleeper = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
-    spec = RuntimeSpec.model_validate(
-        {"process": {"pid_file": pid_file, "start": [sys.executable, "-c", sleeper, str(pid_file)]}}
-    )
-    assert spec.process is not None
-    runtime = ProcessRuntime(ProcessTarget(name="svc", spec=spec.process, state_dir=tmp_path))
+    runtime, spec, _ = _restartable(tmp_path)
     runtime.start(READY_TIMEOUT)
     try:
         earlier = check(runtime, spec, tmp_path)
@@ -112,6 +125,59 @@ def test_a_process_started_anew_since_the_previous_run_fails(tmp_path: Path) -> 
     assert not observed.ok
     assert "started anew since" in observed.reason
     assert observed.figures["restarts_since_baseline"].value == 1
+
+
+def test_a_restart_by_opsproofs_own_fault_is_named_and_not_counted_as_a_crash(
+    tmp_path: Path,
+) -> None:
+    runtime, spec, target = _restartable(tmp_path)
+    runtime.start(READY_TIMEOUT)
+    ledger = Ledger(ledger_path(tmp_path))
+    try:
+        earlier = check(runtime, spec, tmp_path, tmp_path)
+        earlier.observe()
+        earlier.record()
+        with injected(ProcessFault("kill", target), ledger, "f1", "svc killed", 60):
+            pass  # killed; the revert starts it again, as a chaos run does
+        explained = check(runtime, spec, tmp_path, tmp_path).observe()
+        unexplained = check(runtime, spec, tmp_path).observe()  # no ledger: a crash, as before
+        recorded = check(runtime, spec, tmp_path, tmp_path)
+        recorded.observe()
+        recorded.record()  # the next baseline: after the fault
+        runtime.restart(READY_TIMEOUT)  # after the fault and the reading: a crash of its own
+        later = check(runtime, spec, tmp_path, tmp_path).observe()
+    finally:
+        runtime.kill()
+
+    assert explained.ok, explained.reason
+    notes = explained.figures["notes"].value
+    assert "by opsproof's own fault(s) on it: 'svc killed' at " in notes and "(fault f1)" in notes
+    assert explained.figures["restarts_since_baseline"].target == "<= 1 (opsproof's own faults)"
+    assert not unexplained.ok and "started anew since" in unexplained.reason
+    assert not later.ok and "started anew since" in later.reason, later.reason
+
+
+def test_restarts_beyond_the_own_faults_fail_naming_both(tmp_path: Path) -> None:
+    runtime, spec, target = _restartable(tmp_path)
+    runtime.start(READY_TIMEOUT)
+    try:
+        with injected(ProcessFault("kill", target), Ledger(ledger_path(tmp_path)), "f2", "k", 60):
+            pass
+    finally:
+        runtime.kill()
+    own = own_faults_since(tmp_path, runtime.id, 0.0)
+    baseline = Record(0.0, "unit-a", restarts=4, epoch="e")
+    reading = HealthReading(runtime.id, True, "active/running", identity="unit-b", restarts=7,
+                            counter_epoch="e")  # fmt: skip
+    three = judge(reading, policy_for(RuntimeHealth(), spec), baseline, own)
+    unrelated = judge(reading, policy_for(RuntimeHealth(), spec), baseline,
+                      own_faults_since(tmp_path, "process://another", 0.0))  # fmt: skip
+
+    assert len(own) == 1
+    assert not three.ok
+    assert "restarted 3 time(s) since" in three.reason
+    assert "more than the 1 opsproof's own fault(s) on it explain: 'k' at " in three.reason
+    assert not unrelated.ok and "opsproof's own" not in unrelated.reason
 
 
 def test_an_fd_leak_past_the_share_of_the_limit_fails(start: Start, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from opsproof.config.models import FlowSpec, HttpService
+from opsproof.config.flows import FlowSpec
+from opsproof.config.models import HttpService
 from opsproof.journeys.flow import FlowContext, run_flow
 
 pytestmark = pytest.mark.stack

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from opsproof.config.models import FlowSpec, HttpService
+from opsproof.config.flows import FlowSpec
+from opsproof.config.models import HttpService
 from opsproof.journeys.flow import FlowContext, run_flow
 from tests.journeys.foreign_app import PASSWORD, foreign_app
 from tests.project import PROJECT_ROOT

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opsproof.config.models import FlowSpec
+from opsproof.config.flows import FlowSpec
 from opsproof.errors import ConfigError
 from opsproof.evidence.records import RequestNameRecord
 from opsproof.load.health import assess
+from opsproof.load.name_rows import name_rows
 from opsproof.load.profile import load_profile, profile_from_dict
 from opsproof.load.result import LoadResult
 from opsproof.load.runner import RunSettings, run_profile
@@ -40,7 +41,7 @@ def run_scripted(server_url: str, tmp_path: Path) -> Run:
 
 
 def _rows(result: LoadResult) -> dict[str, RequestNameRecord]:
-    return {row.name: row for row in result.breakdown.rows()}
+    return {row.name: row for row in name_rows(result.breakdown)}
 
 
 def _verdicts(options: dict[str, object], result: LoadResult) -> dict[str, tuple[str, str]]:

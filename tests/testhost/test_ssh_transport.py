@@ -79,6 +79,22 @@ def test_output_is_bounded_and_marked_truncated(session: SshSession) -> None:
     assert result.stdout == b"\0" * 1000
 
 
+def test_output_written_to_a_file_is_bounded_and_marked_truncated(
+    session: SshSession, tmp_path: Path
+) -> None:
+    with (tmp_path / "copy").open("wb") as copy:
+        result = session.run(["head", "-c", "3000000", "/dev/zero"], max_output=999, stdout_to=copy)
+
+    assert result.ok and result.truncated and result.stdout == b""
+    assert (tmp_path / "copy").read_bytes() == b"\0" * 999
+
+
+def test_a_file_that_refuses_the_output_raises_its_error(session: SshSession) -> None:
+    full = Path("/dev/full")
+    with full.open("wb", buffering=0) as disk, pytest.raises(OSError, match="space"):
+        session.run(["head", "-c", "300000", "/dev/zero"], stdout_to=disk)
+
+
 def test_a_changed_host_key_is_refused(guest: GuestState, tmp_path: Path) -> None:
     other = _new_key(tmp_path).with_suffix(".pub").read_text().split()[:2]
     known_hosts = tmp_path / "known_hosts"

@@ -25,12 +25,15 @@ SNAPSHOT = (
     "systemctl show --property=LoadState,ActiveState,SubState,FreezerState,MemoryMax,"
     f"CPUQuotaPerSecUSec -- {' '.join(WATCHED_UNITS)}; echo --; "
     "wc -l < /sys/fs/cgroup/system.slice/redis-server.service/cgroup.procs; echo --; "
+    "ls -d /sys/fs/cgroup/system.slice/opsproof-* 2>/dev/null; "
+    "pgrep -c -f 'opsproof-faul[t]='; echo --; "
     "sudo -n nft list tables; "
     "sudo -n find /var/lib/redis /var/lib/postgresql /tmp -name '.opsproof-fill-*'"
 )
 """What a test may change on the guest, read in one round trip: units and their files (an empty
 drop-in directory is no setting), the shared services' state and limits (PIDs and restart
-counts left out: a kill test changes them by design)."""
+counts left out: a kill test changes them by design), opsproof's cgroup v2 scopes and the
+processes a fault marks as its own (stressors, holders: ``opsproof-fault=<id>``)."""
 
 
 def guest_snapshot(session: SshSession) -> str:

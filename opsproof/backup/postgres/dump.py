@@ -16,6 +16,7 @@ import psycopg
 
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.fingerprint import DatabaseFingerprint, begin_snapshot, capture
+from opsproof.backup.postgres.host_dump import HostDump, dump_on_host, server_place
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.backup.tools import postgres_tool, run
 from opsproof.errors import BackupError
@@ -51,20 +52,30 @@ def _dump_globals(database: Database, target: Path, timeout: float) -> None:
     run(command, timeout, env=env)
 
 
-def back_up(database: Database, name: str, store: Path, timeout: float) -> PostgresBackup:
+def back_up(
+    database: Database, name: str, store: Path, timeout: float, on_host: HostDump | None = None
+) -> PostgresBackup:
     """Back up ``database`` into ``store`` as ``postgres-<name>-<UTC stamp>.dump`` with its
-    globals, sha256 and fingerprint beside it. Raises BackupError naming the failed step."""
+    globals, sha256 and fingerprint beside it; the dump is made by this machine's pg_dump, or
+    by the one ``on_host``. Raises BackupError naming the failed step."""
     started = time.monotonic()
     taken_at = datetime.now(UTC)
     dump = dated_path(store, f"postgres-{name}", taken_at, ".dump")
     try:
         with database.connect() as conn, ThreadPoolExecutor(max_workers=1) as pool:
+            place = server_place(conn, database.target) if on_host else None
             begin_snapshot(conn, timeout)
             row = conn.execute("SELECT pg_export_snapshot()").fetchone()
             snapshot = str(row[0]) if row else ""
             # pg_dump reads the exported snapshot while this transaction, which must stay
             # open until it is done, fingerprints the same snapshot.
-            dumping = pool.submit(_dump, database, snapshot, dump, timeout)
+            if on_host is None or place is None:
+                dumping = pool.submit(_dump, database, snapshot, dump, timeout)
+            else:
+                deadline = started + timeout
+                dumping = pool.submit(
+                    dump_on_host, on_host, place, snapshot, dump, deadline, database.target
+                )
             fingerprint = capture(conn, taken_at, snapshot)
             dumping.result(timeout=max(1.0, started + timeout - time.monotonic()))
             conn.execute("COMMIT")

@@ -14,6 +14,7 @@ from opsproof.backup.postgres.fingerprint import DatabaseFingerprint, begin_snap
 from opsproof.backup.postgres.restore import restore_dump, restore_globals
 from opsproof.backup.postgres.reword import reworded
 from opsproof.backup.postgres.scratch import scratch_cluster
+from opsproof.backup.postgres.versions import older_tool_hint
 from opsproof.errors import BackupError
 
 
@@ -61,7 +62,13 @@ def restored_copy(
         server = cluster.database()
         if globals_sql is not None:
             restore_globals(globals_sql, server, timeout)
-        restore_dump(dump, server, name, timeout)
+        try:
+            restore_dump(dump, server, name, timeout)
+        except BackupError as error:
+            hint = older_tool_hint(backup.server_version) if backup else ""
+            if not hint:
+                raise
+            raise BackupError(f"{str(error).rstrip('; ')}; {hint}") from None
         restored = time.monotonic()
         database = cluster.database(name)
         fingerprint = fingerprint_of(database, timeout, backup)

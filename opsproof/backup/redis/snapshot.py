@@ -1,5 +1,6 @@
 """Back up a Redis server: fingerprint and BGSAVE at one instant, then keep the RDB with its
-sha256 and fingerprint beside it.
+sha256 and fingerprint beside it. The RDB is copied from this machine's filesystem, or over SSH
+from the host its systemd unit runs on (``remote_rdb.py``).
 
 Writes are paused (CLIENT PAUSE WRITE: reads go on, expiry and eviction stop) from just before
 the fingerprint until BGSAVE has forked, so the fingerprint describes exactly the RDB's
@@ -17,6 +18,7 @@ import redis
 from opsproof.backup.redis.client import Endpoint, command, debug_allowed
 from opsproof.backup.redis.fingerprint import RedisFingerprint, capture
 from opsproof.backup.redis.keyprints import Method
+from opsproof.backup.redis.remote_rdb import RemoteRdb, copy_remote_rdb
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.errors import BackupError
 from opsproof.support.failures import describe_error
@@ -35,6 +37,9 @@ class RedisBackup:
     pause_ms: float
     """How long writes were held."""
     duration_s: float
+    origin: str
+    """The file copied: a path here, or ``host:path`` on the server's host."""
+    copy_s: float
 
 
 def _persistence(client: redis.Redis) -> dict[str, object]:
@@ -81,21 +86,42 @@ def _wait_idle(client: redis.Redis, deadline: float, target: str) -> int:
 
 
 def back_up(
-    endpoint: Endpoint, name: str, store: Path, timeout: float, rdb_file: Path | None = None
+    endpoint: Endpoint,
+    name: str,
+    store: Path,
+    timeout: float,
+    rdb_file: Path | None = None,
+    remote: RemoteRdb | None = None,
 ) -> RedisBackup:
     """Back up the server at ``endpoint`` into ``store`` as ``redis-<name>-<UTC stamp>.rdb``.
 
-    ``rdb_file`` is where the server writes its RDB (readable here); by default it is asked
-    with CONFIG GET. Raises BackupError naming the step that failed."""
+    ``rdb_file`` is where the server writes its RDB (readable here, or on ``remote``'s host);
+    by default it is asked with CONFIG GET. Raises BackupError naming the step that failed."""
     try:
-        return _back_up(endpoint, name, store, timeout, rdb_file)
+        return _back_up(endpoint, name, store, timeout, rdb_file, remote)
     except (redis.RedisError, OSError) as exc:
         why = describe_error(exc, endpoint.timeout)
         raise BackupError(f"{endpoint.target}: backup failed: {why}") from None
 
 
+def _copy_here(source_rdb: Path, rdb: Path, target: str) -> None:
+    try:
+        shutil.copyfile(source_rdb, rdb)
+    except OSError as exc:
+        raise BackupError(
+            f"{target}: cannot copy its RDB {source_rdb} ({exc.strerror}); run opsproof "
+            "where the server's RDB file is readable, set rdb_file, or declare the host it "
+            "runs on (runtime: {systemd: {unit, host}} or {process: {match, host}})"
+        ) from None
+
+
 def _back_up(
-    endpoint: Endpoint, name: str, store: Path, timeout: float, rdb_file: Path | None
+    endpoint: Endpoint,
+    name: str,
+    store: Path,
+    timeout: float,
+    rdb_file: Path | None,
+    remote: RemoteRdb | None,
 ) -> RedisBackup:
     target = endpoint.target
     started = time.monotonic()
@@ -120,16 +146,18 @@ def _back_up(
             )
         _wait_saved(client, saves_before, deadline, target)
         rdb = dated_path(store, f"redis-{name}", taken_at, ".rdb")
-        try:
-            shutil.copyfile(source_rdb, rdb)
-        except OSError as exc:
-            raise BackupError(
-                f"{target}: cannot copy its RDB {source_rdb} ({exc.strerror}); run opsproof "
-                "where the server's RDB file is readable, or set rdb_file"
-            ) from None
+        copying, digest = time.monotonic(), None
+        if remote is None:
+            _copy_here(source_rdb, rdb, target)
+            origin = str(source_rdb)
+        else:
+            digest = copy_remote_rdb(remote, source_rdb, rdb, deadline, name, target)
+            origin = f"{remote.host_name}:{source_rdb}"
+        copy_s = time.monotonic() - copying
         if int(str(_persistence(client)["rdb_saves"])) != saves_before + 1:
             rdb.unlink()
             raise BackupError(f"{target}: another save replaced the RDB while it was copied")
-    sha256 = write_checksum(rdb)
+    sha256 = write_checksum(rdb, digest)
     write_fingerprint(rdb, fingerprint)
-    return RedisBackup(name, rdb, sha256, fingerprint, pause_ms, time.monotonic() - started)
+    duration_s = time.monotonic() - started
+    return RedisBackup(name, rdb, sha256, fingerprint, pause_ms, duration_s, origin, copy_s)

@@ -5,7 +5,9 @@ from pathlib import Path
 
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath
+from opsproof.faults import cgroup_v2
 from opsproof.faults.feasibility import machine
+from opsproof.faults.feasibility.cgroup_v2 import host_process_problems, local_group_problems
 from opsproof.faults.feasibility.container import Engine, container_problems
 from opsproof.faults.feasibility.dependants import dependant_way_back
 from opsproof.faults.feasibility.load import load_problems
@@ -116,12 +118,19 @@ def _way_back(
     if runtime.docker is not None:
         return container_problems(fault.service, runtime.docker, fault, experiment.name, at, engine)
     assert runtime.process is not None
+    if runtime.process.host is not None:
+        hosts = dict(environment.hosts)
+        return host_process_problems(
+            fault.service, runtime.process, fault, experiment.name, at, hosts
+        )
     problems = process_problems(fault.service, runtime.process, fault, experiment.name, state_dir)
     return problems + _machine(fault, (*at, "action"), label)
 
 
 def _machine(fault: cfg.FaultSpec, at: KeyPath, label: str) -> list[Infeasible]:
     """What the fault's mechanism needs from this machine (process runtime)."""
+    if isinstance(fault, cfg.MemoryFaultSpec | cfg.CpuFaultSpec) and cgroup_v2.is_v2():
+        return local_group_problems(fault, at, label)
     if isinstance(fault, cfg.MemoryFaultSpec):
         problems = machine.program(at, "stress-ng", "stress-ng", f"{label} needs it")
         problems += machine.cgroup(at, "memory", f"{label} limits the service's memory there")

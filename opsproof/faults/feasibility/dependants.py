@@ -5,6 +5,7 @@ from pathlib import Path
 
 from opsproof.config import models as cfg
 from opsproof.config.problems import KeyPath, did_you_mean
+from opsproof.faults.feasibility.cgroup_v2 import host_process_problems
 from opsproof.faults.feasibility.container import Engine, container_problems
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.faults.feasibility.process import process_problems
@@ -77,6 +78,9 @@ def dependant_way_back(
         elif runtime.systemd is not None:
             hosts = environment.hosts
             problems += unit_problems(name, runtime.systemd, restart, label, at, hosts)
+        elif runtime.process is not None and runtime.process.host is not None:
+            hosts = dict(environment.hosts)
+            problems += host_process_problems(name, runtime.process, restart, label, at, hosts)
         else:
             problems += process_problems(name, runtime.process, restart, label, state_dir)
     return problems

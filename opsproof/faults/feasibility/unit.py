@@ -11,7 +11,6 @@ from opsproof.errors import HostError
 from opsproof.faults import nft
 from opsproof.faults.feasibility.problem import Infeasible
 from opsproof.runtimes.systemd import local_systemd_refusal
-from opsproof.support.text import one_line
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import SshSession
 from opsproof.transport.systemctl import read_unit
@@ -52,7 +51,7 @@ def unit_problems(
         )
         return [Infeasible((*where, "unit"), message)]
     if not sudo.ok:
-        why = one_line(sudo.stderr.decode("utf-8", "replace")) or f"exit {sudo.exit_status}"
+        why = sudo.why()
         message = (
             f"{label} changes {spec.unit} through sudo -n on {host.url}, which refused ({why}); "
             f"allow {host.url.rsplit('@', 1)[0].removeprefix('ssh://')} systemctl and "

@@ -26,7 +26,7 @@ from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 from pydantic import JsonValue
 from urllib3.filepost import encode_multipart_formdata
 
-from opsproof.config.models import FlowExpectSpec
+from opsproof.config.flows import FlowExpectSpec
 from opsproof.config.values import status_matches, status_text
 from opsproof.errors import RequestFailed
 from opsproof.journeys import expect
