@@ -1,4 +1,5 @@
-"""Fixtures shared by the project's own tests: one reference stack for the whole session."""
+"""Fixtures shared by the project's own tests: one reference stack for the whole session; which
+tests share a pytest-xdist worker (tests/groups.py)."""
 
 import time
 from collections.abc import Callable, Iterator
@@ -6,11 +7,24 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
+from xdist.remote import Producer
 
 from opsproof.runtimes.launched import StackState
 from opsproof.stack.launcher import start_stack, stop_stack
 from opsproof.stack.outage import component_down as take_down
 from opsproof.support.processes import ComponentState, running_processes
+from tests.groups import GroupScheduling, check, in_start_order
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own (firstresult)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> GroupScheduling | None:
+    return GroupScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        check(item)
+    in_start_order(items)
 
 
 @pytest.fixture(scope="session")

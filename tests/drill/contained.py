@@ -15,6 +15,7 @@ import psycopg
 import pytest
 import redis
 
+from opsproof.faults.ledger import Injection, Ledger, ledger_path
 from opsproof.runtimes.docker_engine import connect
 from opsproof.runtimes.docker_helper import DRILL_LABEL
 from opsproof.stack.docker.containers import POSTGRES_DATA, REDIS_DATA, _postgres_script
@@ -196,6 +197,10 @@ def contained() -> Iterator[Contained]:
         _remove(contained, engine)
 
 
-def helpers_left(engine: docker.DockerClient) -> list[str]:
-    """Helper containers of any drill still there."""
-    return [c.name for c in engine.containers.list(all=True, filters={"label": DRILL_LABEL})]
+def helpers_left(engine: docker.DockerClient, contained: Contained) -> list[str]:
+    """Helper containers still there of the drills run on ``contained`` (found by the drill ids
+    in its ledger): drills of other tests may run beside it, on another xdist worker."""
+    records = Ledger(ledger_path(contained.state_dir)).records()
+    drills = sorted({r.id.removeprefix("drill-") for r in records if isinstance(r, Injection)})
+    selectors = [{"label": f"{DRILL_LABEL}={drill}"} for drill in drills]
+    return [c.name for s in selectors for c in engine.containers.list(all=True, filters=s)]

@@ -99,7 +99,7 @@ def test_the_drill_passes_on_stores_in_containers(contained: Contained) -> None:
     _running(contained, engine)
     assert contained.healthy()
     _seeds_present(contained)
-    assert not helpers_left(engine)
+    assert not helpers_left(engine, contained)
     assert not Ledger(ledger_path(contained.state_dir)).open_faults()
 
 
@@ -136,7 +136,7 @@ def test_a_restore_killed_halfway_puts_the_original_data_back(contained: Contain
     assert len(writes.postgres) > 0 and len(writes.redis) > 0
     _seeds_present(contained)
     assert not _asides(contained, engine)
-    assert not helpers_left(engine)
+    assert not helpers_left(engine, contained)
     assert not ledger.open_faults()
 
 

@@ -63,6 +63,7 @@ def test_a_broken_profile_is_a_usage_error_naming_its_line(tmp_path: Path) -> No
 
 
 @pytest.mark.stack
+@pytest.mark.alone  # its thresholds hold with the stack's 2 cores to itself, not beside other tests
 def test_opsproof_run_load_runs_the_runbook_ramp_against_the_reference_stack(
     reference_stack: StackState, tmp_path: Path
 ) -> None:
