@@ -4,6 +4,7 @@ the remote RDB copy's refusals: over the size limit, unreadable without sudo, a 
 not match the host's file."""
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def _figures(check: dict[str, Any]) -> dict[str, Any]:
 def test_an_rdb_over_the_size_limit_is_refused_before_the_copy(
     guest: GuestState, guest_redis: redis.Redis, tmp_path: Path
 ) -> None:
-    guest_redis.set("dr:string:0", "x" * 4096)
+    guest_redis.set("dr:string:0", os.urandom(4096))  # random: the RDB's LZF cannot shrink it
     endpoint = Endpoint(f"redis://{LOOPBACK}:{guest.ports['redis']}/0", 10.0)
     small = RemoteRdb("guest", _host(guest, sudo=True), max_size=1024)
 
