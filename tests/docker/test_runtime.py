@@ -10,6 +10,7 @@ import pytest
 from docker.models.containers import Container
 
 from opsproof.runtimes.docker import DockerRuntime
+from opsproof.support.waiting import poll_until
 
 CGROUPS = Path("/sys/fs/cgroup")
 
@@ -92,8 +93,11 @@ def test_exec_runs_inside_with_a_timeout(sleeper_runtime: DockerRuntime) -> None
 def test_resources_and_limits_through_update(
     sleeper_runtime: DockerRuntime, sleeper: Container
 ) -> None:
+    main = (sleeper_runtime.state().pid,)
+    # an earlier test's exec may still be reaped (seen under parallel workers): wait for it
+    assert poll_until(lambda: sleeper_runtime.resources().pids == main, 20)
     before = sleeper_runtime.resources()
-    assert before.pids == (sleeper_runtime.state().pid,) and before.rss_bytes > 1 << 20
+    assert before.pids == main and before.rss_bytes > 1 << 20
     burn = "import time\nwhile time.process_time() < 0.4: pass"
     sleeper_runtime.exec(["python3", "-c", burn], timeout=10)
     assert sleeper_runtime.resources().cpu_seconds >= before.cpu_seconds + 0.3
