@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import SplitResult, urlsplit
 
-import httpx
 import idna
-from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import AfterValidator, BeforeValidator, ByteSize, Field
 from pydantic_core import PydanticCustomError
 
@@ -168,6 +166,10 @@ def _json_path(path: str) -> str:
     if not path:
         raise ValueError("a JSON path cannot be empty: write items.0.id or $.items[0].id")
     if path.startswith("$"):
+        # imported here, as httpx is below: a load worker validates its plan with these models
+        # and each process would pay for the import
+        from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
         try:
             parse_jsonpath(path)
         except Exception as exc:  # jsonpath-ng's lexer raises bare Exceptions
@@ -273,6 +275,8 @@ def _split(url: str, schemes: tuple[str, ...], example: str) -> SplitResult:
 
 def http_url(url: str) -> str:
     """An http(s) URL httpx accepts."""
+    import httpx  # 0.1 s of import that a load worker, which checks no URL, does not pay
+
     _split(url, ("http", "https"), "https://api.example.com:8443")
     try:
         httpx.URL(url)

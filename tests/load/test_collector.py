@@ -29,8 +29,8 @@ def test_folded_requests_and_iterations_equal_their_samples() -> None:
     collector.request(sample(1000))
     collector.request(sample(3000, failed=True, wire=WireTimes(0.003, 0.0001, 0.0025, 0.0004, 80)))
     collector.request(sample(3000, wire=WireTimes(0.003, 0.0002, 0.0026, 0.0002, 90)))
-    collector.iteration(0.25)
-    collector.iteration(0.5)
+    collector.iteration(1.0, 1.25)
+    collector.iteration(1.0, 1.5)
 
     metrics = folded(collector)
 
@@ -55,7 +55,7 @@ def test_folded_requests_and_iterations_equal_their_samples() -> None:
 
 def test_a_second_with_no_request_has_no_request_metrics() -> None:
     collector = Collector("smoke", [], corrected=False)
-    collector.iteration(0.1)
+    collector.iteration(1.0, 1.1)
 
     metrics = folded(collector)
 

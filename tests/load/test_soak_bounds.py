@@ -35,7 +35,7 @@ def one_second(collector: Collector, second: int, requests: int = 100) -> None:
                 failure=("bad status", "500") if failed else None,
             )
         )  # fmt: skip
-    collector.iteration(0.002)
+    collector.iteration(time.monotonic() - 0.002, time.monotonic())
     collector.sample(vus=10)
 
 

@@ -76,8 +76,10 @@ class Collector:
         self.t0 = t0
         self._current_start = self._current_end = 0.0
 
-    def bucket(self) -> Bucket:
-        now = time.monotonic()
+    def bucket(self, now: float | None = None) -> Bucket:
+        """The bucket of the second ``now`` (monotonic; the current time if None) falls in."""
+        if now is None:
+            now = time.monotonic()
         if self._current_start <= now < self._current_end:  # the common case, cheaply
             return self._current
         second = max(0, int(now - self.t0))
@@ -92,7 +94,7 @@ class Collector:
     def request(self, sample: RequestSample) -> None:
         self.requests += 1
         bucket = self.bucket()
-        bucket.columns.request(sample)
+        bucket.columns.requests.append(sample)
         if self._request_submetrics:  # only thresholds on tagged metrics pay for tags
             metrics = bucket.metrics
             tags = {
@@ -111,11 +113,12 @@ class Collector:
         for key in self._keys("checks", {"check": name, "scenario": self.scenario}):
             self.bucket().metrics.rate(key, ok)
 
-    def iteration(self, seconds: float) -> None:
-        self.bucket().columns.iterations.append(int(seconds * 1e6))
+    def iteration(self, began: float, ended: float) -> None:
+        """An iteration that ran from ``began`` to ``ended`` (monotonic), in ``ended``'s second."""
+        self.bucket(ended).columns.iterations.append(int((ended - began) * 1e6))
 
-    def started(self) -> None:
-        self.bucket().started += 1
+    def started(self, now: float) -> None:
+        self.bucket(now).started += 1
 
     def arrived(self, dropped: bool) -> None:
         """Every arrival is a sample of dropped_iterations: 0 dropped is a measurement."""

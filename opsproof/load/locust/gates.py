@@ -88,9 +88,10 @@ class Gate:
         intended = self._admit(vu)
         if self.closed_reason is not None:
             self._park()
+        if self.busy == 0:  # else still clear: it is set only when the last one leaves
+            self._drained.clear()
         self.busy += 1
         self.started += 1
-        self._drained.clear()
         return intended
 
     def leave(self) -> None:

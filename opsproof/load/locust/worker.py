@@ -99,16 +99,17 @@ class WorkerAgent:
     def _gated(self, task: Task) -> Task:
         @functools.wraps(task)
         def iteration(user: User) -> None:
-            assert self.gate is not None and self.collector is not None
+            gate, collector = self.gate, self.collector
+            assert gate is not None and collector is not None
             vu = self._vus.get(user)
             if vu is None:
-                vu = self._vus[user] = self.gate.register()
-            intended = self.gate.enter(vu)
+                vu = self._vus[user] = gate.register()
+            intended = gate.enter(vu)
             began = time.monotonic()
             if intended is not None:
                 self._lags[getcurrent()] = began - intended
                 self._max_lag = max(self._max_lag, began - intended)
-            self.collector.started()
+            collector.started(began)
             try:
                 task(user)
             except (StopUser, gevent.GreenletExit):
@@ -118,10 +119,11 @@ class WorkerAgent:
                 self._first_error = self._first_error or f"{type(error).__name__}: {error}"
                 raise
             else:
-                self.collector.iteration(time.monotonic() - began)
+                collector.iteration(began, time.monotonic())
             finally:
-                self._lags.pop(getcurrent(), None)
-                self.gate.leave()
+                if intended is not None:
+                    del self._lags[getcurrent()]
+                gate.leave()
 
         return iteration
 
@@ -142,24 +144,19 @@ class WorkerAgent:
         if request_type == CHECK_REQUEST_TYPE:
             collector.check(name, exception is None)
             return
-        lag = self._lags.get(getcurrent())
         wire = wire_timing.take()
         micros = int(response_time * 1000) if wire is None else int(wire.duration * 1e6)
-        failed = exception is not None
-        failure = (error_kind(exception), example(exception)) if exception is not None else None
-        sample = RequestSample(
-            method=request_type,
-            name=name,
-            url=url or name,
-            status=int(getattr(response, "status_code", 0) or 0),
-            micros=micros,
-            size=response_length or 0,
-            failed=failed,
-            corrected=micros + int(lag * 1e6) if collector.corrected and lag is not None else None,
-            wire=wire,
-            failure=failure,
-        )
-        collector.request(sample)
+        corrected = None
+        if collector.corrected and (lag := self._lags.get(getcurrent())) is not None:
+            corrected = micros + int(lag * 1e6)
+        status = int(getattr(response, "status_code", 0) or 0)
+        failure = None if exception is None else (error_kind(exception), example(exception))
+        collector.request(
+            RequestSample(
+                request_type, name, url or name, status, micros, response_length or 0,
+                failure is not None, corrected, wire, failure,
+            )
+        )  # fmt: skip
         if collector.requests >= self._cap and self.gate is not None:
             self.gate.close(f"request cap of {self._cap} per worker reached")
 
