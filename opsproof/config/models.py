@@ -33,6 +33,7 @@ from opsproof.config.problems import did_you_mean, excerpt, listing
 from opsproof.config.shares import CpuShare, LimitShare, Since
 from opsproof.config.strict import StrictModel
 from opsproof.config.values import (
+    DEFAULT_MAX_BODY,
     Bytes,
     FilePath,
     Headers,
@@ -49,9 +50,6 @@ from opsproof.config.values import (
     redis_url,
     ssh_url,
 )
-
-DEFAULT_MAX_BODY = 4 << 20
-"""The largest response body (after decompression) a probe reads unless ``max_body`` says."""
 
 MaxBody = Annotated[
     ByteSize,

@@ -18,6 +18,9 @@ from pydantic_core import PydanticCustomError
 
 from opsproof.config.problems import excerpt
 
+DEFAULT_MAX_BODY = 4 << 20
+"""The largest response body (after decompression) a probe reads unless ``max_body`` says."""
+
 MAX_BYTES = 1 << 50
 """1 PiB: more than any memory limit or disk fill; larger sizes are typos."""
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from opsproof.config.models import DEFAULT_MAX_BODY
+from opsproof.config.values import DEFAULT_MAX_BODY
 from opsproof.probes._deadline import DeadlineBackend
 from opsproof.probes._decode import ACCEPT_ENCODING
 

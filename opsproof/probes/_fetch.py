@@ -15,24 +15,29 @@ Whatever is exceeded fails the request with a :class:`FetchError` naming it
 (``headers: 10,000 > 100 allowed``); nothing a peer sends can make a probe hang or swell.
 """
 
+from __future__ import annotations
+
 import mmap
 import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import h11
 import httpcore
 import httpx
 from pydantic import JsonValue
 
-from opsproof.config.models import HttpService
 from opsproof.errors import ConfigError, FetchError, UndecodableBody
 from opsproof.probes._client import MAX_HEAD_BYTES, BoundedClient, ReadLimits
 from opsproof.probes._deadline import Deadline, DeadlineBackend, Exchange
 from opsproof.probes._decode import Decoder, decoder_for
 from opsproof.support.failures import cause_of, describe_error
 from opsproof.support.text import count, excerpt, one_line, quantity
+
+if TYPE_CHECKING:  # a load worker's script reads answers here, and needs no environment model
+    from opsproof.config.models import HttpService
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What httpcore raises when it is used directly (peer_certificate), not through httpx.

@@ -6,7 +6,7 @@ trickles, floods or bombs fails the call with a worded :class:`ApiError`, never 
 
 import json
 
-from opsproof.config.models import DEFAULT_MAX_BODY
+from opsproof.config.values import DEFAULT_MAX_BODY
 from opsproof.errors import ApiError, FetchError
 from opsproof.probes._client import BoundedClient, ReadLimits
 from opsproof.probes._fetch import fetch

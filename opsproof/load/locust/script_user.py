@@ -14,8 +14,7 @@ import base64
 import random
 import ssl
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from bisect import bisect
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
@@ -35,7 +34,6 @@ from opsproof.journeys.expect import Exchanged
 from opsproof.journeys.fields import MISSING, field, parsed_json
 from opsproof.journeys.variables import Variables
 from opsproof.load.script import Script, ScriptStep
-from opsproof.load.target import LoadTarget
 from opsproof.probes.exchange import Answer, quoted, same
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -56,16 +54,20 @@ class _Step:
     follow: bool
     status_only: bool
     """Nothing but the status is expected and nothing is captured: no answer object needed."""
+    headers: dict[str, str] | None
+    """The step's headers over the script's, when no variable is in them."""
 
 
-def _compile(step: ScriptStep, targets: dict[str, LoadTarget]) -> _Step:
+def _compile(step: ScriptStep, script: Script) -> _Step:
     expected = step.expect
     others = expected.model_dump(exclude={"status"})
     status_only = others == _NOTHING_EXPECTED and not step.capture
     multipart = None
     if (step.files or step.form) and "${" not in "".join(step.form.values()):
         multipart = _encoded(step, Variables())
-    timeout = step.timeout or targets[step.service].timeout
+    timeout = step.timeout or script.targets[step.service].timeout
+    headers = _headers(step, script, Variables())
+    fixed = "${" not in "".join((*script.headers.values(), *step.headers.values()))
     return _Step(
         spec=step,
         session=(step.service, timeout),
@@ -73,7 +75,19 @@ def _compile(step: ScriptStep, targets: dict[str, LoadTarget]) -> _Step:
         multipart=multipart,
         follow=not any(status_matches(expected.status, code) for code in _REDIRECTS),
         status_only=status_only and step.poll is None,
+        headers=headers if fixed else None,
     )
+
+
+def _headers(spec: ScriptStep, script: Script, variables: Variables) -> dict[str, str]:
+    """The step's headers over the script's shared ones, those with no value yet left out."""
+    own = {name.lower() for name in spec.headers}
+    shared = {
+        name: value
+        for name, value in script.headers.items()
+        if name.lower() not in own and variables.ready(value)
+    }
+    return {name: variables.render(value) for name, value in (shared | spec.headers).items()}
 
 
 def _encoded(step: ScriptStep, variables: Variables) -> tuple[bytes, str]:
@@ -97,7 +111,7 @@ class OpsproofScriptUser(FastHttpUser):
     @classmethod
     def prepare(cls, script: Script) -> None:
         cls.script = script
-        cls.steps = [_compile(step, script.targets) for step in script.steps]
+        cls.steps = [_compile(step, script) for step in script.steps]
         total = 0
         cls.cumulative = [total := total + step.weight for step in script.steps]
         cls.wait_time = constant(script.sleep)
@@ -132,8 +146,9 @@ class OpsproofScriptUser(FastHttpUser):
     def iteration(self) -> None:
         assert self.script is not None
         if self.script.flow is None:
-            step = random.choices(self.steps, cum_weights=self.cumulative)[0]
-            self._run(step, Variables(), {})
+            steps, cumulative = self.steps, self.cumulative
+            pick = bisect(cumulative, random.random() * cumulative[-1]) if len(steps) > 1 else 0
+            self._run(steps[pick], Variables(), {})
             return
         variables = Variables()
         earlier: dict[str, Exchanged] = {}
@@ -146,7 +161,8 @@ class OpsproofScriptUser(FastHttpUser):
         spec, poll = step.spec, step.spec.poll
         began = time.monotonic()
         while True:
-            with self._send(step, variables) as (response, latency, sent):
+            response, latency, sent = self._send(step, variables)
+            with response:
                 if not response.status_code:
                     return False  # no answer: Locust reports its connection error
                 if step.status_only:
@@ -163,36 +179,28 @@ class OpsproofScriptUser(FastHttpUser):
             assert poll is not None
             gevent.sleep(poll.interval)
 
-    @contextmanager
-    def _send(
-        self, step: _Step, variables: Variables
-    ) -> Iterator[tuple[ResponseContextManager, float, int]]:
+    def _send(self, step: _Step, variables: Variables) -> tuple[ResponseContextManager, float, int]:
+        """The answer, not yet judged (Locust reports it when its context exits), the seconds
+        it took and the bytes of body sent."""
+        assert self.script is not None
         spec = step.spec
-        headers = self._headers(spec, variables)
+        headers = step.headers
+        if headers is None:
+            headers = _headers(spec, self.script, variables)
         body = step.body
         json_body: JsonValue = None
         if spec.files or spec.form:
-            body, headers["Content-Type"] = step.multipart or _encoded(spec, variables)
+            body, content_type = step.multipart or _encoded(spec, variables)
+            headers = {**headers, "Content-Type": content_type}
         elif spec.json_body is not None:
             json_body = variables.render_json(spec.json_body)
         session = self.sessions[step.session]
         began = time.perf_counter()
-        with session.request(
+        response = session.request(
             spec.method, variables.render(spec.path), name=spec.name, data=cast(Any, body),
-            json=json_body,
-            headers=headers, allow_redirects=step.follow, catch_response=True,
-        ) as response:  # fmt: skip
-            yield response, time.perf_counter() - began, len(body or b"")
-
-    def _headers(self, spec: ScriptStep, variables: Variables) -> dict[str, str]:
-        assert self.script is not None
-        own = {name.lower() for name in spec.headers}
-        shared = {
-            name: value
-            for name, value in self.script.headers.items()
-            if name.lower() not in own and variables.ready(value)
-        }
-        return {name: variables.render(value) for name, value in (shared | spec.headers).items()}
+            json=json_body, headers=headers, allow_redirects=step.follow, catch_response=True,
+        )  # fmt: skip
+        return response, time.perf_counter() - began, len(body or b"")
 
     @staticmethod
     def _judge_status(response: ResponseContextManager, spec: ScriptStep) -> bool:
