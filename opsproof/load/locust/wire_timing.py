@@ -182,7 +182,7 @@ def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float | None:
         if level == _SOL_SOCKET and kind == SO_TIMESTAMPING and len(payload) >= 16:
             seconds, nanoseconds = _unpack_timespec(payload)
             if seconds:
-                return seconds + nanoseconds * 1e-9
+                return float(seconds + nanoseconds * 1e-9)
     return None
 
 
