@@ -4,26 +4,29 @@ request as a config-only scenario, bare Locust FastHttpUser (master + the same w
 
     .venv/bin/python bench/load_efficiency.py --runs 5
 
-Starts its own nginx on a free 127.0.0.1 port and runs ``--runs`` rounds; a round runs
-opsproof and bare Locust back to back (in alternating order, so neither always comes first)
-and wrk, each for ``--seconds`` with ``--users`` concurrent users. CPU is what the generator's
-processes used (reaped children's rusage), so the server's own CPU never counts; it includes
-each run's start-up (imports, with opsproof's bytecode compiled first, as Locust's is), about
-0.5 CPU-s more for opsproof, which the default 60 s runs amortize as real load tests do. On a
-shared 2-core VM one run's rate varies by ±15% with the host's load, so the figure is the
-median of each round's ratio opsproof/bare (both runs of a round saw the same machine),
-beside the medians of the rates.
+A round runs opsproof and bare Locust **at the same time**, each with its own nginx, each pinned
+to its own core (the cores swapped every round), for ``--seconds`` with ``--users`` concurrent
+users; then the config-only scenario beside bare Locust the same way. On a shared VM a run's
+rate swings by ±15% from one minute to the next with the host's load: runs one after the other
+saw different machines, and five such rounds could not tell 0.86 from 0.93. Side by side, both
+see the same minute. CPU is what each generator's processes used (reaped children's rusage), so
+nginx's never counts; it includes start-up (imports, with opsproof's bytecode compiled first, as
+Locust's is), which 60 s runs amortize as real load tests do. The figure is the median of the
+rounds' ratios opsproof/bare. wrk runs once, on both cores, for scale.
 Goal: opsproof ≥ 0.9× bare Locust.
 """
 
 import argparse
 import compileall
+import json
+import os
 import re
 import resource
 import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -125,6 +128,59 @@ def _wrk(url: str, users: int, seconds: int, scratch: Path) -> int:
     return int(match.group(1))
 
 
+GENERATORS: dict[str, Generator] = {
+    "opsproof": _opsproof,
+    "bare locust": _bare_locust,
+    "opsproof requests": _opsproof_requests,
+}
+
+
+def _one(name: str, core: int, users: int, seconds: int) -> None:
+    """Child mode: run generator ``name`` and its own nginx on ``core``; print requests and CPU."""
+    os.sched_setaffinity(0, {core})  # nginx and every Locust process inherit it
+    with tempfile.TemporaryDirectory(prefix="opsproof-bench-") as scratch:
+        nginx, url = _nginx(Path(scratch))
+        try:
+            requests, cpu = _measure(lambda: GENERATORS[name](url, users, seconds, Path(scratch)))
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+    print(json.dumps({"requests": requests, "cpu": cpu}))
+
+
+def _side_by_side(
+    names: tuple[str, str], cores: tuple[int, int], args: argparse.Namespace
+) -> list[float]:
+    """Each generator's requests per CPU-second, both run at once, each on its core."""
+    started = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                "--core",
+                str(core),
+                "--users",
+                str(args.users),
+                "--seconds",
+                str(args.seconds),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name, core in zip(names, cores, strict=True)
+    ]
+    rates = []
+    for process in started:
+        out, _ = process.communicate(timeout=args.seconds + 3 * TIMEOUT_SLACK)
+        if process.returncode:
+            raise SystemExit(f"a generator failed (exit {process.returncode})")
+        measured = json.loads(out.strip().splitlines()[-1])
+        rates.append(measured["requests"] / measured["cpu"])
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--runs", type=int, default=5)
@@ -132,51 +188,53 @@ def main() -> None:
         "--seconds", type=int, default=60, help="per run; shorter runs weigh start-up more"
     )
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--one", choices=GENERATORS, help=argparse.SUPPRESS)
+    parser.add_argument("--core", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        _one(args.one, args.core, args.users, args.seconds)
+        return
+    if len(os.sched_getaffinity(0)) < 2:
+        raise SystemExit("side-by-side rounds need two cores")
     # Locust's bytecode was compiled when pip installed it; compile opsproof's too, or where
     # PYTHONDONTWRITEBYTECODE is set every master and worker would compile edited modules again
     compileall.compile_dir(Path(opsproof.__file__).parent, quiet=1)
-    generators: dict[str, Generator] = {
-        "opsproof": _opsproof,
-        "bare locust": _bare_locust,
-        "opsproof requests": _opsproof_requests,
-    }
-    if shutil.which("wrk"):
-        generators["wrk"] = _wrk
-    rates: dict[str, list[float]] = {name: [] for name in generators}
-    ratios: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="opsproof-bench-") as scratch:
-        nginx, url = _nginx(Path(scratch))
-        try:
-            for round_ in range(args.runs):
-                order = list(generators) if round_ % 2 == 0 else ["bare locust", "opsproof"]
-                order += [name for name in generators if name not in order]
-                for name in order:
-                    requests, cpu = _measure(
-                        lambda g=generators[name]: g(url, args.users, args.seconds, Path(scratch))  # type: ignore[misc]
-                    )
-                    rates[name].append(requests / cpu)
-                ratios.append(rates["opsproof"][-1] / rates["bare locust"][-1])
-                scripted = rates["opsproof requests"][-1] / rates["bare locust"][-1]
-                print(
-                    f"round {round_ + 1}: opsproof/bare {ratios[-1]:.3f}, "
-                    f"config-only requests/bare {scripted:.3f}",
-                    flush=True,
-                )
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
+    first, second = sorted(os.sched_getaffinity(0))[:2]
+    rates: dict[str, list[float]] = {name: [] for name in GENERATORS}
+    ratios: dict[str, list[float]] = {"opsproof": [], "opsproof requests": []}
+    for round_ in range(args.runs):
+        cores = (first, second) if round_ % 2 == 0 else (second, first)
+        for name in ratios:
+            ours, bare = _side_by_side((name, "bare locust"), cores, args)
+            rates[name].append(ours)
+            rates["bare locust"].append(bare)
+            ratios[name].append(ours / bare)
+        print(
+            f"round {round_ + 1}: opsproof/bare {ratios['opsproof'][-1]:.3f}, "
+            f"config-only requests/bare {ratios['opsproof requests'][-1]:.3f}",
+            flush=True,
+        )
     baseline = statistics.median(rates["bare locust"])
     for name, values in rates.items():
         print(
-            f"{name:<12} {statistics.median(values):9.0f} requests per generator CPU-second "
-            f"(median of {len(values)}: {', '.join(f'{v:.0f}' for v in values)}); "
-            f"{statistics.median(values) / baseline:.2f}x bare Locust's median"
+            f"{name:<17} {statistics.median(values):7.0f} requests per generator CPU-second "
+            f"(median of {len(values)}: {', '.join(f'{v:.0f}' for v in values)})"
         )
-    print(
-        f"opsproof/bare Locust, median of the {len(ratios)} rounds' ratios: "
-        f"{statistics.median(ratios):.3f} (rounds: {', '.join(f'{r:.3f}' for r in ratios)})"
-    )
+    if shutil.which("wrk"):
+        with tempfile.TemporaryDirectory(prefix="opsproof-bench-") as scratch:
+            nginx, url = _nginx(Path(scratch))
+            try:
+                requests, cpu = _measure(lambda: _wrk(url, args.users, args.seconds, Path(scratch)))
+            finally:
+                nginx.terminate()
+                nginx.wait(timeout=10)
+        rate = requests / cpu
+        print(f"wrk {rate:.0f} requests per CPU-second: {rate / baseline:.1f}x bare Locust")
+    for name, values in ratios.items():
+        print(
+            f"{name}/bare Locust, median of the {len(values)} rounds' ratios: "
+            f"{statistics.median(values):.3f} (rounds: {', '.join(f'{r:.3f}' for r in values)})"
+        )
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ from typing import Literal, Protocol
 import psycopg
 
 from opsproof.backup.drill.objectives import Targets
+from opsproof.backup.on_host import OnHost
 from opsproof.backup.postgres.catalog import TABLES
 from opsproof.backup.postgres.database import Database
-from opsproof.backup.postgres.host_dump import HostDump
 from opsproof.backup.redis.client import Endpoint
-from opsproof.backup.redis.remote_rdb import RemoteRdb
 from opsproof.config.models import (
     BackupArtifacts,
     BackupConfig,
@@ -38,14 +37,14 @@ class SourceTarget:
 class RedisSource(SourceTarget):
     endpoint: Endpoint
     rdb_file: Path | None
-    remote: RemoteRdb | None
+    remote: OnHost | None
     """The host its RDB is copied from: its runtime's (a systemd unit or a process there)."""
 
 
 @dataclass(frozen=True)
 class PostgresSource(SourceTarget):
     database: Database
-    on_host: HostDump | None = None
+    on_host: OnHost | None = None
     """pg_dump: host — the host its dump is made on."""
 
 
@@ -102,13 +101,13 @@ def redis_sources(env: Environment) -> list[RedisSource]:
     return found
 
 
-def _remote_rdb(env: Environment, service: RedisService, max_size: int) -> RemoteRdb | None:
+def _remote_rdb(env: Environment, service: RedisService, max_size: int) -> OnHost | None:
     """Where the RDB is copied from when the server runs on a host under hosts: (a systemd
     unit or a process there)."""
     host = service.runtime.host if service.runtime else None
     if host is None:
         return None
-    return RemoteRdb(host, env.hosts[host], max_size)
+    return OnHost(host, env.hosts[host], max_size)
 
 
 def postgres_sources(env: Environment) -> list[PostgresSource]:
@@ -122,7 +121,7 @@ def postgres_sources(env: Environment) -> list[PostgresSource]:
             host = service.runtime.host if service.runtime else None
             on_host = None
             if source.pg_dump == "host" and host is not None:
-                on_host = HostDump(host, env.hosts[host], source.max_copy_size)
+                on_host = OnHost(host, env.hosts[host], source.max_copy_size)
             found.append(PostgresSource(name, name, rto, rpo, database, on_host))
     return found
 

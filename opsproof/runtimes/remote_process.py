@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from opsproof.errors import StackError
 from opsproof.runtimes.base import Resources
+from opsproof.runtimes.on_host import run_on_host
 from opsproof.runtimes.process import SIGNAL_TIMEOUT, ProcessTarget
 from opsproof.support.waiting import poll_until
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult, SshSession
 
-COMMAND_TIMEOUT = 30.0
 STATUS_NAMES = {
     "R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop",
     "Z": "zombie", "X": "dead", "I": "idle", "W": "waking", "P": "parked",
@@ -191,19 +191,10 @@ class RemoteProcessRuntime:
         return poll_until(lambda: not self.find(), timeout)
 
     def run(
-        self,
-        argv: list[str],
-        *,
-        sudo: bool | None = None,
-        check: bool = True,
-        timeout: float = COMMAND_TIMEOUT,
+        self, argv: list[str], *, sudo: bool | None = None, check: bool = True
     ) -> CommandResult:
         """``argv`` on the host; a failure raises StackError naming the process and command."""
-        done = self.session.run(argv, timeout=timeout, sudo=sudo)
-        if check and not done.ok:
-            why = done.why()
-            raise StackError(f"{self.id}: {shlex.join(argv[:3])} failed: {why}")
-        return done
+        return run_on_host(self.session, self.id, argv, sudo=sudo, check=check)
 
 
 def _resources(rows: list[tuple[int, str, int, float]]) -> Resources:

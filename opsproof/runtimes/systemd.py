@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from opsproof.config.models import Environment, HostSpec
 from opsproof.errors import SafetyError, StackError
 from opsproof.runtimes.base import Resources
+from opsproof.runtimes.on_host import run_on_host
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult, SshSession
 from opsproof.transport.systemctl import UnitState, read_unit, show
@@ -222,8 +223,4 @@ class SystemdRuntime:
         sudo: bool = False,
         check: bool = True,
     ) -> CommandResult:
-        done = self.session.run(argv, timeout=timeout, sudo=sudo)
-        if check and not done.ok:
-            why = done.why()
-            raise StackError(f"{self.id}: {shlex.join(argv)} failed: {why}")
-        return done
+        return run_on_host(self.session, self.id, argv, sudo=sudo, check=check, timeout=timeout)

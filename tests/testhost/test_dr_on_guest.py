@@ -13,11 +13,11 @@ import psycopg
 import pytest
 import redis
 
+from opsproof.backup.on_host import OnHost
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.dump import back_up as back_up_postgres
-from opsproof.backup.postgres.host_dump import HostDump
 from opsproof.backup.redis.client import Endpoint
-from opsproof.backup.redis.remote_rdb import RemoteRdb, copy_remote_rdb
+from opsproof.backup.redis.remote_rdb import copy_remote_rdb
 from opsproof.backup.redis.snapshot import back_up
 from opsproof.config.models import HostSpec, SshOptionsSpec
 from opsproof.errors import BackupError
@@ -114,7 +114,7 @@ def test_an_rdb_over_the_size_limit_is_refused_before_the_copy(
 ) -> None:
     guest_redis.set("dr:string:0", os.urandom(4096))  # random: the RDB's LZF cannot shrink it
     endpoint = Endpoint(f"redis://{LOOPBACK}:{guest.ports['redis']}/0", 10.0)
-    small = RemoteRdb("guest", _host(guest, sudo=True), max_size=1024)
+    small = OnHost("guest", _host(guest, sudo=True), max_size=1024)
 
     with pytest.raises(BackupError) as refused:
         back_up(endpoint, "cache", tmp_path, 60.0, remote=small)
@@ -127,7 +127,7 @@ def test_an_rdb_over_the_size_limit_is_refused_before_the_copy(
 
 
 def test_an_rdb_the_login_cannot_read_names_sudo(guest: GuestState, tmp_path: Path) -> None:
-    remote = RemoteRdb("guest", _host(guest, sudo=False), max_size=1 << 30)
+    remote = OnHost("guest", _host(guest, sudo=False), max_size=1 << 30)
 
     with pytest.raises(BackupError) as refused:
         copy_remote_rdb(remote, GUEST_RDB, tmp_path / "copy.rdb", 1e12, "cache", "redis://x")
@@ -142,7 +142,7 @@ def test_a_copy_that_does_not_match_the_host_file_is_deleted(
 ) -> None:
     # A file that is new on every read, as an RDB replaced between the copy and its hash is.
     changing = Path("/proc/sys/kernel/random/uuid")
-    remote = RemoteRdb("guest", _host(guest, sudo=True), max_size=1 << 30)
+    remote = OnHost("guest", _host(guest, sudo=True), max_size=1 << 30)
 
     with pytest.raises(BackupError) as torn:
         copy_remote_rdb(remote, changing, tmp_path / "copy.rdb", 1e12, "cache", "redis://x")
@@ -156,7 +156,7 @@ def test_a_dump_on_the_host_over_the_size_limit_is_refused_and_deleted(
     guest: GuestState, guest_data: None, tmp_path: Path
 ) -> None:
     database = Database(guest.postgres_dsn, 10.0)
-    tiny = HostDump("guest", _host(guest, sudo=True), max_size=100)
+    tiny = OnHost("guest", _host(guest, sudo=True), max_size=100)
 
     with pytest.raises(BackupError) as refused:
         back_up_postgres(database, "db", tmp_path, 120.0, tiny)

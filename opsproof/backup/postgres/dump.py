@@ -14,9 +14,10 @@ from pathlib import Path
 
 import psycopg
 
+from opsproof.backup.on_host import OnHost
 from opsproof.backup.postgres.database import Database
 from opsproof.backup.postgres.fingerprint import DatabaseFingerprint, begin_snapshot, capture
-from opsproof.backup.postgres.host_dump import HostDump, dump_on_host, server_place
+from opsproof.backup.postgres.host_dump import dump_on_host, server_place
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.backup.tools import postgres_tool, run
 from opsproof.errors import BackupError
@@ -53,7 +54,7 @@ def _dump_globals(database: Database, target: Path, timeout: float) -> None:
 
 
 def back_up(
-    database: Database, name: str, store: Path, timeout: float, on_host: HostDump | None = None
+    database: Database, name: str, store: Path, timeout: float, on_host: OnHost | None = None
 ) -> PostgresBackup:
     """Back up ``database`` into ``store`` as ``postgres-<name>-<UTC stamp>.dump`` with its
     globals, sha256 and fingerprint beside it; the dump is made by this machine's pg_dump, or

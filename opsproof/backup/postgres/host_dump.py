@@ -9,32 +9,20 @@ into the store bounded by ``max_copy_size``. The archive's integrity is then the
 ``pg_restore`` read, as for a dump taken here.
 """
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-from opsproof.config.models import HostSpec
+from opsproof.backup.on_host import OnHost, time_left
 from opsproof.errors import BackupError, HostError
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult
 
-MIN_COMMAND_TIMEOUT = 1.0
 PLACE = (
     "SELECT split_part(current_setting('unix_socket_directories'), ',', 1), "
     "current_setting('port'), current_setting('data_directory'), current_database()"
 )
-
-
-@dataclass(frozen=True)
-class HostDump:
-    """Where the server runs: its runtime's host."""
-
-    host_name: str
-    host: HostSpec
-    max_size: int
-    """A larger archive is refused (``max_copy_size``)."""
 
 
 @dataclass(frozen=True)
@@ -64,14 +52,14 @@ def server_place(conn: psycopg.Connection[tuple[object, ...]], target: str) -> S
 
 
 def dump_on_host(
-    remote: HostDump, place: ServerPlace, snapshot: str, dest: Path, deadline: float, target: str
+    remote: OnHost, place: ServerPlace, snapshot: str, dest: Path, deadline: float, target: str
 ) -> None:
     """The archive of ``place``'s database as of ``snapshot`` in ``dest``, made on the host
     before the monotonic ``deadline``; otherwise BackupError naming the host and no ``dest``."""
     where = f"{target}: pg_dump on host {remote.host_name}"
     try:
         session = SESSIONS.session(remote.host)
-        left = max(MIN_COMMAND_TIMEOUT, deadline - time.monotonic())
+        left = time_left(deadline)
         owner = session.run(["stat", "-c", "%U", "--", place.data_directory], timeout=left)
         _judge(owner, where)
         argv = [
@@ -80,7 +68,7 @@ def dump_on_host(
             f"--snapshot={snapshot}", "-d", place.database,
         ]  # fmt: skip
         with dest.open("wb") as out:
-            left = max(MIN_COMMAND_TIMEOUT, deadline - time.monotonic())
+            left = time_left(deadline)
             done = session.run(
                 argv, timeout=left, max_output=remote.max_size, sudo=True, stdout_to=out
             )

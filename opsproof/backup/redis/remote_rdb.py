@@ -6,33 +6,20 @@ the store within the backup's deadline, and then hashed on the host: a copy whos
 the host's file's (cut short, or the file replaced meanwhile) is deleted and the backup fails.
 """
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from opsproof.backup.on_host import OnHost, time_left
 from opsproof.backup.store import sha256_file
-from opsproof.config.models import HostSpec
 from opsproof.errors import BackupError, HostError
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult, SshSession
-
-MIN_COMMAND_TIMEOUT = 1.0
-
-
-@dataclass(frozen=True)
-class RemoteRdb:
-    """Where a Redis keeps its RDB when it is not this machine: its runtime's host."""
-
-    host_name: str
-    host: HostSpec
-    max_size: int
-    """A larger RDB is refused (``max_copy_size``)."""
 
 
 @dataclass(frozen=True)
 class _Copy:
     session: SshSession
-    remote: RemoteRdb
+    remote: OnHost
     path: Path
     deadline: float
     source: str
@@ -50,7 +37,7 @@ class _Copy:
         return done.text().strip()
 
     def left(self) -> float:
-        return max(MIN_COMMAND_TIMEOUT, self.deadline - time.monotonic())
+        return time_left(self.deadline)
 
     def judge(self, done: CommandResult) -> None:
         if done.timed_out:
@@ -63,7 +50,7 @@ class _Copy:
 
 
 def copy_remote_rdb(
-    remote: RemoteRdb, path: Path, dest: Path, deadline: float, source: str, target: str
+    remote: OnHost, path: Path, dest: Path, deadline: float, source: str, target: str
 ) -> str:
     """Copy ``path`` on ``remote``'s host into ``dest`` before the monotonic ``deadline``; the
     copy's sha256, the host's file's. Otherwise BackupError naming ``target`` (the server), the

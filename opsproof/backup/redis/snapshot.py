@@ -15,10 +15,11 @@ from pathlib import Path
 
 import redis
 
+from opsproof.backup.on_host import OnHost
 from opsproof.backup.redis.client import Endpoint, command, debug_allowed
 from opsproof.backup.redis.fingerprint import RedisFingerprint, capture
 from opsproof.backup.redis.keyprints import Method
-from opsproof.backup.redis.remote_rdb import RemoteRdb, copy_remote_rdb
+from opsproof.backup.redis.remote_rdb import copy_remote_rdb
 from opsproof.backup.store import dated_path, write_checksum, write_fingerprint
 from opsproof.errors import BackupError
 from opsproof.support.failures import describe_error
@@ -91,7 +92,7 @@ def back_up(
     store: Path,
     timeout: float,
     rdb_file: Path | None = None,
-    remote: RemoteRdb | None = None,
+    remote: OnHost | None = None,
 ) -> RedisBackup:
     """Back up the server at ``endpoint`` into ``store`` as ``redis-<name>-<UTC stamp>.rdb``.
 
@@ -121,7 +122,7 @@ def _back_up(
     store: Path,
     timeout: float,
     rdb_file: Path | None,
-    remote: RemoteRdb | None,
+    remote: OnHost | None,
 ) -> RedisBackup:
     target = endpoint.target
     started = time.monotonic()

@@ -94,7 +94,7 @@ class Collector:
     def request(self, sample: RequestSample) -> None:
         self.requests += 1
         bucket = self.bucket()
-        bucket.columns.requests.append(sample)
+        bucket.columns.request(sample)
         if self._request_submetrics:  # only thresholds on tagged metrics pay for tags
             metrics = bucket.metrics
             tags = {

@@ -1,15 +1,13 @@
-"""The samples of one second a worker has not yet added to its metrics.
+"""The samples of one second a worker has not yet added to its metrics, column by column.
 
-Recording a request is one append of the tuple the worker already built, not a dozen metric
-updates: the second's samples are taken apart column by column (``map`` with an
-``itemgetter``, in C) and added to its MetricSet in bulk when it is sent (``Counter`` and
-``sum`` also run in C). A tuple of numbers and strings leaves the garbage collector's lists at
-its first collection, so a second of samples (thousands per worker) costs it little.
+Recording a request is a few appends to arrays of machine numbers, not a dozen metric updates;
+the columns are added to the second's MetricSet in bulk when it is sent (``Counter`` and
+``sum`` run in C). Arrays hold no Python objects, so a second of samples (thousands per
+worker) gives the garbage collector nothing to traverse.
 """
 
 from array import array
 from collections import Counter
-from operator import itemgetter
 from typing import NamedTuple
 
 from opsproof.load.breakdown import Breakdown
@@ -45,55 +43,74 @@ class IterationKeys(NamedTuple):
 
 
 WIRE_PHASES = ("http_req_sending", "http_req_waiting", "http_req_receiving")
-_NAME, _STATUS, _MICROS, _SIZE, _FAILED, _CORRECTED, _WIRE = (
-    itemgetter(RequestSample._fields.index(field))
-    for field in ("name", "status", "micros", "size", "failed", "corrected", "wire")
-)
 
 
 class Columns:
-    __slots__ = ("iterations", "requests")
+    __slots__ = (
+        "corrected", "failed", "failures", "iterations", "micros", "names", "receiving",
+        "sending", "sent", "sizes", "statuses", "waiting",
+    )  # fmt: skip
 
     def __init__(self) -> None:
-        self.requests: list[RequestSample] = []
+        self.micros, self.sizes, self.failed = array("q"), array("q"), array("b")
+        self.corrected = array("q")
+        """Only the requests that have it (arrival-rate executors)."""
+        self.sending, self.waiting, self.receiving = array("d"), array("d"), array("d")
+        """Seconds, and ``sent`` bytes: only the requests timed on the wire."""
+        self.sent = array("q")
         self.iterations = array("q")
         """Iteration durations, µs."""
+        self.names: list[str] = []
+        self.statuses = array("i")
+        self.failures: list[tuple[str, str, str]] = []
+        """Name, kind and why of each failed request."""
+
+    def request(self, sample: RequestSample) -> None:
+        self.micros.append(sample.micros)
+        self.sizes.append(sample.size)
+        self.failed.append(sample.failed)
+        self.names.append(sample.name)
+        self.statuses.append(sample.status)
+        if sample.failure is not None:
+            self.failures.append((sample.name, *sample.failure))
+        if sample.corrected is not None:
+            self.corrected.append(sample.corrected)
+        wire = sample.wire
+        if wire is not None:
+            self.sending.append(wire.sending)
+            self.waiting.append(wire.waiting)
+            self.receiving.append(wire.receiving)
+            self.sent.append(wire.bytes_sent)
 
     def fold_into(self, metrics: MetricSet, iteration_keys: IterationKeys) -> None:
-        """Add every sample to ``metrics`` (once: a second is sent once)."""
+        """Add every column to ``metrics`` (once: a second is sent once)."""
         if iterations := len(self.iterations):
             for key in iteration_keys.counted:
                 metrics.add_count(key, iterations, iterations)
             for key in iteration_keys.timed:
                 metrics.trend(key).record_all(self.iterations)
-        if not (requests := self.requests):
-            return
-        count = len(requests)
-        metrics.add_count("http_reqs", count, count)
-        metrics.add_count("data_received", sum(map(_SIZE, requests)), count)
-        metrics.add_rate("http_req_failed", sum(map(_FAILED, requests)), count)
-        metrics.trend("http_req_duration").record_all(map(_MICROS, requests))
-        corrected = [micros for micros in map(_CORRECTED, requests) if micros is not None]
-        if corrected:
-            metrics.trend("http_req_duration_corrected").record_all(corrected)
-        wires = [wire for wire in map(_WIRE, requests) if wire is not None]
-        if wires:
-            _, sending, waiting, receiving, sent = zip(*wires, strict=True)
-            for name, seconds in zip(WIRE_PHASES, (sending, waiting, receiving), strict=True):
+        if requests := len(self.micros):
+            metrics.add_count("http_reqs", requests, requests)
+            metrics.add_count("data_received", sum(self.sizes), requests)
+            metrics.add_rate("http_req_failed", sum(self.failed), requests)
+            metrics.trend("http_req_duration").record_all(self.micros)
+        if self.corrected:
+            metrics.trend("http_req_duration_corrected").record_all(self.corrected)
+        if timed := len(self.sent):
+            for name, seconds in zip(
+                WIRE_PHASES, (self.sending, self.waiting, self.receiving), strict=True
+            ):
                 metrics.trend(name).record_all([int(value * 1e6) for value in seconds])
-            metrics.add_count("data_sent", sum(sent), len(wires))
+            metrics.add_count("data_sent", sum(self.sent), timed)
 
     def fold_names(self, breakdown: Breakdown) -> None:
         """Add every request to its name's row of ``breakdown`` (once, as ``fold_into``)."""
-        requests = self.requests
         by_name: dict[str, list[int]] = {}
-        for name, micros in zip(map(_NAME, requests), map(_MICROS, requests), strict=True):
+        for name, micros in zip(self.names, self.micros, strict=True):
             by_name.setdefault(name, []).append(micros)
         for name, values in by_name.items():
             breakdown.stats(name).duration.record_all(values)
-        statuses = Counter(zip(map(_NAME, requests), map(_STATUS, requests), strict=True))
-        for (name, status), times in statuses.items():
+        for (name, status), times in Counter(zip(self.names, self.statuses, strict=True)).items():
             breakdown.stats(name).statuses[status] += times
-        for sample in requests:
-            if sample.failure is not None:
-                breakdown.stats(sample.name).fail(*sample.failure)
+        for name, kind, why in self.failures:
+            breakdown.stats(name).fail(kind, why)

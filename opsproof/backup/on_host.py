@@ -1,0 +1,25 @@
+"""A backup made on the host its server runs on (its runtime's host, under ``hosts:``) and
+copied here over the run's SSH session: what a Redis RDB copy and ``pg_dump: host`` share."""
+
+import time
+from dataclasses import dataclass
+
+from opsproof.config.models import HostSpec
+
+MIN_COMMAND_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True)
+class OnHost:
+    """The server's host, by its name under ``hosts:``, and the largest copy it may send."""
+
+    host_name: str
+    host: HostSpec
+    max_size: int
+    """A larger file or archive is refused (``max_copy_size``)."""
+
+
+def time_left(deadline: float) -> float:
+    """What a command on the host may take of the backup's monotonic ``deadline``; at least
+    a second, so that one running late still gets its answer named rather than cut off."""
+    return max(MIN_COMMAND_TIMEOUT, deadline - time.monotonic())
