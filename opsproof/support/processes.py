@@ -97,6 +97,14 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
+START_TOLERANCE_S = 1.5
+"""How far a process's start time may read from the recorded one and still be the same process.
+psutil adds the boot time of /proc/stat, whole seconds that the kernel derives from the wall
+clock: a clock slewed by NTP moves it by a second now and then, and every process recorded by
+another process (``opsproof stack up``) then seemed to have started a second off; with 0.1 s
+the whole stack read as dead at once. A recycled PID starts far later than that."""
+
+
 def leader(component: ComponentState) -> psutil.Process | None:
     """The component's main process, if it still runs (not a zombie, not a recycled PID)."""
     if component.pid <= 0:
@@ -105,7 +113,7 @@ def leader(component: ComponentState) -> psutil.Process | None:
         proc = psutil.Process(component.pid)
         if (
             component.create_time is not None
-            and abs(proc.create_time() - component.create_time) > 0.1
+            and abs(proc.create_time() - component.create_time) > START_TOLERANCE_S
         ):
             return None
     except psutil.Error:
