@@ -19,6 +19,7 @@ from opsproof.faults.host_process_inverse import CancelHostUndo, HostInverseStep
 from opsproof.faults.unit_inverse import CancelTargetUndo, UnitInverseStep
 from opsproof.runtimes import process_runtime
 from opsproof.runtimes.process import ProcessTarget
+from opsproof.support.processes import same_start
 
 START_TIMEOUT = 30.0
 DISSOLVE_TIMEOUT = 10.0
@@ -113,7 +114,7 @@ class RestoreOomScore(_Step):
 
     def apply(self) -> None:
         with suppress(psutil.Error, OSError):
-            if psutil.Process(self.pid).create_time() == self.create_time:
+            if same_start(psutil.Process(self.pid).create_time(), self.create_time):
                 Path(f"/proc/{self.pid}/oom_score_adj").write_text(str(self.value))
 
     def describe(self) -> str:
@@ -141,7 +142,7 @@ class KillHelper(_Step):
     def apply(self) -> None:
         with suppress(psutil.Error):
             proc = psutil.Process(self.pid)
-            if proc.create_time() == self.create_time:
+            if same_start(proc.create_time(), self.create_time):
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(5)
 

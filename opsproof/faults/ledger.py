@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from opsproof.faults.inverse import InverseStep
 from opsproof.support.filelock import exclusive
+from opsproof.support.processes import same_start
 
 LEDGER_DIR = "chaos"
 LEDGER_FILE = "ledger.jsonl"
@@ -50,7 +51,7 @@ class Injection(BaseModel):
         """The run that injected it still runs (a zombie, dead but not yet reaped, does not)."""
         try:
             owner = psutil.Process(self.owner_pid)
-            return owner.create_time() == self.owner_started and (
+            return same_start(owner.create_time(), self.owner_started) and (
                 owner.status() != psutil.STATUS_ZOMBIE
             )
         except psutil.Error:

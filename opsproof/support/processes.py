@@ -105,15 +105,20 @@ another process (``opsproof stack up``) then seemed to have started a second off
 the whole stack read as dead at once. A recycled PID starts far later than that."""
 
 
+def same_start(started: float, recorded: float) -> bool:
+    """Whether a process that psutil says ``started`` is the one recorded as starting then,
+    whichever process recorded it (see ``START_TOLERANCE_S``)."""
+    return abs(started - recorded) <= START_TOLERANCE_S
+
+
 def leader(component: ComponentState) -> psutil.Process | None:
     """The component's main process, if it still runs (not a zombie, not a recycled PID)."""
     if component.pid <= 0:
         return None
     try:
         proc = psutil.Process(component.pid)
-        if (
-            component.create_time is not None
-            and abs(proc.create_time() - component.create_time) > START_TOLERANCE_S
+        if component.create_time is not None and not same_start(
+            proc.create_time(), component.create_time
         ):
             return None
     except psutil.Error:

@@ -48,6 +48,16 @@ def test_faults_of_a_live_run_are_left_to_it(tmp_path: Path) -> None:
     assert len(revert_leftovers(ledger, "opsproof revert", live_owners=True)) == 1
 
 
+def test_a_live_owner_recorded_by_another_boot_time_reading_is_still_live(tmp_path: Path) -> None:
+    """psutil's boot time moves by a second when NTP slews the clock: the owner's start read a
+    second off is still the owner; five seconds off, it is another process on a reused PID."""
+    me = psutil.Process()
+    slewed = injection("live", tmp_path / "f", me.pid, me.create_time() + 1.0)
+    reused = injection("live", tmp_path / "f", me.pid, me.create_time() - 5.0)
+    assert slewed.owner_alive()
+    assert not reused.owner_alive()
+
+
 def test_a_slow_revert_holds_up_only_its_own_fault(tmp_path: Path) -> None:
     """The watchdog retrying a remote undo over a slow link held one lock for the whole ledger,
     so the run's undo of another fault waited 60 s and failed (found on an emulated guest)."""
