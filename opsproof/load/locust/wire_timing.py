@@ -35,9 +35,6 @@ RX_SOFTWARE_STAMPS = (1 << 3) | (1 << 4)
 ANCILLARY_BYTES = 64
 """Room for one scm_timestamping (three timespecs)."""
 TIMESPEC = struct.Struct("qq")
-_unpack_timespec = TIMESPEC.unpack_from
-_SOL_SOCKET = socket.SOL_SOCKET
-"""Bound once: read for every response."""
 
 
 class WireTimes(NamedTuple):
@@ -179,10 +176,10 @@ def _stamp_arrivals(sock: Any) -> bool:
 
 def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float | None:
     for level, kind, payload in ancillary:
-        if level == _SOL_SOCKET and kind == SO_TIMESTAMPING and len(payload) >= 16:
-            seconds, nanoseconds = _unpack_timespec(payload)
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING and len(payload) >= 16:
+            seconds, nanoseconds = TIMESPEC.unpack_from(payload)
             if seconds:
-                return float(seconds + nanoseconds * 1e-9)
+                return float(seconds) + float(nanoseconds) / 1e9
     return None
 
 
@@ -203,7 +200,7 @@ def install() -> None:
 
     @functools.wraps(request)
     def marked_request(session: FastHttpSession, *args: Any, **kwargs: Any) -> Any:
-        _exchanges[getcurrent()] = WireExchange()  # begin(), inlined: once per request
+        begin()
         return request(session, *args, **kwargs)
 
     timed_create._opsproof = True  # type: ignore[attr-defined]
