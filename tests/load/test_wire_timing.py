@@ -3,6 +3,7 @@ answer reached the socket (the kernel's stamp), not when the client got round to
 
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 
@@ -103,6 +104,32 @@ def test_the_end_is_the_kernels_arrival_stamp_not_the_late_read(
     assert times.bytes_sent == 4
     assert wire_timing.take() is None  # read once
     assert time.time() - began >= READ_LATE_S  # the answer was there long before
+
+
+def test_a_request_larger_than_the_send_buffer_is_written_whole_and_counted(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    """One ``send`` writes what the buffer holds; the rest must follow, in order."""
+    client, server = connected
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    timed = TimedSocket(client)
+    body = bytes(range(256)) * 4096
+    received = bytearray()
+
+    def read_all() -> None:
+        while len(received) < len(body) and (chunk := server.recv(65536)):
+            received.extend(chunk)
+        server.sendall(b"done")
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    wire_timing.begin()
+    timed.sendall(body)
+    reader.join(timeout=10)
+    assert len(received) == len(body) and bytes(received) == body
+    assert timed.recv(4) == b"done"
+    times = wire_timing.take()
+    assert times is not None and times.bytes_sent == len(body)
 
 
 def test_without_a_current_request_the_socket_only_passes_data_through(
