@@ -6,6 +6,7 @@ A ``MetricSet`` holds k6's four metric types, keyed by selector text (``http_req
 ``http_req_duration{name:/api/render}``); it travels between processes as plain JSON.
 """
 
+import operator
 import weakref
 from collections import Counter
 from collections.abc import Iterable
@@ -100,7 +101,8 @@ class Trend:
 
     def _settle(self) -> None:
         """Add the counted values to the histogram. HDR's ``record_value`` makes five Python
-        calls per value; its index arithmetic, inlined here, costs a fifth of that."""
+        calls per value; its index arithmetic, inlined here, costs a fifth of that, and less
+        again below 2,048 µs (most requests), where a value is its own index."""
         pending = self._pending
         if not pending:
             return
@@ -114,12 +116,17 @@ class Trend:
         counts, unit = histogram.counts, histogram.unit_magnitude
         mask, half = histogram.sub_bucket_mask, histogram.sub_bucket_half_count_magnitude
         first_bucket = unit + half + 1  # the bit length of values in bucket 0
-        total_us = 0
+        own_index = histogram.sub_bucket_count if unit == 0 else 0
         for value, times in pending.items():
-            bucket = (value | mask).bit_length() - first_bucket
-            sub_bucket = value >> (bucket + unit)
-            counts[((bucket + 1) << half) + sub_bucket - (1 << half)] += times
-            total_us += value * times
+            if (
+                value < own_index
+            ):  # bucket 0 at unit 1: index ((0 + 1) << half) + value - (1 << half)
+                counts[value] += times
+            else:
+                bucket = (value | mask).bit_length() - first_bucket
+                sub_bucket = value >> (bucket + unit)
+                counts[((bucket + 1) << half) + sub_bucket - (1 << half)] += times
+        total_us = sum(map(operator.mul, pending.keys(), pending.values()))
         count = sum(pending.values())
         histogram.total_count += count
         histogram.min_value = min(histogram.min_value, low)
