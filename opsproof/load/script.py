@@ -11,6 +11,7 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -23,10 +24,12 @@ from opsproof.config.flows import (
     PollSpec,
 )
 from opsproof.config.problems import Position, Problem, excerpt, listing
-from opsproof.config.source import ParsedFile
 from opsproof.errors import ConfigError
 from opsproof.load.options import Scenario, WeightedRequestSpec
 from opsproof.load.target import LoadTarget
+
+if TYPE_CHECKING:  # a Locust worker gets its script as JSON: it needs no YAML parser
+    from opsproof.config.source import ParsedFile
 
 MAX_FILE_BYTES = 4 << 20
 """An upload sent by a load scenario: every worker holds it in memory and gets it by message."""
@@ -200,7 +203,7 @@ def _read(base: Path, path: Path) -> bytes:
 
 
 def upload_problems(
-    scenarios: dict[str, Scenario], base_dir: Path, parsed: ParsedFile
+    scenarios: dict[str, Scenario], base_dir: Path, parsed: "ParsedFile"
 ) -> Iterator[Problem]:
     """Each upload of a scenario's requests that cannot be read or is too large, located at
     its ``path`` in the profile (flows' uploads are the config file's, checked by the gate)."""
@@ -221,14 +224,14 @@ def upload_problems(
                     yield Problem(parsed.locate(where), where, f"{error}")
 
 
-def _written_at(name: str, parsed: ParsedFile | None) -> tuple[str | int, ...]:
+def _written_at(name: str, parsed: "ParsedFile | None") -> tuple[str | int, ...]:
     """Where a scenario's keys are: under ``scenarios``, or at the top for the shortcut."""
     base: tuple[str | int, ...] = ("scenarios", name)
     return base if parsed is None or base in parsed.values else ()
 
 
 def script_problems(
-    scenarios: dict[str, Scenario], sources: ScriptSources, parsed: ParsedFile | None
+    scenarios: dict[str, Scenario], sources: ScriptSources, parsed: "ParsedFile | None"
 ) -> Iterator[Problem]:
     """Each flow or service a scenario names that the environment does not have, located in
     the profile (``parsed``; a profile from a dict is located at its first line)."""
