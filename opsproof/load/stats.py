@@ -116,11 +116,10 @@ class Trend:
         counts, unit = histogram.counts, histogram.unit_magnitude
         mask, half = histogram.sub_bucket_mask, histogram.sub_bucket_half_count_magnitude
         first_bucket = unit + half + 1  # the bit length of values in bucket 0
+        # at a unit of 1 µs, bucket 0's index ((0 + 1) << half) + value - (1 << half) is the value
         own_index = histogram.sub_bucket_count if unit == 0 else 0
         for value, times in pending.items():
-            if (
-                value < own_index
-            ):  # bucket 0 at unit 1: index ((0 + 1) << half) + value - (1 << half)
+            if value < own_index:
                 counts[value] += times
             else:
                 bucket = (value | mask).bit_length() - first_bucket

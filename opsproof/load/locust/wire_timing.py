@@ -142,7 +142,7 @@ class TimedSocket:
 
     def _send_all(self, data: bytes, flags: int) -> None:
         """gevent's ``sendall`` asks the kernel for the send buffer's size before every call
-        and slices in Python: a sixth of a request's socket work here. A request fits the
+        and slices in Python: a tenth of a request's socket work here. A request fits the
         buffer, so one ``send`` (which waits as gevent's does, within the socket's timeout)
         writes it all; the rest, if any, goes to ``sendall``."""
         sent = self._sock.send(data, flags)
