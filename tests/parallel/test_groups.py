@@ -71,7 +71,9 @@ def test_the_listed_groups_come_first_in_their_order(suite: pytest.Pytester) -> 
 
 
 def test_a_group_runs_on_one_worker(suite: pytest.Pytester) -> None:
-    result = suite.runpytest(*PARALLEL, "-v")
+    # in a subprocess: xdist gives its workers the sys.path its process started with, and this
+    # process, when started as `pytest` rather than `python -m pytest`, has no checkout on it
+    result = suite.runpytest_subprocess(*PARALLEL, "-v")
     result.assert_outcomes(passed=10)
     ran = re.findall(r"^\[(gw\d)\] .*PASSED (tests/\S+)::", result.stdout.str(), re.MULTILINE)
     workers: dict[str, set[str]] = {}
