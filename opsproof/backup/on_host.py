@@ -1,12 +1,9 @@
 """A backup made on the host its server runs on (its runtime's host, under ``hosts:``) and
 copied here over the run's SSH session: what a Redis RDB copy and ``pg_dump: host`` share."""
 
-import time
 from dataclasses import dataclass
 
 from opsproof.config.models import HostSpec
-
-MIN_COMMAND_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True)
@@ -17,9 +14,3 @@ class OnHost:
     host: HostSpec
     max_size: int
     """A larger file or archive is refused (``max_copy_size``)."""
-
-
-def time_left(deadline: float) -> float:
-    """What a command on the host may take of the backup's monotonic ``deadline``; at least
-    a second, so that one running late still gets its answer named rather than cut off."""
-    return max(MIN_COMMAND_TIMEOUT, deadline - time.monotonic())

@@ -40,7 +40,7 @@ from opsproof.stack.readiness import CHECKS, wait_healthy
 from opsproof.stack.status import ComponentStatus, StackStatus
 from opsproof.support.ports import free_ports
 from opsproof.support.processes import ComponentState, is_alive, log_tail, spawn, terminate
-from opsproof.support.waiting import POLL_INTERVAL
+from opsproof.support.waiting import POLL_INTERVAL, time_left
 
 Progress = Callable[[str], None]
 ROOT_PREFIX = "opsproof-stack-"
@@ -136,7 +136,7 @@ def _start(
                 Path(state.values["postgres.bin_dir"]),
                 POSTGRES_OS_USER,
                 Path(postgres.log_file),
-                max(deadline - time.monotonic(), 1.0),
+                time_left(deadline),
             )
             _launch(state, state_dir, postgres, say)
             say("creating the opsproof role and database, applying the schema")
@@ -150,7 +150,7 @@ def _start(
         _wait_ready(state, list(START_ORDER), deadline)
         if watch is not None:
             wait_monitoring_ready(watch, deadline)
-        wait_healthy(state, max(deadline - time.monotonic(), 1.0))
+        wait_healthy(state, time_left(deadline))
     except BaseException:
         _teardown(state_dir, state, CLEANUP_TIMEOUT)
         raise

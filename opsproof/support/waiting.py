@@ -7,6 +7,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+MIN_TIME_LEFT = 1.0
+"""What a step is still given when its deadline is near or past: one running late gets its own
+answer (or its own timeout, named), not a cut-off with nothing to report."""
+
 POLL_INTERVAL = 0.05
 """How long every wait sleeps between two looks: short enough that a wait ends within 50 ms of
 its condition holding, long enough that a wait costs no noticeable CPU. Measurements that
@@ -29,3 +33,8 @@ def poll(read: Callable[[], T], accept: Callable[[T], bool], timeout: float) -> 
 def poll_until(condition: Callable[[], bool], timeout: float) -> bool:
     """Whether ``condition`` held within ``timeout`` seconds (tried as :func:`poll` reads)."""
     return poll(condition, bool, timeout)[0]
+
+
+def time_left(deadline: float) -> float:
+    """Seconds until the monotonic ``deadline``, but at least ``MIN_TIME_LEFT``."""
+    return max(MIN_TIME_LEFT, deadline - time.monotonic())

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import psycopg
 
-from opsproof.backup.on_host import OnHost, time_left
+from opsproof.backup.on_host import OnHost
 from opsproof.errors import BackupError, HostError
+from opsproof.support.waiting import time_left
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult
 

@@ -9,9 +9,10 @@ the host's file's (cut short, or the file replaced meanwhile) is deleted and the
 from dataclasses import dataclass
 from pathlib import Path
 
-from opsproof.backup.on_host import OnHost, time_left
+from opsproof.backup.on_host import OnHost
 from opsproof.backup.store import sha256_file
 from opsproof.errors import BackupError, HostError
+from opsproof.support.waiting import time_left
 from opsproof.transport.pool import SESSIONS
 from opsproof.transport.ssh import CommandResult, SshSession
 

@@ -42,6 +42,7 @@ from opsproof.stack.readiness import wait_healthy
 from opsproof.stack.status import ComponentStatus, StackStatus
 from opsproof.support.ports import free_ports
 from opsproof.support.processes import ComponentState
+from opsproof.support.waiting import time_left
 
 Progress = Callable[[str], None]
 RUNTIME = "docker"
@@ -194,7 +195,7 @@ def _start(
         bootstrap(layout, ports.postgres, password, schema, deadline)
         say("waiting for every container to be ready")
         wait_ready(client, state, deadline)
-        wait_healthy(state, max(deadline - time.monotonic(), 1.0))
+        wait_healthy(state, time_left(deadline))
     except BaseException:
         _teardown(client, state_dir, state, keep_volumes=False)
         raise
