@@ -28,10 +28,9 @@ OVERRUN = 1.5
 MEMORY_STRESSOR = """
 import sys, time
 size, seconds, victim = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-if victim == "service":
-    # raising a score needs no privilege; at 1000 the OOM killer takes the service first
-    with open("/proc/1/oom_score_adj", "w") as score:
-        score.write("1000")
+# raising a score needs no privilege; at 1000 the OOM killer takes that process first
+with open(f"/proc/{1 if victim == 'service' else 'self'}/oom_score_adj", "w") as score:
+    score.write("1000")
 chunks, end = [], time.monotonic() + seconds
 while time.monotonic() < end and (len(chunks) << 20) < size:
     chunk = bytearray(1 << 20)

@@ -100,7 +100,8 @@ def judge(
         states, seen.injected, at_once=acts_at_once(experiment), injected_until=seen.injected_until
     )
     _timeline(result, seen, outage, recovery)
-    effect = next((e for e in seen.effects if e.ok), seen.effects[-1])
+    # the latest proof: its counters (OOM kills, the supervisor's restarts) are the fullest
+    effect = next((e for e in reversed(seen.effects) if e.ok), seen.effects[-1])
     result.figures.update({f"fault.{k}": v for k, v in effect.figures.items()})
     _figures(result, seen, recovery, target)
     if outage is not None and acts_at_once(experiment):

@@ -38,9 +38,8 @@ OVERRUN = 1.5
 STRESSOR = r"""
 my ($bytes, $seconds, $events, $victim) = @ARGV;
 alarm $seconds;
-if ($victim eq "service") {
-    open my $score, ">", "/proc/self/oom_score_adj" or die; print $score "-999"; close $score;
-}
+open my $score, ">", "/proc/self/oom_score_adj" or die;
+print $score ($victim eq "service" ? "-999" : "1000"); close $score;
 sub kills {
     open my $f, "<", $events or return -1;
     while (<$f>) { return $1 if /^oom_kill (\d+)/ }
@@ -53,8 +52,9 @@ while ((scalar(@chunks) << 20) < $bytes && kills() == $start) {
 select undef, undef, undef, 0.1 while kills() == $start;
 """
 """Perl (``perl-base`` is essential in Debian, always there): grow 1 MiB at a time inside the
-unit's cgroup until the OOM killer acts there once, then let go, bounded by ``alarm``. As the
-victim=service neighbour it makes itself the last choice of the OOM killer."""
+unit's cgroup until the OOM killer acts there once, then let go, bounded by ``alarm``. Its own
+``oom_score_adj`` makes it the OOM killer's last choice (victim=service) or first (stressor):
+by size alone, a service with a large RSS would be taken for a neighbour's overrun."""
 CPU_STRESSOR = r"""
 my ($seconds, $workers) = @ARGV;
 for (2 .. $workers) { last if !fork }

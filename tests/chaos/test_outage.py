@@ -16,7 +16,7 @@ from opsproof.faults.outage import first_outage, steady_states
 from opsproof.faults.recovery import Sample, recovery_from
 from opsproof.faults.result import Result
 from opsproof.faults.watch import update, watch
-from opsproof.probes.result import Observation
+from opsproof.probes.result import Figure, Observation
 
 INJECTED, REVERTED = 10.0, 12.0
 TARGET = RecoveryTargetSpec(within=5, consecutive=2, interval=0.05)
@@ -125,8 +125,11 @@ def test_recovery_needs_every_probe_to_pass_in_a_row() -> None:
 
 
 def judged(
-    spec: ChaosExperimentSpec, samples: list[Sample], seen_ok_at: list[float] = ()
-) -> Result:  # type: ignore[assignment]
+    spec: ChaosExperimentSpec,
+    samples: list[Sample],
+    seen_ok_at: list[float] = (),  # type: ignore[assignment]
+    effects: list[Observation] = (EFFECT,),  # type: ignore[assignment]
+) -> Result:
     allowed, _ = outage_allowance(spec)
     result = Result("e", "inconclusive", "", "SIGKILL process://svc", "process://svc", "h", 5,
                     0.05, allowed)  # fmt: skip
@@ -134,7 +137,7 @@ def judged(
     for elapsed in seen_ok_at:
         update(watches[0], Observation(True, "GET /", "ok"), elapsed)
     seen = Observed(9.0, datetime(2026, 1, 1, tzinfo=UTC), INJECTED, INJECTED, REVERTED,
-                    samples, 1, watches, [EFFECT], None)  # fmt: skip
+                    samples, 1, watches, list(effects), None)  # fmt: skip
     judge(result, spec, seen, TARGET)
     return result
 
@@ -168,6 +171,18 @@ def test_an_outage_a_kill_causes_by_design_is_measured_not_judged() -> None:
     assert result.injected_offset_s == 1.0 and result.reverted_offset_s == 3.0
     assert result.recovery_s == pytest.approx(0.31)
     assert result.injected_at == datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
+
+
+def test_the_figures_are_the_latest_proofs_of_the_fault() -> None:
+    """Read first, a supervisor's restart is still to come; read again before the revert, it is
+    counted. A later read that no longer proves the fault does not replace the proof."""
+    first = Observation(True, "svc", "OOM-killed", {"restarts_by_policy": Figure(0)})
+    later = Observation(True, "svc", "OOM-killed, restarted", {"restarts_by_policy": Figure(1)})
+    gone = Observation(False, "svc", "no OOM event", {"restarts_by_policy": Figure(2)})
+    samples = polled((9.9, 14, True))
+    for effects, restarts in (([first, later], 1), ([first, later, gone], 1), ([first, gone], 0)):
+        result = judged(experiment(KILL), samples, effects=effects)
+        assert result.figures["fault.restarts_by_policy"].value == restarts, effects
 
 
 def test_an_outage_that_ended_before_the_revert_was_ended_by_the_service() -> None:

@@ -29,6 +29,7 @@ PROJECT = f"{PROJECT_PREFIX}{os.getpid()}"
 SLEEPER_MEMORY = 96 << 20
 SLEEP = (
     "import pathlib, signal, sys, time\n"
+    "held = b'\\x01' * (int(sys.argv[1]) << 20)  # every page touched: resident\n"
     "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # as PID 1 it needs a handler\n"
     "pathlib.Path('/tmp/ready').touch()\n"
     "time.sleep(3600)"
@@ -110,12 +111,16 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def sleeper(engine: docker.DockerClient, image: str) -> Iterator[Container]:
+def sleeper(
+    engine: docker.DockerClient, image: str, request: pytest.FixtureRequest
+) -> Iterator[Container]:
     """A throwaway container with the stack's settings (no network, restart policy, memory
-    limit, unprivileged user) running a process that does nothing."""
+    limit, unprivileged user) running a process that does nothing, holding as many MiB as
+    the test's indirect parameter says (none by default)."""
+    held_mib = getattr(request, "param", 0)
     container: Container = engine.containers.run(
         image,
-        ["python3", "-c", SLEEP],
+        ["python3", "-c", SLEEP, str(held_mib)],
         name=f"opsproof-test-sleeper-{uuid.uuid4().hex[:8]}",
         user="65534:65534",
         network_mode="none",

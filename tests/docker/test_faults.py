@@ -4,6 +4,7 @@ exactly what was there (limits) or brought the container back (start, unpause)."
 import time
 
 import psutil
+import pytest
 from docker.models.containers import Container
 from pydantic import ByteSize
 
@@ -62,14 +63,18 @@ def test_oom_kill_through_the_memory_limit_and_the_restart_policy_brings_it_back
     assert sleeper_runtime.state().ready
 
 
+@pytest.mark.parametrize("sleeper", [28], indirect=True)  # MiB the service holds
 def test_a_noisy_neighbour_is_oom_killed_and_the_service_survives(
     sleeper_runtime: DockerRuntime, sleeper: Container
 ) -> None:
+    """The service is the bigger process: under a 48 MiB limit that holds its 33 MiB, the
+    stressor cannot outgrow it, and by size alone the OOM killer would take the service."""
     spec = MemoryFaultSpec(
-        action="memory", service="sleeper", limit=ByteSize(32 << 20), victim="stressor"
+        action="memory", service="sleeper", limit=ByteSize(48 << 20), victim="stressor"
     )
     fault = docker_fault(spec, _target(sleeper), "neighbour", lifetime=30)
     pid = sleeper_runtime.state().pid
+    assert sleeper_runtime.memory().anonymous_bytes > 30 << 20
     steps = fault.prepare()
     fault.inject()
     deadline = time.monotonic() + OOM_TIMEOUT

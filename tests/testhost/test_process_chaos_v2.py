@@ -82,9 +82,27 @@ def side_redis(root_session: SshSession) -> Iterator[tuple[int, str]]:
     root_session.run(["sh", "-c", stop])
 
 
+def _grow(root: SshSession, mib: int) -> int:
+    """Fill the side Redis with ``mib`` MiB of values (a Lua loop in Redis: no client buffers
+    that big); its RSS in bytes afterwards."""
+    fill = "for i=1,ARGV[1] do redis.call('SET','filler:'..i,string.rep('x',1024)) end"
+    filled = root.run(["redis-cli", "-p", "6390", "EVAL", fill, "0", str(mib * 1024)])
+    assert filled.ok, filled.stderr
+    rss = root.run(["sh", "-c", f"grep VmRSS /proc/$(cat {PID_FILE})/status"])
+    return int(rss.text().split()[1]) * 1024
+
+
 def _scopes(root: SshSession) -> str:
     listed = root.run(["sh", "-c", f"ls -d /sys/fs/cgroup/system.slice/{SCOPE_PREFIX}* 2>&1"])
     return listed.text() if listed.ok else ""
+
+
+def _why(root: SshSession, result: Result) -> str:
+    """The fault's figures and the guest kernel's account of its OOM kills (who asked, whom it
+    killed, with what RSS and score): what tells a wrong victim from a service that died."""
+    done = root.run(["sh", "-c", "dmesg | grep -E 'invoked oom-killer|Killed process|oom-kill:'"])
+    figures = {k: f.value for k, f in result.figures.items() if k.startswith("fault.")}
+    return f"{result.reason}\nfigures: {figures}\nkernel: {done.text() or done.stderr}"
 
 
 def _count(result: Result, name: str) -> int:
@@ -105,6 +123,10 @@ def _run(guest: GuestState, tmp_path: Path, plan: str, services: str = "") -> Re
 def test_memory_fault_oom_kills_in_opsproofs_group_and_puts_the_process_back(
     guest: GuestState, root_session: SshSession, side_redis: tuple[int, str], tmp_path: Path
 ) -> None:
+    # bigger than the stressor can grow under the 32 MiB limit (plus its 5 MiB of Perl): by
+    # size alone, the OOM killer would take Redis for its neighbour's overrun
+    rss = _grow(root_session, 30)
+    assert rss > 40 << 20, rss
     plan = (
         f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
         "  - name: side neighbour out of memory\n"
@@ -113,7 +135,7 @@ def test_memory_fault_oom_kills_in_opsproofs_group_and_puts_the_process_back(
     )
     result = _run(guest, tmp_path, plan)
 
-    assert result.verdict == "passed", result.reason
+    assert result.verdict == "passed", _why(root_session, result)
     assert _count(result, "fault.oom_kills_in_group") >= 1
     assert _count(result, "fault.service_pids_surviving") == 1
     assert "cgroup v2 moves no charges" in result.reason
@@ -132,7 +154,7 @@ def test_memory_fault_on_the_service_is_recovered_by_its_start_command(
     )
     result = _run(guest, tmp_path, plan)
 
-    assert result.verdict == "passed", result.reason
+    assert result.verdict == "passed", _why(root_session, result)
     assert _count(result, "fault.oom_kills_in_group") >= 1
     assert _count(result, "fault.service_pids_surviving") == 0
     pid, _ = _where(root_session)
