@@ -35,8 +35,9 @@ from opsproof.workers import runtime_of
 from tests.testhost.units import chaos_run, config_text, experiment
 
 PID_FILE = "/run/opsproof-side-redis.pid"
+PORT = "6390"
 START = [
-    "redis-server", "--port", "6390", "--bind", "127.0.0.1", "--daemonize", "yes",
+    "redis-server", "--port", PORT, "--bind", "127.0.0.1", "--daemonize", "yes",
     "--pidfile", PID_FILE, "--save", "", "--appendonly", "no", "--dir", "/run",
 ]  # fmt: skip
 RECOVERY = "recovery: {within: 90s, consecutive: 2, interval: 100ms}\n"
@@ -86,7 +87,7 @@ def _grow(root: SshSession, mib: int) -> int:
     """Fill the side Redis with ``mib`` MiB of values (a Lua loop in Redis: no client buffers
     that big); its RSS in bytes afterwards."""
     fill = "for i=1,ARGV[1] do redis.call('SET','filler:'..i,string.rep('x',1024)) end"
-    filled = root.run(["redis-cli", "-p", "6390", "EVAL", fill, "0", str(mib * 1024)])
+    filled = root.run(["redis-cli", "-p", PORT, "EVAL", fill, "0", str(mib * 1024)])
     assert filled.ok, filled.stderr
     rss = root.run(["sh", "-c", f"grep VmRSS /proc/$(cat {PID_FILE})/status"])
     return int(rss.text().split()[1]) * 1024
@@ -231,7 +232,7 @@ def test_a_paused_process_is_resumed_and_the_hosts_own_undo_cancelled(
 def test_a_start_program_missing_on_the_host_is_refused_before_the_run(
     guest: GuestState, tmp_path: Path
 ) -> None:
-    services = _services(["/usr/bin/no-such-redis", "--port", "6390"])
+    services = _services(["/usr/bin/no-such-redis", "--port", PORT])
     plan = "may_hit: [side]\nexperiments:\n  - name: k\n    fault: {action: kill, service: side}\n"
     config = tmp_path / "opsproof.yaml"
     config.write_text(config_text(guest, services, plan))
