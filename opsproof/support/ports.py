@@ -1,19 +1,64 @@
 """Free TCP ports on 127.0.0.1."""
 
+import errno
+import random
 import socket
 from contextlib import ExitStack
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 """Where every server opsproof starts listens: nothing it runs is reachable from outside."""
 
+SPARE_FLOOR = 20000
+"""Ports are chosen from here up, clear of the well-known and registered services below."""
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+ATTEMPTS_PER_PORT = 50
+
 
 def free_ports(count: int) -> list[int]:
     """``count`` distinct ports that were free a moment ago (all held open together while
-    choosing, so they differ; another program may still take one before it is bound)."""
+    choosing, so they differ).
+
+    A port is chosen outside the kernel's ephemeral range: every outgoing connection takes its
+    local port from that range, so a port from it (what binding port 0 gives) can be taken by
+    any connection in the moment between choosing it and the server binding it. Outside it only
+    a program binding that very port can, which is far rarer on a busy runner. The bind-to-0
+    choice remains the fallback when no port outside the range is free."""
+    spare = _spare_ranges()
+    total = sum(len(span) for span in spare)
     with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
+        ports: list[int] = []
+        attempts = ATTEMPTS_PER_PORT * count if total else 0
+        while len(ports) < count and attempts:
+            attempts -= 1
+            port = _nth(spare, random.randrange(total))
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError as error:  # taken, or held already by this call
+                if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+                    raise
+                continue
+            ports.append(port)
+        while len(ports) < count:
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             sock.bind((LOOPBACK, 0))
             ports.append(sock.getsockname()[1])
         return ports
+
+
+def _spare_ranges() -> list[range]:
+    """The ports from ``SPARE_FLOOR`` up that lie outside the ephemeral range."""
+    try:
+        low, high = (int(part) for part in EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return [span for span in (range(SPARE_FLOOR, low), range(high + 1, 65536)) if span]
+
+
+def _nth(spans: list[range], index: int) -> int:
+    for span in spans:
+        if index < len(span):
+            return span[index]
+        index -= len(span)
+    raise IndexError(index)

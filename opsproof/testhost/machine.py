@@ -11,6 +11,7 @@ import secrets
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,11 @@ BOOT_TIMEOUT = 420.0
 """sshd answers ~55 s after qemu starts under emulation on an idle core; a busy one is slower."""
 READY_TIMEOUT = 240.0
 KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 systemd.firstboot=off"
+PORT_ATTEMPTS = 5
+FORWARD_TAKEN = "Could not set up host forwarding rule"
+"""What qemu says when a port it is to forward was taken (qemu 7.2)."""
+
+PortChooser = Callable[[int], list[int]]
 
 
 @dataclass(frozen=True)
@@ -98,15 +104,14 @@ def up(layout: CacheLayout, progress: Progress) -> GuestState:
         facts = ensure_image(layout, progress)
         qemu = find_program("qemu-system-x86_64", package="qemu-system-x86")
         accel = choose_accel(qemu, layout.kernel, layout.root / "accel.json")
-        ports = dict(zip(GUEST_PORTS, free_ports(len(GUEST_PORTS)), strict=True))
         _overlay(layout)
+        progress(f"testhost: booting Debian (kernel {facts.kernel}, accel {accel})")
+        began, started_at = time.monotonic(), time.time()
+        ports = launch(qemu, accel, layout)
         layout.known_hosts.write_text(
             f"[{LOOPBACK}]:{ports['ssh']} {layout.host_key_pub.read_text().split(' #')[0]}"
         )
-        progress(f"testhost: booting Debian (kernel {facts.kernel}, accel {accel})")
-        began, started_at = time.monotonic(), time.time()
         postgres_password = secrets.token_hex(16)
-        _start_qemu(qemu, accel, ports, layout)
         pid = int(layout.pid_file.read_text().strip())
         state = GuestState(
             pid=pid,
@@ -157,6 +162,27 @@ def down(layout: CacheLayout) -> GuestState | None:
         _kill_unrecorded(layout)
         _clear_run(layout)
         return state
+
+
+def launch(
+    qemu: str, accel: str, layout: CacheLayout, choose_ports: PortChooser = free_ports
+) -> dict[str, int]:
+    """Start qemu on the boot's overlay; the host ports it forwards are the result.
+
+    qemu binds those ports itself, after opsproof chose them free, so another program can take
+    one in between; qemu then exits at once, before the guest runs, and another choice costs
+    nothing. A different failure is not retried."""
+    tries = PORT_ATTEMPTS
+    while True:
+        ports = dict(zip(GUEST_PORTS, choose_ports(len(GUEST_PORTS)), strict=True))
+        try:
+            _start_qemu(qemu, accel, ports, layout)
+        except TestHostError as error:
+            tries -= 1
+            if FORWARD_TAKEN not in str(error) or not tries:
+                raise
+            continue
+        return ports
 
 
 def _start_qemu(qemu: str, accel: str, ports: dict[str, int], layout: CacheLayout) -> None:
