@@ -19,11 +19,11 @@ def free_ports(count: int) -> list[int]:
     """``count`` distinct ports that were free a moment ago (all held open together while
     choosing, so they differ).
 
-    A port is chosen outside the kernel's ephemeral range: every outgoing connection takes its
-    local port from that range, so a port from it (what binding port 0 gives) can be taken by
-    any connection in the moment between choosing it and the server binding it. Outside it only
-    a program binding that very port can, which is far rarer on a busy runner. The bind-to-0
-    choice remains the fallback when no port outside the range is free."""
+    A port is chosen outside the kernel's ephemeral range. Every outgoing connection and every
+    bind to port 0 takes its port from that range, so a port from it (what binding port 0
+    gives) can be taken by any of them in the moment between choosing it and the server
+    binding it. Outside it only a program binding that very port can. Binding port 0 remains
+    the fallback when no port outside the range is free."""
     spare = _spare_ranges()
     total = sum(len(span) for span in spare)
     with ExitStack() as stack:
