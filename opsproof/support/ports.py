@@ -24,14 +24,15 @@ def free_ports(count: int) -> list[int]:
     gives) can be taken by any of them in the moment between choosing it and the server
     binding it. Outside it only a program binding that very port can. Binding port 0 remains
     the fallback when no port outside the range is free."""
-    spare = _spare_ranges()
-    total = sum(len(span) for span in spare)
+    low, high = _ephemeral_range()
     with ExitStack() as stack:
         ports: list[int] = []
-        attempts = ATTEMPTS_PER_PORT * count if total else 0
-        while len(ports) < count and attempts:
-            attempts -= 1
-            port = _nth(spare, random.randrange(total))
+        for _ in range(ATTEMPTS_PER_PORT * count):
+            if len(ports) == count:
+                break
+            port = random.randrange(SPARE_FLOOR, 65536)
+            if low <= port <= high:
+                continue
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             try:
                 sock.bind((LOOPBACK, port))
@@ -47,18 +48,9 @@ def free_ports(count: int) -> list[int]:
         return ports
 
 
-def _spare_ranges() -> list[range]:
-    """The ports from ``SPARE_FLOOR`` up that lie outside the ephemeral range."""
+def _ephemeral_range() -> tuple[int, int]:
     try:
         low, high = (int(part) for part in EPHEMERAL_RANGE.read_text().split())
     except (OSError, ValueError):
-        low, high = 32768, 60999  # Linux's default
-    return [span for span in (range(SPARE_FLOOR, low), range(high + 1, 65536)) if span]
-
-
-def _nth(spans: list[range], index: int) -> int:
-    for span in spans:
-        if index < len(span):
-            return span[index]
-        index -= len(span)
-    raise IndexError(index)
+        return 32768, 60999  # Linux's default
+    return low, high

@@ -1,20 +1,18 @@
 """qemu binds the ports it forwards after opsproof chose them free: a port another program takes
 in that moment costs a fresh choice, not the boot (what failed a CI run's every guest test)."""
 
-import os
-import signal
 import socket
 import subprocess
 from pathlib import Path
 
 import psutil
+import pytest
 
 from opsproof import errors
 from opsproof.support.ports import LOOPBACK, free_ports
 from opsproof.support.programs import find_program
-from opsproof.support.waiting import poll_until
 from opsproof.testhost.layout import CacheLayout
-from opsproof.testhost.machine import GUEST_PORTS, GuestState, launch
+from opsproof.testhost.machine import GUEST_PORTS, GuestState, down, launch
 
 
 def _scratch_layout(image: CacheLayout, root: Path) -> CacheLayout:
@@ -30,13 +28,6 @@ def _scratch_layout(image: CacheLayout, root: Path) -> CacheLayout:
         timeout=60,
     )
     return layout
-
-
-def _stop(layout: CacheLayout) -> None:
-    if layout.pid_file.exists():
-        pid = int(layout.pid_file.read_text())
-        os.kill(pid, signal.SIGKILL)
-        poll_until(lambda: not psutil.pid_exists(pid), 10.0)
 
 
 def test_a_forwarded_port_taken_before_qemu_binds_it_is_chosen_afresh(
@@ -60,7 +51,7 @@ def test_a_forwarded_port_taken_before_qemu_binds_it_is_chosen_afresh(
             ports = launch(qemu, "tcg", layout, choose)
             listening = {c.laddr.port for c in psutil.net_connections("tcp4") if not c.raddr}
         finally:
-            _stop(layout)
+            down(layout)  # the scratch layout's qemu, found by its pid file
 
     assert len(calls) == 2, calls
     assert ports == dict(zip(GUEST_PORTS, calls[1], strict=True))
@@ -78,11 +69,10 @@ def test_a_port_taken_at_every_choice_fails_the_boot_with_qemus_reason(
         taker.listen()
         taken = taker.getsockname()[1]
         try:
-            launch(qemu, "tcg", layout, lambda count: [taken, *free_ports(count - 1)])
-        except errors.TestHostError as error:
-            reason = str(error)
-        else:
-            _stop(layout)
-            raise AssertionError("qemu started with a taken port")
+            with pytest.raises(errors.TestHostError) as refused:
+                launch(qemu, "tcg", layout, lambda count: [taken, *free_ports(count - 1)])
+        finally:
+            down(layout)
 
-    assert f"Could not set up host forwarding rule 'tcp:{LOOPBACK}:{taken}-:22'" in reason
+    forward = f"'tcp:{LOOPBACK}:{taken}-:22'"
+    assert f"Could not set up host forwarding rule {forward}" in str(refused.value)
