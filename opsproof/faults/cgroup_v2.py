@@ -148,6 +148,24 @@ def origins(shell: Shell, pids: list[int]) -> dict[int, str]:
     return found
 
 
+def oom_scores(shell: Shell, pids: list[int]) -> dict[int, int]:
+    """Each process's ``oom_score_adj``, to be put back by the undo."""
+    script = "; ".join(f"printf '%s ' {pid}; cat /proc/{pid}/oom_score_adj" for pid in pids)
+    found = {}
+    for line in checked(shell, script, "reading the processes' OOM scores").splitlines():
+        pid, _, score = line.partition(" ")
+        found[int(pid)] = int(score)
+    return found
+
+
+def score_script(scores: Mapping[int, int]) -> str:
+    """Set each process's ``oom_score_adj``; a process gone meanwhile is skipped."""
+    return "\n".join(
+        f"[ ! -d /proc/{pid} ] || echo {score} > /proc/{pid}/oom_score_adj"
+        for pid, score in scores.items()
+    )
+
+
 def create_script(
     fault_id: str, holder_seconds: int, settings: Mapping[str, str], origin_groups: list[str],
     marker: str,
@@ -192,8 +210,11 @@ def spawn_script(fault_id: str, argv: list[str]) -> str:
     )
 
 
-def dissolve_script(fault_id: str, origins_by_pid: Mapping[int, str], marker: str) -> str:
-    """The undo, idempotent: the service's processes back to their groups (any process the
+def dissolve_script(
+    fault_id: str, origins_by_pid: Mapping[int, str], marker: str, scores: Mapping[int, int]
+) -> str:
+    """The undo, idempotent: the service's OOM scores as they were (``scores``, those the fault
+    changed), the service's processes back to their groups (any process the
     service forked meanwhile with them, to its first origin), the fault's own processes killed
     (stressors, holders: perl carrying ``marker``; the shells running this carry it too), the
     scope stopped, and the scope's directory checked gone. Refuses to stop the scope while a
@@ -208,6 +229,7 @@ def dissolve_script(fault_id: str, origins_by_pid: Mapping[int, str], marker: st
     fallback = _procs(first)
     m = shlex.quote(marker)
     return f"""S={scope}
+{score_script(scores) or ":"}
 ours() {{ [ "$(cat /proc/$1/comm 2>/dev/null)" = perl ] && grep -qaF -- {m} /proc/$1/cmdline; }}
 if [ -d "$S" ]; then
 {moves or ":"}

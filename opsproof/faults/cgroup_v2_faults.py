@@ -28,6 +28,11 @@ from opsproof.support.waiting import poll
 HOLD_BEYOND = 600
 """Seconds the holders outlive the fault's deadline, should every undo fail."""
 CFS_PERIOD_US = 100_000
+SHIELDED = -1000
+"""The OOM score a service gets while its neighbour is to be the victim: the kernel never
+takes it. The stressor's score alone is not enough: once the stressor is killed, an allocation
+racing its exit (its memory not yet freed) finds the group still full, and the service is then
+the only process left to kill (seen on a guest under load: two OOM kills, Redis the second)."""
 
 
 class _GroupFault:
@@ -40,6 +45,7 @@ class _GroupFault:
         self.marker = stressor_marker(fault_id)
         self._pids: list[int] = []
         self._origins: dict[int, str] = {}
+        self._scores: dict[int, int] = {}
         self._deadman: list[HostUndoStep] = []
 
     @property
@@ -50,17 +56,20 @@ class _GroupFault:
     def group(self) -> str:
         return cgroup_v2.fault_group(self.fault_id)
 
-    def _prepare(self, restart: bool) -> list[InverseStep]:
+    def _prepare(self, restart: bool, shield: bool = False) -> list[InverseStep]:
+        """The undo steps; ``shield``: the service's OOM scores are kept to be put back."""
         self._pids = self.runtime.find()
         if not self._pids:
             raise SafetyError(f"{self.target} is not running: nothing to limit")
         self._origins = cgroup_v2.origins(self.shell, self._pids)
+        self._scores = cgroup_v2.oom_scores(self.shell, self._pids) if shield else {}
         taken = [g for g in self._origins.values() if cgroup_v2.SCOPE_PREFIX in g]
         if taken:
             raise SafetyError(f"{self.target} is already in opsproof's group {taken[0]}")
         dissolve = DissolveGroupV2(
-            target=self._target, fault_id=self.fault_id, origins=self._origins, marker=self.marker
-        )
+            target=self._target, fault_id=self.fault_id, origins=self._origins,
+            marker=self.marker, scores=self._scores,
+        )  # fmt: skip
         remote_start = StartProcessesOnHost(target=self._target)
         self._deadman = [dissolve]
         steps: list[InverseStep] = [dissolve]
@@ -75,13 +84,17 @@ class _GroupFault:
         arm_host_deadman(self.shell, self.fault_id, self.lifetime, self._deadman)
 
     def _enter(self, settings: dict[str, str], stressor: list[str]) -> None:
-        """The group, the service's processes, the stressor (the dead-man is armed before)."""
+        """The group, the service's processes (shielded from the OOM killer when prepared so),
+        the stressor (the dead-man is armed before)."""
         hold = int(self.lifetime) + HOLD_BEYOND
         groups = list(dict.fromkeys(self._origins.values()))
         create = cgroup_v2.create_script(self.fault_id, hold, settings, groups, self.marker)
         cgroup_v2.checked(self.shell, create, f"creating {cgroup_v2.scope_name(self.fault_id)}")
         move = cgroup_v2.move_script(self.fault_id, self._pids)
         cgroup_v2.checked(self.shell, move, f"moving {self.target} into {self.group}")
+        if self._scores:
+            shield = cgroup_v2.score_script(dict.fromkeys(self._scores, SHIELDED))
+            cgroup_v2.checked(self.shell, f"set -e\n{shield}", f"shielding {self.target}")
         spawn = cgroup_v2.spawn_script(self.fault_id, [*stressor, self.marker])
         cgroup_v2.checked(self.shell, spawn, "starting the stressor")
 
@@ -106,18 +119,25 @@ class GroupMemoryExhaustion(_GroupFault):
             f"memory exhaustion of {self.target} (cgroup v2): moved into "
             f"{cgroup_v2.scope_name(self.fault_id)}/fault under memory.max="
             f"{self.spec.limit.human_readable()}, swap 0, overrun by a stressor there "
-            f"(OOM victim preferred: {self.spec.victim})"
+            f"(OOM victim preferred: {self.spec.victim}"
+            + (f"; the service's oom_score_adj {SHIELDED} meanwhile)" if self._shields else ")")
         )
 
     @property
     def undo(self) -> str:
         return (
             f"kill the stressor, move {self.target} back to its cgroups, stop and remove "
-            "opsproof's scope, start it if the OOM killer took it; scheduled on the target too"
+            "opsproof's scope, start it if the OOM killer took it"
+            + (", its OOM scores back" if self._shields else "")
+            + "; scheduled on the target too"
         )
 
+    @property
+    def _shields(self) -> bool:
+        return self.spec.victim == "stressor"
+
     def prepare(self) -> list[InverseStep]:
-        return self._prepare(restart=True)
+        return self._prepare(restart=True, shield=self._shields)
 
     def inject(self) -> None:
         limit = str(int(self.spec.limit))
@@ -147,6 +167,11 @@ class GroupMemoryExhaustion(_GroupFault):
             "service_pids_before": Figure(len(self._pids)),
             "service_pids_surviving": Figure(len(survivors)),
         }
+        if self._scores and survivors:
+            score = self.shell.run(f"cat /proc/{survivors[0]}/oom_score_adj", root=False).out
+            figures["service_oom_score_adj"] = Figure(
+                int(score) if score.strip().lstrip("-").isdigit() else None
+            )
         reason = (
             f"{self.target} in {self.group} under memory.max="
             f"{self.spec.limit.human_readable()}: "

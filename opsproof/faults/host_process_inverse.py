@@ -48,15 +48,19 @@ class DissolveGroupV2(_HostStep):
     fault_id: str
     origins: dict[int, str]
     marker: str
+    scores: dict[int, int] = {}
+    """The service's ``oom_score_adj`` before the fault, for a fault that changes it."""
 
     def script(self) -> str:
-        return cgroup_v2.dissolve_script(self.fault_id, self.origins, self.marker)
+        return cgroup_v2.dissolve_script(self.fault_id, self.origins, self.marker, self.scores)
 
     def describe(self) -> str:
         back = ", ".join(f"{pid} → {group}" for pid, group in self.origins.items())
+        scores = ", ".join(f"{pid} → {score}" for pid, score in self.scores.items())
         return (
-            f"move process://{self.target.name} back ({back}), kill the stressors, remove "
-            f"{cgroup_v2.scope_name(self.fault_id)}"
+            f"move process://{self.target.name} back ({back}), "
+            + (f"its OOM scores back ({scores}), " if scores else "")
+            + f"kill the stressors, remove {cgroup_v2.scope_name(self.fault_id)}"
         )
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from opsproof.config.loader import load_environment
 from opsproof.config.models import RuntimeHealth, RuntimeSpec
-from opsproof.faults.cgroup_v2 import SCOPE_PREFIX
+from opsproof.faults.cgroup_v2 import SCOPE_PREFIX, dissolve_script
 from opsproof.faults.experiment import run_experiment
 from opsproof.faults.feasibility import plan_problems
 from opsproof.faults.ledger import Ledger, ledger_path
@@ -93,6 +93,13 @@ def _grow(root: SshSession, mib: int) -> int:
     return int(rss.text().split()[1]) * 1024
 
 
+def _oom_score(root: SshSession, value: int | None = None) -> int:
+    """The side Redis's oom_score_adj, set to ``value`` first when given."""
+    path = f"/proc/$(cat {PID_FILE})/oom_score_adj"
+    write = f"echo {value} > {path}; " if value is not None else ""
+    return int(root.run(["sh", "-c", f"{write}cat {path}"]).text())
+
+
 def _scopes(root: SshSession) -> str:
     listed = root.run(["sh", "-c", f"ls -d /sys/fs/cgroup/system.slice/{SCOPE_PREFIX}* 2>&1"])
     return listed.text() if listed.ok else ""
@@ -128,6 +135,7 @@ def test_memory_fault_oom_kills_in_opsproofs_group_and_puts_the_process_back(
     # size alone, the OOM killer would take Redis for its neighbour's overrun
     rss = _grow(root_session, 30)
     assert rss > 40 << 20, rss
+    assert _oom_score(root_session, 7) == 7  # a prior score of its own, to be put back exactly
     plan = (
         f"may_hit: [side]\nsteady_state: [side]\n{RECOVERY}experiments:\n"
         "  - name: side neighbour out of memory\n"
@@ -139,9 +147,30 @@ def test_memory_fault_oom_kills_in_opsproofs_group_and_puts_the_process_back(
     assert result.verdict == "passed", _why(root_session, result)
     assert _count(result, "fault.oom_kills_in_group") >= 1
     assert _count(result, "fault.service_pids_surviving") == 1
+    # shielded while its neighbour overran: the kernel never takes it, even in a second OOM
+    # that races the killed stressor's exit
+    assert _count(result, "fault.service_oom_score_adj") == -1000
+    assert _oom_score(root_session) == 7, "the service's OOM score was not put back"
     assert "cgroup v2 moves no charges" in result.reason
     assert _where(root_session) == side_redis, "not back in the cgroup it came from"
     assert _scopes(root_session) == ""
+
+
+def test_the_undo_the_guest_runs_by_itself_puts_the_oom_score_back(
+    root_session: SshSession, side_redis: tuple[int, str]
+) -> None:
+    """The dead-man's script (the ledgered undo, run on the host when the runner is gone)
+    restores the score of a service shielded from the OOM killer, scope or no scope."""
+    pid, group = side_redis
+    _oom_score(root_session, 7)
+    _oom_score(root_session, -1000)
+
+    undo = dissolve_script("shieldtest", {pid: group}, "opsproof-test-no-such-marker", {pid: 7})
+    done = root_session.run(["sh", "-c", undo])
+
+    assert done.ok, done.stderr
+    assert _oom_score(root_session) == 7
+    _oom_score(root_session, 0)
 
 
 def test_memory_fault_on_the_service_is_recovered_by_its_start_command(
