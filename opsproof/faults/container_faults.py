@@ -26,12 +26,20 @@ OVERRUN = 1.5
 """The memory stressor asks for this multiple of the limit: enough to be sure to hit it."""
 
 MEMORY_STRESSOR = """
-import sys, time
+import os, sys, time
 size, seconds, victim = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+end = time.monotonic() + seconds
 # raising a score needs no privilege; at 1000 the OOM killer takes that process first
 with open(f"/proc/{1 if victim == 'service' else 'self'}/oom_score_adj", "w") as score:
     score.write("1000")
-chunks, end = [], time.monotonic() + seconds
+if victim == "stressor" and os.fork():
+    # the keeper: small, at 1000 too, the kernel's choice after its allocating child
+    ballast = bytearray(1 << 20)
+    ballast[::4096] = b"\\x01" * 256  # what its kill frees for a racing allocation
+    os.wait()
+    time.sleep(max(end - time.monotonic(), 0))
+    sys.exit()
+chunks = []
 while time.monotonic() < end and (len(chunks) << 20) < size:
     chunk = bytearray(1 << 20)
     chunk[::4096] = b"\\x01" * 256  # touch every page: untouched pages use no memory

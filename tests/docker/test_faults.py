@@ -14,6 +14,22 @@ from opsproof.faults.inverse import revert
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
 
 OOM_TIMEOUT = 30.0
+PAST_THE_ROOM = """
+import sys
+# the container's own memory cgroup, as the engine mounts it inside (v1, else v2)
+try:
+    limit = int(open("/sys/fs/cgroup/memory/memory.limit_in_bytes").read())
+    stat = open("/sys/fs/cgroup/memory/memory.stat").read()
+    anon = "total_rss"
+except FileNotFoundError:
+    limit = int(open("/sys/fs/cgroup/memory.max").read())
+    stat, anon = open("/sys/fs/cgroup/memory.stat").read(), "anon"
+held = dict(line.split() for line in stat.splitlines())[anon]
+wanted = bytearray(limit - int(held) + int(sys.argv[1]))
+wanted[::4096] = b"\\x01" * len(range(0, len(wanted), 4096))  # every page resident
+"""
+"""Ask for the container's room under its limit, plus ``argv[1]`` bytes: an OOM for sure,
+whatever page cache the kernel may reclaim first (its anonymous memory alone is over)."""
 
 
 def _target(container: Container) -> DockerTarget:
@@ -82,6 +98,33 @@ def test_a_noisy_neighbour_is_oom_killed_and_the_service_survives(
         time.sleep(0.1)
     assert effect.ok, effect.reason
     assert effect.figures["service_killed"].value is False
+    assert sleeper_runtime.state().pid == pid
+    assert not revert(steps)
+
+
+@pytest.mark.parametrize("sleeper", [28], indirect=True)
+def test_an_allocation_racing_the_killed_stressors_exit_takes_the_fault_not_the_service(
+    sleeper_runtime: DockerRuntime, sleeper: Container
+) -> None:
+    """What a healthcheck starting in the moment the stressor is killed does (its pages not yet
+    freed, the group still full): a second OOM there. Played here after the first kill, with an
+    allocation just past the room: the fault's own process at score 1000 must be the kernel's
+    choice, not the bigger service (as it was in CI: ``service_killed True``)."""
+    spec = MemoryFaultSpec(
+        action="memory", service="sleeper", limit=ByteSize(48 << 20), victim="stressor"
+    )
+    fault = docker_fault(spec, _target(sleeper), "race", lifetime=30)
+    pid = sleeper_runtime.state().pid
+    steps = fault.prepare()
+    fault.inject()
+    deadline = time.monotonic() + OOM_TIMEOUT
+    while not (effect := fault.effect()).ok and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert effect.ok, effect.reason
+    racing = sleeper_runtime.exec(["python3", "-c", PAST_THE_ROOM, str(256 << 10)], 30)
+    effect = fault.effect()
+    assert effect.figures["oom_events"].value >= 2, (racing, effect.reason)
+    assert effect.figures["service_killed"].value is False, effect.reason
     assert sleeper_runtime.state().pid == pid
     assert not revert(steps)
 

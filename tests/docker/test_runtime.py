@@ -10,7 +10,7 @@ import pytest
 from docker.models.containers import Container
 
 from opsproof.runtimes.docker import DockerRuntime
-from opsproof.support.waiting import poll_until
+from opsproof.support.waiting import poll
 
 CGROUPS = Path("/sys/fs/cgroup")
 
@@ -94,10 +94,9 @@ def test_resources_and_limits_through_update(
     sleeper_runtime: DockerRuntime, sleeper: Container
 ) -> None:
     main = (sleeper_runtime.state().pid,)
-    # an earlier test's exec may still be reaped (seen under parallel workers): wait for it
-    assert poll_until(lambda: sleeper_runtime.resources().pids == main, 20)
-    before = sleeper_runtime.resources()
-    assert before.pids == main and before.rss_bytes > 1 << 20
+    # a health check's exec runs every 0.5 s: take a reading without one
+    alone, before = poll(sleeper_runtime.resources, lambda r: r.pids == main, 20)
+    assert alone and before.rss_bytes > 1 << 20, before
     burn = "import time\nwhile time.process_time() < 0.4: pass"
     sleeper_runtime.exec(["python3", "-c", burn], timeout=10)
     assert sleeper_runtime.resources().cpu_seconds >= before.cpu_seconds + 0.3
