@@ -12,6 +12,7 @@ from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, ProcessFaultSp
 from opsproof.faults.container_faults import docker_fault
 from opsproof.faults.inverse import revert
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
+from opsproof.support.waiting import poll_until
 
 OOM_TIMEOUT = 30.0
 PAST_THE_ROOM = """
@@ -99,7 +100,9 @@ def test_a_noisy_neighbour_is_oom_killed_and_the_service_survives(
     assert effect.ok, effect.reason
     assert effect.figures["service_killed"].value is False
     assert sleeper_runtime.state().pid == pid
+    assert _stressors(sleeper_runtime, "neighbour")  # the second victim, kept till the end
     assert not revert(steps)
+    assert poll_until(lambda: not _stressors(sleeper_runtime, "neighbour"), 5)
 
 
 @pytest.mark.parametrize("sleeper", [28], indirect=True)
