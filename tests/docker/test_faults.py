@@ -9,8 +9,9 @@ from docker.models.containers import Container
 from pydantic import ByteSize
 
 from opsproof.config.models import CpuFaultSpec, MemoryFaultSpec, ProcessFaultSpec
+from opsproof.faults.base import Fault
 from opsproof.faults.container_faults import docker_fault
-from opsproof.faults.inverse import revert
+from opsproof.faults.inverse import InverseStep, revert
 from opsproof.runtimes.docker import DockerRuntime, DockerTarget
 from opsproof.support.waiting import poll_until
 
@@ -47,6 +48,22 @@ def _stressors(runtime: DockerRuntime, fault_id: str) -> list[int]:
         except psutil.Error:
             continue
     return found
+
+
+def _neighbour_killed(sleeper: Container, fault_id: str) -> tuple[Fault, list[InverseStep]]:
+    """A noisy neighbour under a 48 MiB limit (``victim: stressor``), injected and waited for
+    until the kernel has killed it once; the fault and its undo."""
+    spec = MemoryFaultSpec(
+        action="memory", service="sleeper", limit=ByteSize(48 << 20), victim="stressor"
+    )
+    fault = docker_fault(spec, _target(sleeper), fault_id, lifetime=30)
+    steps = fault.prepare()
+    fault.inject()
+    deadline = time.monotonic() + OOM_TIMEOUT
+    while not (effect := fault.effect()).ok and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert effect.ok, effect.reason
+    return fault, steps
 
 
 def test_oom_kill_through_the_memory_limit_and_the_restart_policy_brings_it_back(
@@ -86,19 +103,10 @@ def test_a_noisy_neighbour_is_oom_killed_and_the_service_survives(
 ) -> None:
     """The service is the bigger process: under a 48 MiB limit that holds its 33 MiB, the
     stressor cannot outgrow it, and by size alone the OOM killer would take the service."""
-    spec = MemoryFaultSpec(
-        action="memory", service="sleeper", limit=ByteSize(48 << 20), victim="stressor"
-    )
-    fault = docker_fault(spec, _target(sleeper), "neighbour", lifetime=30)
     pid = sleeper_runtime.state().pid
     assert sleeper_runtime.memory().anonymous_bytes > 30 << 20
-    steps = fault.prepare()
-    fault.inject()
-    deadline = time.monotonic() + OOM_TIMEOUT
-    while not (effect := fault.effect()).ok and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert effect.ok, effect.reason
-    assert effect.figures["service_killed"].value is False
+    fault, steps = _neighbour_killed(sleeper, "neighbour")
+    assert fault.effect().figures["service_killed"].value is False
     assert sleeper_runtime.state().pid == pid
     assert _stressors(sleeper_runtime, "neighbour")  # the second victim, kept till the end
     assert not revert(steps)
@@ -113,17 +121,8 @@ def test_an_allocation_racing_the_killed_stressors_exit_takes_the_fault_not_the_
     freed, the group still full): a second OOM there. Played here after the first kill, with an
     allocation just past the room: the fault's own process at score 1000 must be the kernel's
     choice, not the bigger service (as it was in CI: ``service_killed True``)."""
-    spec = MemoryFaultSpec(
-        action="memory", service="sleeper", limit=ByteSize(48 << 20), victim="stressor"
-    )
-    fault = docker_fault(spec, _target(sleeper), "race", lifetime=30)
     pid = sleeper_runtime.state().pid
-    steps = fault.prepare()
-    fault.inject()
-    deadline = time.monotonic() + OOM_TIMEOUT
-    while not (effect := fault.effect()).ok and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert effect.ok, effect.reason
+    fault, steps = _neighbour_killed(sleeper, "race")
     racing = sleeper_runtime.exec(["python3", "-c", PAST_THE_ROOM, str(256 << 10)], 30)
     effect = fault.effect()
     assert effect.figures["oom_events"].value >= 2, (racing, effect.reason)
