@@ -32,18 +32,19 @@ end = time.monotonic() + seconds
 # raising a score needs no privilege; at 1000 the OOM killer takes that process first
 with open(f"/proc/{1 if victim == 'service' else 'self'}/oom_score_adj", "w") as score:
     score.write("1000")
+def mebibyte():
+    chunk = bytearray(1 << 20)
+    chunk[::4096] = b"\\x01" * 256  # touch every page: untouched pages use no memory
+    return chunk
 if victim == "stressor" and os.fork():
     # the keeper: small, at 1000 too, the kernel's choice after its allocating child
-    ballast = bytearray(1 << 20)
-    ballast[::4096] = b"\\x01" * 256  # what its kill frees for a racing allocation
+    ballast = mebibyte()  # what its kill frees for a racing allocation
     os.wait()
     time.sleep(max(end - time.monotonic(), 0))
     sys.exit()
 chunks = []
 while time.monotonic() < end and (len(chunks) << 20) < size:
-    chunk = bytearray(1 << 20)
-    chunk[::4096] = b"\\x01" * 256  # touch every page: untouched pages use no memory
-    chunks.append(chunk)
+    chunks.append(mebibyte())
     time.sleep(0.002)
 time.sleep(max(end - time.monotonic(), 0))
 """
