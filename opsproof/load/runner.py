@@ -38,6 +38,7 @@ from opsproof.load.result import (
 from opsproof.load.schedules import max_vus, span
 from opsproof.load.script import ScriptSources, compile_script, script_problems
 from opsproof.load.target import LoadTarget
+from opsproof.support.ports import LOOPBACK, free_ports
 
 ENTRY = Path(__file__).with_name("locust") / "entry.py"
 POLL_S = 0.2
@@ -202,6 +203,9 @@ def _spawn(command: list[str], environ: dict[str, str], log: Path) -> subprocess
 
 
 def _free_port(host: str) -> int:
+    """A port for the master; on loopback (the default) one no other choice can take."""
+    if host == LOOPBACK:
+        return free_ports(1)[0]
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))

@@ -3,8 +3,13 @@
 import errno
 import random
 import socket
-from contextlib import ExitStack
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+
+from opsproof.support.filelock import exclusive
 
 LOOPBACK = "127.0.0.1"
 """Where every server opsproof starts listens: nothing it runs is reachable from outside."""
@@ -13,6 +18,13 @@ SPARE_FLOOR = 20000
 """Ports are chosen from here up, clear of the well-known and registered services below."""
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 ATTEMPTS_PER_PORT = 50
+HANDED_OUT = Path(tempfile.gettempdir()) / "opsproof-ports"
+"""Ports recently handed out by any opsproof process on this machine, with when they expire."""
+RESERVED_SECONDS = 300.0
+"""How long a handed-out port is not handed out again: longer than any server takes to bind
+the port it was given (a PostgreSQL cluster binds its port after initdb)."""
+NOTE_WAIT = 10.0
+"""Bound on waiting for another process's turn at the note."""
 
 
 def free_ports(count: int) -> list[int]:
@@ -22,16 +34,19 @@ def free_ports(count: int) -> list[int]:
     A port is chosen outside the kernel's ephemeral range. Every outgoing connection and every
     bind to port 0 takes its port from that range, so a port from it (what binding port 0
     gives) can be taken by any of them in the moment between choosing it and the server
-    binding it. Outside it only a program binding that very port can. Binding port 0 remains
-    the fallback when no port outside the range is free."""
+    binding it. Outside it only a program binding that very port can, and opsproof's own
+    processes (parallel test workers, two runs at once) do not: each port handed out is noted
+    machine-wide and not handed out again for a while, since a free port can be chosen twice
+    before either chooser binds it. Binding port 0 remains the fallback when no port outside
+    the range is free."""
     low, high = _ephemeral_range()
-    with ExitStack() as stack:
+    with ExitStack() as stack, _handed_out() as taken:
         ports: list[int] = []
         for _ in range(ATTEMPTS_PER_PORT * count):
             if len(ports) == count:
                 break
             port = random.randrange(SPARE_FLOOR, 65536)
-            if low <= port <= high:
+            if low <= port <= high or port in taken:
                 continue
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             try:
@@ -45,7 +60,36 @@ def free_ports(count: int) -> list[int]:
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             sock.bind((LOOPBACK, 0))
             ports.append(sock.getsockname()[1])
+        expiry = time.time() + RESERVED_SECONDS
+        taken.update(dict.fromkeys(ports, expiry))
         return ports
+
+
+@contextmanager
+def _handed_out() -> Iterator[dict[int, float]]:
+    """The machine-wide note of handed-out ports (port: expiry), read and rewritten under an
+    exclusive lock. An unusable note (an unwritable temporary directory, a lock held too long)
+    is an empty one: the choice is then as safe as binding makes it, as it was without it."""
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive(HANDED_OUT, NOTE_WAIT))
+            ports, usable = _read_note(time.time()), True
+        except OSError:
+            ports, usable = {}, False
+        yield ports
+        if usable:
+            with suppress(OSError):
+                HANDED_OUT.write_text("".join(f"{p} {e:.0f}\n" for p, e in ports.items()))
+
+
+def _read_note(now: float) -> dict[int, float]:
+    ports: dict[int, float] = {}
+    for line in HANDED_OUT.read_text(encoding="ascii", errors="replace").splitlines():
+        with suppress(ValueError):  # a damaged line notes nothing
+            port, expiry = line.split()
+            if float(expiry) > now:
+                ports[int(port)] = float(expiry)
+    return ports
 
 
 def _ephemeral_range() -> tuple[int, int]:
