@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+from opsproof.support.ports import free_ports
+
 
 @dataclass(frozen=True)
 class Issued:
@@ -134,13 +136,6 @@ def make_leaf(
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wait_until(ready: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
@@ -171,7 +166,7 @@ class RedisServer:
     """redis-server without persistence, data in its own directory."""
 
     def __init__(self, directory: Path, *extra: str) -> None:
-        self.port = free_port()
+        self.port = free_ports(1)[0]
         self.url = f"redis://127.0.0.1:{self.port}/0"
         directory.mkdir(parents=True, exist_ok=True)
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
@@ -191,7 +186,7 @@ class PostgresServer:
 
     def __init__(self, data: Path, sockets: Path, *, max_connections: int = 20) -> None:
         self.data, self.sockets = data, sockets
-        self.port = free_port()
+        self.port = free_ports(1)[0]
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         self.max_connections = max_connections
         self.proc: subprocess.Popen[bytes] | None = None
@@ -472,7 +467,7 @@ def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
 @pytest.fixture
 def unused_port() -> int:
     """A port nothing listens on: what a stopped service looks like from the network."""
-    return free_port()
+    return free_ports(1)[0]
 
 
 def _sibling(name: str) -> ModuleType:

@@ -6,7 +6,6 @@ two alerts that always fire: ``AlwaysCritical`` (severity critical) and ``Always
 """
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,8 @@ import httpx
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry, Counter, start_http_server
+
+from opsproof.support.ports import free_ports
 
 PROMETHEUS = "prometheus"
 STARTUP_TIMEOUT = 20.0
@@ -29,13 +30,6 @@ class PrometheusServer:
     """Scrape URL of the ``app`` job's only target (up)."""
     ghost_url: str
     """Scrape URL of the ``ghost`` job's only target: a closed port, so down."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until(
@@ -105,8 +99,8 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusS
     Counter("jobs_done", "Jobs done", registry=registry).inc()
     metrics, _ = start_http_server(0, addr="127.0.0.1", registry=registry)
     app = f"127.0.0.1:{metrics.server_port}"
-    ghost = f"127.0.0.1:{free_port()}"
-    url = f"http://127.0.0.1:{free_port()}"
+    ghost = f"127.0.0.1:{free_ports(1)[0]}"
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
     log = directory / "prometheus.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
