@@ -1,6 +1,8 @@
 """Free TCP ports on 127.0.0.1."""
 
 import errno
+import fcntl
+import os
 import random
 import socket
 import tempfile
@@ -9,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-from opsproof.support.filelock import exclusive
+from opsproof.support.waiting import poll_until
 
 LOOPBACK = "127.0.0.1"
 """Where every server opsproof starts listens: nothing it runs is reachable from outside."""
@@ -18,8 +20,9 @@ SPARE_FLOOR = 20000
 """Ports are chosen from here up, clear of the well-known and registered services below."""
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 ATTEMPTS_PER_PORT = 50
-HANDED_OUT = Path(tempfile.gettempdir()) / "opsproof-ports"
-"""Ports recently handed out by any opsproof process on this machine, with when they expire."""
+HANDED_OUT = Path(tempfile.gettempdir()) / f"opsproof-ports-{os.getuid()}"
+"""Ports recently handed out by this user's opsproof processes on this machine, with when they
+expire."""
 RESERVED_SECONDS = 300.0
 """How long a handed-out port is not handed out again: longer than any server takes to bind
 the port it was given (a PostgreSQL cluster binds its port after initdb)."""
@@ -67,24 +70,40 @@ def free_ports(count: int) -> list[int]:
 
 @contextmanager
 def _handed_out() -> Iterator[dict[int, float]]:
-    """The machine-wide note of handed-out ports (port: expiry), read and rewritten under an
-    exclusive lock. An unusable note (an unwritable temporary directory, a lock held too long)
-    is an empty one: the choice is then as safe as binding makes it, as it was without it."""
-    with ExitStack() as held:
-        try:
-            held.enter_context(exclusive(HANDED_OUT, NOTE_WAIT))
-            ports, usable = _read_note(time.time()), True
-        except OSError:
-            ports, usable = {}, False
+    """The note of ports handed out on this machine (port: expiry), read and rewritten under
+    an exclusive lock. It is the user's own file, opened without following a link, since the
+    temporary directory is everyone's. An unusable note (an unwritable directory, someone
+    else's file, a lock held too long) is an empty one: the choice is then as safe as binding
+    makes it, as it was without it."""
+    try:
+        fd = os.open(HANDED_OUT, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        yield {}
+        return
+    with os.fdopen(fd, "r+", encoding="ascii", errors="replace") as note:  # closing unlocks
+        if os.fstat(fd).st_uid != os.getuid() or not poll_until(lambda: _locked(fd), NOTE_WAIT):
+            yield {}
+            return
+        ports = _still_reserved(note.read(), time.time())
         yield ports
-        if usable:
-            with suppress(OSError):
-                HANDED_OUT.write_text("".join(f"{p} {e:.0f}\n" for p, e in ports.items()))
+        with suppress(OSError):
+            note.seek(0)
+            note.truncate()
+            note.write("".join(f"{port} {expiry:.0f}\n" for port, expiry in ports.items()))
+            note.flush()
 
 
-def _read_note(now: float) -> dict[int, float]:
+def _locked(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _still_reserved(note: str, now: float) -> dict[int, float]:
     ports: dict[int, float] = {}
-    for line in HANDED_OUT.read_text(encoding="ascii", errors="replace").splitlines():
+    for line in note.splitlines():
         with suppress(ValueError):  # a damaged line notes nothing
             port, expiry = line.split()
             if float(expiry) > now:

@@ -86,3 +86,17 @@ def test_an_unusable_note_still_gives_free_ports(
     monkeypatch.setattr(ports_module, "HANDED_OUT", tmp_path / "a-file" / "handed-out")
 
     assert len(set(free_ports(4))) == 4
+
+
+def test_a_link_planted_as_the_note_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary directory is everyone's: a link there must not make opsproof overwrite
+    the file it points to."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (tmp_path / "handed-out").symlink_to(victim)
+    monkeypatch.setattr(ports_module, "HANDED_OUT", tmp_path / "handed-out")
+
+    assert len(set(free_ports(4))) == 4
+    assert victim.read_text() == "precious\n"
