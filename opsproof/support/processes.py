@@ -174,24 +174,23 @@ def terminate(
         for proc in [main] if main else groups[component.name]:
             _signal(proc, stop_signal(component.name))
             _signal(proc, signal.SIGCONT)
-    killed = False
     while True:
-        groups = {name: [p for p in procs if _running(p)] for name, procs in groups.items()}
+        # Scanned afresh each time: a child forked after the signal (a PostgreSQL backend for
+        # a late connection) may outlive its leader, and stopped means none of them is left.
+        groups = {c.name: members(c) for c in components}
         left = {name: procs for name, procs in groups.items() if procs}
         if not left:
             break
         now = time.monotonic()
-        if now >= grace_end and not killed:
-            killed = True
-            groups = {c.name: members(c) for c in components if c.name in left}
-            for procs in groups.values():
-                for proc in procs:
-                    _signal(proc, signal.SIGKILL)
-        elif now >= deadline:
+        if now >= deadline:
             pids = {name: [p.pid for p in procs] for name, procs in left.items()}
             raise StackError(
                 f"still running {timeout:g} s after the stop signal and SIGKILL: {pids}"
             )
+        if now >= grace_end:
+            for procs in left.values():
+                for proc in procs:
+                    _signal(proc, signal.SIGKILL)
         time.sleep(POLL_INTERVAL)
     return was_running
 
