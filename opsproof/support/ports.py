@@ -1,7 +1,6 @@
 """Free TCP ports on 127.0.0.1."""
 
 import errno
-import fcntl
 import os
 import random
 import socket
@@ -11,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-from opsproof.support.waiting import poll_until
+from opsproof.support.filelock import lock_within
 
 LOOPBACK = "127.0.0.1"
 """Where every server opsproof starts listens: nothing it runs is reachable from outside."""
@@ -37,9 +36,9 @@ def free_ports(count: int) -> list[int]:
     A port is chosen outside the kernel's ephemeral range. Every outgoing connection and every
     bind to port 0 takes its port from that range, so a port from it (what binding port 0
     gives) can be taken by any of them in the moment between choosing it and the server
-    binding it. Outside it only a program binding that very port can, and opsproof's own
-    processes (parallel test workers, two runs at once) do not: each port handed out is noted
-    machine-wide and not handed out again for a while, since a free port can be chosen twice
+    binding it. Outside it only a program binding that very port can, and the user's other
+    opsproof processes (parallel test workers, two runs at once) do not: each port handed out
+    is noted and not handed out again for a while, since a free port can be chosen twice
     before either chooser binds it. Binding port 0 remains the fallback when no port outside
     the range is free."""
     low, high = _ephemeral_range()
@@ -81,7 +80,7 @@ def _handed_out() -> Iterator[dict[int, float]]:
         yield {}
         return
     with os.fdopen(fd, "r+", encoding="ascii", errors="replace") as note:  # closing unlocks
-        if os.fstat(fd).st_uid != os.getuid() or not poll_until(lambda: _locked(fd), NOTE_WAIT):
+        if os.fstat(fd).st_uid != os.getuid() or not lock_within(fd, NOTE_WAIT):
             yield {}
             return
         ports = _still_reserved(note.read(), time.time())
@@ -91,14 +90,6 @@ def _handed_out() -> Iterator[dict[int, float]]:
             note.truncate()
             note.write("".join(f"{port} {expiry:.0f}\n" for port, expiry in ports.items()))
             note.flush()
-
-
-def _locked(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 def _still_reserved(note: str, now: float) -> dict[int, float]:

@@ -177,8 +177,7 @@ def terminate(
     while True:
         # Scanned afresh each time: a child forked after the signal (a PostgreSQL backend for
         # a late connection) may outlive its leader, and stopped means none of them is left.
-        groups = {c.name: members(c) for c in components}
-        left = {name: procs for name, procs in groups.items() if procs}
+        left = {c.name: procs for c in components if (procs := members(c))}
         if not left:
             break
         now = time.monotonic()
